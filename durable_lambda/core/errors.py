@@ -1,0 +1,246 @@
+"""The error hierarchy of durable-lambda.
+
+Three families, told apart by what happens to the execution:
+
+* ``ExecutionError`` ends the execution FAILED; Lambda does not retry (a non-deterministic replay,
+  a payload that cannot be read back, a non-retriable checkpoint failure).
+* ``InvocationError`` is raised out of the Lambda handler so Lambda retries the invocation
+  (a throttled or failed checkpoint call, an invalid checkpoint token).
+* ``DurableOperationError`` and its subclasses (``StepError``, ``CallbackError``...) are what user
+  code sees when a durable operation failed; they are values, replayed identically, and end the
+  execution only if user code lets them escape the handler.
+
+Every error carries what it knows of where it happened (execution ARN, operation id and name), so a
+message read in a log is actionable on its own.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from durable_lambda.core.model import ErrorObject
+
+__all__ = [
+    "CallbackError",
+    "CallbackTimeoutError",
+    "CheckpointError",
+    "ChildContextError",
+    "DurableExecutionError",
+    "DurableOperationError",
+    "ExecutionError",
+    "InvalidCheckpointTokenError",
+    "InvocationError",
+    "InvokeError",
+    "NonDeterministicExecutionError",
+    "SerDesError",
+    "StepError",
+    "StepInterruptedError",
+    "SuspendExecution",
+    "ValidationError",
+    "WaitForConditionError",
+    "error_object_from_exception",
+]
+
+
+class DurableExecutionError(Exception):
+    """Base of every error durable-lambda raises.
+
+    Args:
+        message: What went wrong, in words a user can act on.
+        execution_arn: The durable execution it happened in, when known.
+        operation_id: The operation it happened in, when known.
+        operation_name: That operation's name, when it has one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution_arn: str | None = None,
+        operation_id: str | None = None,
+        operation_name: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.execution_arn = execution_arn
+        self.operation_id = operation_id
+        self.operation_name = operation_name
+
+    def __str__(self) -> str:
+        where = []
+        if self.operation_name:
+            where.append(f"operation {self.operation_name!r}")
+        if self.operation_id:
+            where.append(f"id {self.operation_id}")
+        if self.execution_arn:
+            where.append(f"execution {self.execution_arn}")
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+
+class ExecutionError(DurableExecutionError):
+    """An error that ends the execution FAILED without a Lambda retry."""
+
+
+class InvocationError(DurableExecutionError):
+    """An error raised out of the Lambda handler so that Lambda retries the invocation."""
+
+
+class ValidationError(DurableExecutionError, ValueError):
+    """A value given to the SDK breaks a rule: names the field, the rule and the value.
+
+    Args:
+        message: The rule that was broken.
+        field: The dotted path of the offending field, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.field = field
+
+
+class SerDesError(ExecutionError):
+    """A value could not be serialized, or a stored payload could not be read back."""
+
+
+class NonDeterministicExecutionError(ExecutionError):
+    """Replay found an operation that differs from the checkpointed one at the same position.
+
+    Args:
+        message: What was recorded against what the code attempted.
+        recorded: The checkpointed operation's identity (type, subtype, name, parent).
+        attempted: The identity the code asked for at the same id.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        recorded: Mapping[str, str | None] | None = None,
+        attempted: Mapping[str, str | None] | None = None,
+        **where: Any,
+    ) -> None:
+        super().__init__(message, **where)
+        self.recorded = dict(recorded or {})
+        self.attempted = dict(attempted or {})
+
+
+class CheckpointError(DurableExecutionError):
+    """A checkpoint call failed.
+
+    Args:
+        message: What the service answered.
+        retriable: True when retrying the invocation can succeed (throttling, 5xx, a stale token):
+            the error then propagates out of the handler so Lambda retries. When False the
+            execution ends FAILED.
+    """
+
+    def __init__(self, message: str, *, retriable: bool, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.retriable = retriable
+
+
+class InvalidCheckpointTokenError(CheckpointError):
+    """The service rejected the checkpoint token; the invocation is retried with a fresh one."""
+
+    def __init__(self, message: str, **where: Any) -> None:
+        super().__init__(message, retriable=True, **where)
+
+
+class StepInterruptedError(InvocationError):
+    """An at-most-once step was found started but never finished: its body may or may not have run."""
+
+
+class DurableOperationError(DurableExecutionError):
+    """A durable operation failed; carries the stored error so replay raises the same thing.
+
+    Args:
+        message: The error message.
+        error_type: The type name of the original error (``ErrorObject.ErrorType``).
+        error_data: Extra machine-readable data, as stored (``ErrorObject.ErrorData``).
+        stack_trace: The original stack trace lines, when recorded.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_type: str | None = None,
+        error_data: str | None = None,
+        stack_trace: tuple[str, ...] | None = None,
+        **where: Any,
+    ) -> None:
+        super().__init__(message, **where)
+        self.error_type = error_type
+        self.error_data = error_data
+        self.stack_trace = stack_trace
+
+    @classmethod
+    def from_error_object(cls, error: ErrorObject | None, **where: Any) -> DurableOperationError:
+        """Rebuild the error a checkpointed operation failed with."""
+        error = error or ErrorObject()
+        return cls(
+            error.ErrorMessage or "",
+            error_type=error.ErrorType,
+            error_data=error.ErrorData,
+            stack_trace=error.StackTrace,
+            **where,
+        )
+
+    def to_error_object(self) -> ErrorObject:
+        """Return the error as the service stores it."""
+        return ErrorObject(
+            ErrorType=self.error_type or type(self).__name__,
+            ErrorMessage=self.message,
+            ErrorData=self.error_data,
+            StackTrace=self.stack_trace,
+        )
+
+
+class StepError(DurableOperationError):
+    """A step failed for good: its retry strategy gave up."""
+
+
+class ChildContextError(DurableOperationError):
+    """A child context (or a map or parallel built on one) failed."""
+
+
+class CallbackError(DurableOperationError):
+    """A callback was failed by its sender, or timed out (see ``timed_out``)."""
+
+    timed_out: bool = False
+
+
+class CallbackTimeoutError(CallbackError):
+    """A callback was not answered, or not heartbeated, in time (status TIMED_OUT)."""
+
+    timed_out = True
+
+
+class InvokeError(DurableOperationError):
+    """A chained invoke's target failed, timed out or was stopped."""
+
+
+class WaitForConditionError(DurableOperationError):
+    """A wait_for_condition check failed or ran out of attempts."""
+
+
+class SuspendExecution(BaseException):  # noqa: N818 - a control-flow signal, not an error
+    """Internal signal: this branch cannot progress until time passes or the outside world answers.
+
+    A BaseException so that a user's ``except Exception`` cannot swallow it.
+    """
+
+
+def error_object_from_exception(error: BaseException) -> ErrorObject:
+    """Describe any exception as an ``ErrorObject``, keeping a stored error's own type and data."""
+    if isinstance(error, DurableOperationError):
+        return error.to_error_object()
+    message = error.message if isinstance(error, DurableExecutionError) else str(error)
+    trace = traceback.format_exception(type(error), error, error.__traceback__)
+    return ErrorObject(
+        ErrorType=type(error).__name__,
+        ErrorMessage=message,
+        StackTrace=tuple(line.rstrip("\n") for line in trace) or None,
+    )
