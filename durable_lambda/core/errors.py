@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 from durable_lambda.core.model import ErrorObject
 
@@ -177,7 +177,7 @@ class DurableOperationError(DurableExecutionError):
         self.stack_trace = stack_trace
 
     @classmethod
-    def from_error_object(cls, error: ErrorObject | None, **where: Any) -> DurableOperationError:
+    def from_error_object(cls, error: ErrorObject | None, **where: Any) -> Self:
         """Rebuild the error a checkpointed operation failed with."""
         error = error or ErrorObject()
         return cls(

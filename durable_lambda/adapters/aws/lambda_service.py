@@ -1,0 +1,390 @@
+"""The ``DurableService`` port over boto3's ``lambda`` client: the Lambda durable execution API.
+
+Two calls, ``CheckpointDurableExecution`` and ``GetDurableExecutionState``, run in a worker thread
+(boto3 blocks) so other branches of the execution keep running on the event loop. Transient
+failures (throttling, 5xx, dropped connections) are retried here with a short, bounded exponential
+backoff; what is left is mapped onto the core's errors:
+
+* a stale or unknown checkpoint token -> ``InvalidCheckpointTokenError`` (Lambda retries the
+  invocation, which then receives a fresh token);
+* throttling, 5xx, connection failures still failing after the retries -> ``CheckpointError``
+  with ``retriable=True`` (raised out of the handler so Lambda retries the invocation);
+* any other client error (``ResourceNotFoundException``, a validation error, a KMS key problem)
+  -> ``CheckpointError`` with ``retriable=False`` (the execution ends FAILED).
+
+The classification follows the official SDK's (``BotoClientError`` in its ``exceptions.py``):
+KMS errors arrive as HTTP 502 yet never succeed on retry, and only an
+``InvalidParameterValueException`` saying "Invalid checkpoint token" counts as a token problem.
+
+Importing this module does not import boto3: the client is built on first use, so that code paths
+that never reach AWS (local runs, tests) do not pay for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import pydantic
+
+from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError, ValidationError
+from durable_lambda.core.logging import NullLogger
+from durable_lambda.core.model import CheckpointResponse, ExecutionState, OperationUpdate
+from durable_lambda.core.ports import Logger
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+    from mypy_boto3_lambda import LambdaClient
+
+__all__ = ["LambdaDurableService"]
+
+_CHECKPOINT = "CheckpointDurableExecution"
+_GET_STATE = "GetDurableExecutionState"
+
+_THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
+)
+# Modelled as HTTP 502 for both operations, but they need the customer to fix the function's KMS
+# key: retrying (here or by Lambda) cannot help.
+_NON_RETRIABLE_CODES = frozenset(
+    {
+        "KMSAccessDeniedException",
+        "KMSDisabledException",
+        "KMSInvalidStateException",
+        "KMSNotFoundException",
+    }
+)
+_INVALID_PARAMETER = "InvalidParameterValueException"
+_INVALID_TOKEN_PHRASE = "invalid checkpoint token"
+
+_ModelT = TypeVar("_ModelT", bound=pydantic.BaseModel)
+_Sleep = Callable[[float], Awaitable[object]]
+
+
+class _Kind(enum.Enum):
+    TRANSIENT = "transient"  # retry in-process, then retriable
+    INVALID_TOKEN = "invalid token"
+    RETRIABLE = "retriable"  # a new invocation may succeed; retrying at once would not
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    kind: _Kind
+    code: str
+    detail: str
+
+
+class LambdaDurableService:
+    """Checkpoint storage on AWS: the Lambda durable execution API through boto3.
+
+    Args:
+        client: A boto3 ``lambda`` client. When omitted one is built on first use with
+            ``boto3.client("lambda", ...)``, so the standard region, credential and endpoint
+            resolution applies (``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL_LAMBDA``...). Give
+            your own client to control its configuration entirely; note that botocore's own
+            retries then come on top of the ones here.
+        config: botocore configuration for the built client, merged over this adapter's defaults
+            (5 s connect and 50 s read time-outs, as the official SDK uses, and botocore's
+            retries switched off because this adapter retries itself).
+        region_name: Region for the built client; resolved from the environment when omitted.
+        endpoint_url: Endpoint for the built client, e.g. a local emulator.
+        max_retries: How many times a transient failure is retried before giving up.
+        base_delay: Seconds before the first retry; doubled for each further one.
+        max_delay: Upper bound of one delay, in seconds.
+        sleep: Awaited with each delay; ``asyncio.sleep`` unless a test injects a fake.
+        logger: Receives a warning for each retry.
+
+    Raises:
+        ValidationError: A retry setting is negative, or ``client`` is given along with
+            ``config``, ``region_name`` or ``endpoint_url``.
+
+    Example:
+        >>> service = LambdaDurableService(endpoint_url="http://127.0.0.1:5000")
+
+    """
+
+    DEFAULT_PAGE_SIZE = 1000
+    """Operations asked for per ``GetDurableExecutionState`` page (the API's maximum)."""
+
+    def __init__(
+        self,
+        client: LambdaClient | None = None,
+        *,
+        config: Config | None = None,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        max_retries: int = 3,
+        base_delay: float = 0.1,
+        max_delay: float = 2.0,
+        sleep: _Sleep = asyncio.sleep,
+        logger: Logger | None = None,
+    ) -> None:
+        if client is not None and (config, region_name, endpoint_url) != (None, None, None):
+            raise ValidationError(
+                "config, region_name and endpoint_url configure the client built on first use; "
+                "they cannot apply to a client you pass in",
+                field="client",
+            )
+        retry_settings = {
+            "max_retries": max_retries,
+            "base_delay": base_delay,
+            "max_delay": max_delay,
+        }
+        for name, value in retry_settings.items():
+            if value < 0:
+                raise ValidationError(f"{name} must not be negative, got {value}", field=name)
+        self._client = client
+        self._client_lock = threading.Lock()
+        self._client_settings = (config, region_name, endpoint_url)
+        self._max_retries = max_retries
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._sleep = sleep
+        self._logger: Logger = NullLogger() if logger is None else logger
+
+    @property
+    def client(self) -> LambdaClient:
+        """The boto3 ``lambda`` client in use; building it now if it was not given or built yet.
+
+        Returns:
+            The client.
+
+        """
+        return self._get_client()
+
+    async def checkpoint(
+        self,
+        execution_arn: str,
+        checkpoint_token: str,
+        updates: Sequence[OperationUpdate],
+        client_token: str | None = None,
+    ) -> CheckpointResponse:
+        """Send ``updates`` with ``CheckpointDurableExecution``; return the next token and changes.
+
+        One ``ClientToken`` (``client_token``, or a fresh UUID) is used for every retry of this
+        call, so a checkpoint the service applied before its answer was lost is not applied twice.
+
+        Args:
+            execution_arn: The durable execution.
+            checkpoint_token: The execution's current token.
+            updates: The updates, in the order the service must apply them.
+            client_token: An idempotency token; generated when omitted.
+
+        Returns:
+            The parsed response.
+
+        Raises:
+            InvalidCheckpointTokenError: The service rejected the token.
+            CheckpointError: The call failed; ``retriable`` tells whether Lambda should retry.
+
+        """
+        self._require_token(_CHECKPOINT, execution_arn, checkpoint_token)
+        wire_updates = [update.to_wire() for update in updates]
+        token = client_token or str(uuid.uuid4())
+        response = await self._call(
+            _CHECKPOINT,
+            execution_arn,
+            lambda client: client.checkpoint_durable_execution(
+                DurableExecutionArn=execution_arn,
+                CheckpointToken=checkpoint_token,
+                # The TypedDicts of boto3-stubs cannot see that our wire dicts match them.
+                Updates=cast("Any", wire_updates),
+                ClientToken=token,
+            ),
+        )
+        return _parse(CheckpointResponse, response, _CHECKPOINT, execution_arn)
+
+    async def get_state(
+        self,
+        execution_arn: str,
+        checkpoint_token: str,
+        marker: str,
+        max_items: int | None = None,
+    ) -> ExecutionState:
+        """Read one page of operations with ``GetDurableExecutionState``.
+
+        Args:
+            execution_arn: The durable execution.
+            checkpoint_token: The execution's current token.
+            marker: Where the page starts (the previous page's ``NextMarker``).
+            max_items: Page size, 0 to 1000; ``DEFAULT_PAGE_SIZE`` when omitted.
+
+        Returns:
+            The page; its ``NextMarker`` is empty or absent on the last page.
+
+        Raises:
+            InvalidCheckpointTokenError: The service rejected the token.
+            CheckpointError: The call failed; ``retriable`` tells whether Lambda should retry.
+
+        """
+        self._require_token(_GET_STATE, execution_arn, checkpoint_token)
+        page_size = self.DEFAULT_PAGE_SIZE if max_items is None else max_items
+        response = await self._call(
+            _GET_STATE,
+            execution_arn,
+            lambda client: client.get_durable_execution_state(
+                DurableExecutionArn=execution_arn,
+                CheckpointToken=checkpoint_token,
+                Marker=marker,
+                MaxItems=page_size,
+            ),
+        )
+        return _parse(ExecutionState, response, _GET_STATE, execution_arn)
+
+    async def _call(
+        self,
+        operation: str,
+        execution_arn: str,
+        request: Callable[[LambdaClient], Mapping[str, Any]],
+    ) -> Mapping[str, Any]:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await asyncio.to_thread(self._send, request)
+            except Exception as error:
+                failure = _classify(error)
+                if failure is None:
+                    raise
+                if failure.kind is not _Kind.TRANSIENT or attempt > self._max_retries:
+                    raise _to_error(failure, operation, execution_arn, attempt) from error
+                delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
+                self._logger.warning(
+                    "durable_api_call_retrying",
+                    operation=operation,
+                    execution_arn=execution_arn,
+                    error_code=failure.code,
+                    attempt=attempt,
+                    delay_seconds=delay,
+                )
+                await self._sleep(delay)
+
+    def _send(self, request: Callable[[LambdaClient], Mapping[str, Any]]) -> Mapping[str, Any]:
+        return request(self._get_client())
+
+    def _get_client(self) -> LambdaClient:
+        # Runs in worker threads: two first calls at once must not build two clients.
+        with self._client_lock:
+            if self._client is None:
+                self._client = _build_client(*self._client_settings)
+            return self._client
+
+    @staticmethod
+    def _require_token(operation: str, execution_arn: str, checkpoint_token: str) -> None:
+        # The service would reject an empty token with an opaque validation error; a new
+        # invocation is handed a valid one, so this is worth a Lambda retry.
+        if not checkpoint_token:
+            raise CheckpointError(
+                f"{operation} needs a checkpoint token, and none was given",
+                retriable=True,
+                execution_arn=execution_arn,
+            )
+
+
+def _build_client(
+    config: Config | None, region_name: str | None, endpoint_url: str | None
+) -> LambdaClient:
+    """Build a boto3 ``lambda`` client with this adapter's defaults under ``config``."""
+    import boto3
+    from botocore.config import Config
+
+    try:
+        version = metadata.version("durable-lambda")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        version = "unknown"
+    defaults = Config(
+        connect_timeout=5,
+        read_timeout=50,
+        # One attempt per call: the retries (and their bound) are this adapter's.
+        retries={"mode": "standard", "total_max_attempts": 1},
+        user_agent_extra=f"durable-lambda/{version}",
+    )
+    return boto3.client(
+        "lambda",
+        config=defaults if config is None else defaults.merge(config),
+        region_name=region_name,
+        endpoint_url=endpoint_url,
+    )
+
+
+def _classify(error: Exception) -> _Failure | None:
+    """Say what kind of failure ``error`` is, or None when it did not come from botocore."""
+    from botocore import exceptions as boto_errors
+
+    if isinstance(error, boto_errors.ClientError):
+        return _classify_client_error(error.response)
+    if isinstance(error, boto_errors.ConnectionError | boto_errors.HTTPClientError):
+        return _Failure(_Kind.TRANSIENT, type(error).__name__, str(error))
+    if isinstance(error, boto_errors.ParamValidationError):
+        return _Failure(_Kind.PERMANENT, type(error).__name__, str(error))
+    if isinstance(error, boto_errors.BotoCoreError):
+        # Missing or expired credentials and the like: a new invocation may be luckier.
+        return _Failure(_Kind.RETRIABLE, type(error).__name__, str(error))
+    return None
+
+
+def _classify_client_error(response: Mapping[str, Any]) -> _Failure:
+    """Classify an error answer of the service by its code and HTTP status."""
+    details = response.get("Error") or {}
+    metadata_ = response.get("ResponseMetadata") or {}
+    code = str(details.get("Code") or "UnknownError")
+    message = str(details.get("Message") or "")
+    status = metadata_.get("HTTPStatusCode")
+    detail = f"HTTP {status}: {message}" if status else message
+    if request_id := metadata_.get("RequestId"):
+        detail += f" (request id {request_id})"
+
+    if code in _NON_RETRIABLE_CODES:
+        kind = _Kind.PERMANENT
+    elif code in _THROTTLING_CODES or status == 429 or (status and status >= 500):
+        kind = _Kind.TRANSIENT
+    elif code == _INVALID_PARAMETER and _INVALID_TOKEN_PHRASE in message.lower():
+        kind = _Kind.INVALID_TOKEN
+    elif status and 400 <= status < 500:
+        kind = _Kind.PERMANENT
+    else:
+        kind = _Kind.RETRIABLE
+    return _Failure(kind, code, detail)
+
+
+def _to_error(
+    failure: _Failure, operation: str, execution_arn: str, attempts: int
+) -> CheckpointError:
+    """Build the core error for a failure that will not be retried here."""
+    what = f"{operation} failed with {failure.code}: {failure.detail}"
+    if failure.kind is _Kind.INVALID_TOKEN:
+        return InvalidCheckpointTokenError(
+            f"{operation} rejected the checkpoint token ({failure.code}: {failure.detail}); "
+            "Lambda will retry the invocation with a fresh token",
+            execution_arn=execution_arn,
+        )
+    if failure.kind is _Kind.TRANSIENT:
+        return CheckpointError(
+            f"{what} (gave up after {attempts} attempts)",
+            retriable=True,
+            execution_arn=execution_arn,
+        )
+    return CheckpointError(
+        what, retriable=failure.kind is _Kind.RETRIABLE, execution_arn=execution_arn
+    )
+
+
+def _parse(
+    model: type[_ModelT], response: Mapping[str, Any], operation: str, execution_arn: str
+) -> _ModelT:
+    """Validate a response into ``model``; an unreadable one is a non-retriable failure."""
+    try:
+        return model.model_validate(response)
+    except pydantic.ValidationError as error:
+        raise CheckpointError(
+            f"{operation} returned a response durable-lambda cannot read: {error}",
+            retriable=False,
+            execution_arn=execution_arn,
+        ) from error

@@ -1,0 +1,164 @@
+"""``@durable_execution``: turns ``async def handler(event, ctx)`` into a Lambda durable function.
+
+Lambda calls the decorated object synchronously with the invocation input; it runs the handler on
+one event loop per container, reused across warm invocations (so libraries that cache loop-bound
+clients keep working), and returns the invocation output as a dict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from durable_lambda.app.container import Container, default_container
+from durable_lambda.core.config import CheckpointMode
+from durable_lambda.core.context import DurableContext
+from durable_lambda.core.execution import parse_invocation_input, run_invocation
+from durable_lambda.core.model import InvocationOutput
+from durable_lambda.core.ports import Clock, DurableService
+from durable_lambda.core.runtime import RuntimeOptions
+
+if TYPE_CHECKING:
+    from botocore.config import Config as BotocoreConfig
+
+__all__ = ["DurableFunction", "durable_execution"]
+
+R = TypeVar("R")
+
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _container_loop() -> asyncio.AbstractEventLoop:
+    """Return this process's event loop, created on first use and kept for warm invocations."""
+    global _loop  # noqa: PLW0603 - one loop per Lambda container is the point
+    if _loop is None or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+    return _loop
+
+
+class DurableFunction(Generic[R]):
+    """A durable handler ready for Lambda: call it with ``(event, lambda_context)``.
+
+    Attributes:
+        handler: The user's ``async def handler(event, ctx)``.
+        container: The dependency container it draws its adapters from.
+    """
+
+    def __init__(
+        self,
+        handler: Callable[[Any, DurableContext], Awaitable[R]],
+        container: Container,
+    ) -> None:
+        self.handler = handler
+        self.container = container
+        functools.update_wrapper(self, handler)
+
+    def __call__(self, event: object, lambda_context: object = None) -> dict[str, Any]:
+        """Run one invocation synchronously, as the Lambda runtime calls a handler.
+
+        Raises:
+            ValidationError: the event is not a durable invocation input.
+            InvocationError: Lambda should retry the invocation.
+        """
+        loop = _container_loop()
+        return loop.run_until_complete(self.invoke(event))
+
+    async def invoke(
+        self,
+        event: object,
+        *,
+        service: DurableService | None = None,
+        clock: Clock | None = None,
+        options: RuntimeOptions | None = None,
+    ) -> dict[str, Any]:
+        """Run one invocation on the running event loop and return the output as a dict.
+
+        The keyword arguments override the container's adapters for this call (the testing runner
+        and the local orchestrator use them).
+        """
+        output = await self.invoke_model(event, service=service, clock=clock, options=options)
+        return output.to_wire()
+
+    async def invoke_model(
+        self,
+        event: object,
+        *,
+        service: DurableService | None = None,
+        clock: Clock | None = None,
+        options: RuntimeOptions | None = None,
+    ) -> InvocationOutput:
+        """Like ``invoke``, returning the output model."""
+        invocation = parse_invocation_input(event)
+        container = self.container
+        return await run_invocation(
+            self.handler,
+            invocation,
+            service=service or container.service(),
+            serdes=container.serdes(),
+            clock=clock or container.clock(),
+            random=container.random(),
+            logger=container.logger(),
+            options=options or container.runtime_options(),
+        )
+
+
+@overload
+def durable_execution(
+    handler: Callable[[Any, DurableContext], Awaitable[R]],
+) -> DurableFunction[R]: ...
+
+
+@overload
+def durable_execution(
+    handler: None = None,
+    *,
+    checkpoint_mode: CheckpointMode | str | None = None,
+    log_during_replay: bool = False,
+    client: Any = None,
+    boto_config: BotocoreConfig | None = None,
+    container: Container | None = None,
+) -> Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]: ...
+
+
+def durable_execution(
+    handler: Callable[[Any, DurableContext], Awaitable[R]] | None = None,
+    *,
+    checkpoint_mode: CheckpointMode | str | None = None,
+    log_during_replay: bool = False,
+    client: Any = None,
+    boto_config: BotocoreConfig | None = None,
+    container: Container | None = None,
+) -> DurableFunction[R] | Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]:
+    """Make ``async def handler(event, ctx)`` a Lambda durable function.
+
+    Use bare (``@durable_execution``) or with options (``@durable_execution(checkpoint_mode=
+    "OPTIMISTIC")``).
+
+    Args:
+        handler: The durable handler.
+        checkpoint_mode: ``EAGER``, ``BATCHED`` (default) or ``OPTIMISTIC``.
+        log_during_replay: Emit ``ctx.logger`` events during replay too.
+        client: A boto3 ``lambda`` client to use instead of the default one.
+        boto_config: A botocore ``Config`` for the default client (retries, timeouts).
+        container: A fully configured container, for custom wiring.
+
+    Example:
+        >>> @durable_execution
+        ... async def handler(event: dict, ctx: DurableContext) -> dict:
+        ...     return await ctx.step(lambda s: {"ok": True}, name="work")
+    """
+
+    def decorate(fn: Callable[[Any, DurableContext], Awaitable[R]]) -> DurableFunction[R]:
+        chosen = container or default_container()
+        if container is None:
+            chosen.config.checkpoint_mode.from_value(checkpoint_mode)
+            chosen.config.log_during_replay.from_value(log_during_replay)
+            chosen.config.aws.client.from_value(client)
+            chosen.config.aws.config.from_value(boto_config)
+        return DurableFunction(fn, chosen)
+
+    if handler is not None:
+        return decorate(handler)
+    return decorate

@@ -1,0 +1,409 @@
+"""The in-memory test runner behind ``durable_lambda.testing``.
+
+It plays the Lambda service for one handler: starts an execution on an in-memory store, invokes
+the handler as Lambda would (the same invocation input and output, through the same entry point),
+fires timers by skipping a fake clock, lets the test answer callbacks, and re-invokes until the
+execution ends. Nothing sleeps: a three-day wait completes at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from durable_lambda.adapters.clock.clocks import FakeClock
+from durable_lambda.adapters.local.service import LocalDurableService
+from durable_lambda.adapters.memory.store import InMemoryExecutionStore
+from durable_lambda.app.container import Container
+from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
+from durable_lambda.core.config import CheckpointMode
+from durable_lambda.core.context import DurableContext
+from durable_lambda.core.errors import DurableExecutionError, InvocationError
+from durable_lambda.core.history import HistoryEvent
+from durable_lambda.core.model import (
+    CheckpointResponse,
+    ErrorObject,
+    ExecutionState,
+    InvocationOutput,
+    InvocationStatus,
+    Operation,
+    OperationStatus,
+    OperationType,
+    OperationUpdate,
+)
+from durable_lambda.core.runtime import RuntimeOptions
+
+__all__ = [
+    "CallbackHandle",
+    "CountingService",
+    "DurableTestRunner",
+    "ExecutionResult",
+    "ExecutionStuckError",
+    "OperationView",
+    "TestExecution",
+]
+
+_MAX_INVOCATION_RETRIES = 3
+
+
+class ExecutionStuckError(DurableExecutionError):
+    """The execution cannot progress: it waits on something the test never provides."""
+
+
+class CountingService:
+    """Wraps a ``DurableService`` and counts the checkpoint calls and updates that go through it."""
+
+    def __init__(self, inner: LocalDurableService) -> None:
+        self.inner = inner
+        self.checkpoint_calls = 0
+        self.updates_sent = 0
+
+    async def checkpoint(
+        self,
+        execution_arn: str,
+        checkpoint_token: str,
+        updates: Sequence[OperationUpdate],
+        client_token: str | None = None,
+    ) -> CheckpointResponse:
+        """Forward a checkpoint call, counting it."""
+        self.checkpoint_calls += 1
+        self.updates_sent += len(updates)
+        return await self.inner.checkpoint(execution_arn, checkpoint_token, updates, client_token)
+
+    async def get_state(
+        self, execution_arn: str, checkpoint_token: str, marker: str, max_items: int | None = None
+    ) -> ExecutionState:
+        """Forward a state page request."""
+        return await self.inner.get_state(execution_arn, checkpoint_token, marker, max_items)
+
+
+@dataclass(frozen=True)
+class OperationView:
+    """One operation of a finished or running execution, for assertions.
+
+    Attributes:
+        operation: The operation as the service stores it.
+        attempts: For a step, how many attempts it has made (1 for a first-time success).
+    """
+
+    operation: Operation
+
+    @property
+    def id(self) -> str:
+        """The operation id."""
+        return self.operation.Id
+
+    @property
+    def name(self) -> str | None:
+        """The operation's name."""
+        return self.operation.Name
+
+    @property
+    def status(self) -> OperationStatus:
+        """The operation's status."""
+        return self.operation.Status
+
+    @property
+    def type(self) -> OperationType:
+        """The operation's type."""
+        return self.operation.Type
+
+    @property
+    def attempts(self) -> int:
+        """How many attempts a step made (its service-side attempt count)."""
+        details = self.operation.StepDetails
+        return (details.Attempt or 0) if details else 0
+
+    @property
+    def result(self) -> Any:
+        """The stored result, JSON-decoded (None when there is none)."""
+        payload = self.operation.result_payload
+        return json.loads(payload) if payload else None
+
+    @property
+    def error(self) -> ErrorObject | None:
+        """The stored error, if the operation failed."""
+        return self.operation.error
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """How an execution ended.
+
+    Attributes:
+        status: ``SUCCEEDED``, ``FAILED`` (or another terminal status of the execution).
+        result: The handler's return value, JSON-decoded.
+        error: The error the execution failed with.
+        invocations: How many times the handler was invoked.
+    """
+
+    status: str
+    result: Any
+    error: ErrorObject | None
+    invocations: int
+
+
+class CallbackHandle:
+    """A callback of a running execution, answered from the test."""
+
+    def __init__(self, execution: TestExecution, name: str) -> None:
+        self._execution = execution
+        self._name = name
+
+    async def callback_id(self) -> str:
+        """Drive the execution until the callback exists and return its id."""
+        return await self._execution.wait_for_callback(self._name)
+
+    async def succeed(self, payload: Any = None) -> None:
+        """Answer the callback with ``payload`` (JSON-encoded, as a real sender would)."""
+        callback_id = await self.callback_id()
+        await self._execution.service.send_callback_success(callback_id, json.dumps(payload))
+        self._execution.pending_work = True
+
+    async def fail(self, error: ErrorObject | str) -> None:
+        """Fail the callback with ``error``."""
+        callback_id = await self.callback_id()
+        error_object = ErrorObject(ErrorMessage=error) if isinstance(error, str) else error
+        await self._execution.service.send_callback_failure(callback_id, error_object)
+        self._execution.pending_work = True
+
+    async def heartbeat(self) -> None:
+        """Send a heartbeat for the callback."""
+        callback_id = await self.callback_id()
+        await self._execution.service.send_callback_heartbeat(callback_id)
+
+
+class TestExecution:
+    """One execution driven by a ``DurableTestRunner``."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, runner: DurableTestRunner, arn: str) -> None:
+        self.runner = runner
+        self.arn = arn
+        self.service = runner.local_service
+        self.invocations: list[InvocationOutput] = []
+        self.pending_work = False
+
+    # -- driving ------------------------------------------------------------------------
+
+    async def result(self) -> ExecutionResult:
+        """Drive the execution to its end, skipping time (callback deadlines included)."""
+        await self._drive(until=None, skip_deadlines=True)
+        record = await self.service.get_record(self.arn)
+        return ExecutionResult(
+            status=record.status.value,
+            result=json.loads(record.result) if record.result else None,
+            error=record.error,
+            invocations=len(self.invocations),
+        )
+
+    async def wait_for_callback(self, name: str) -> str:
+        """Drive the execution until a callback named ``name`` exists; return its id."""
+
+        def found() -> str | None:
+            for op in self._operations_now:
+                if (
+                    op.Type is OperationType.CALLBACK
+                    and name in (op.Name, self._parent_name(op))
+                    and op.CallbackDetails is not None
+                    and op.CallbackDetails.CallbackId
+                ):
+                    return op.CallbackDetails.CallbackId
+            return None
+
+        await self._drive(until=lambda: found() is not None, skip_deadlines=False)
+        callback_id = found()
+        if callback_id is None:
+            raise ExecutionStuckError(
+                f"the execution ended or blocked without creating a callback named {name!r}",
+                execution_arn=self.arn,
+            )
+        return callback_id
+
+    def callback(self, name: str) -> CallbackHandle:
+        """Return the callback named ``name`` (or created inside a context of that name)."""
+        return CallbackHandle(self, name)
+
+    async def _drive(self, until: Callable[[], bool] | None, skip_deadlines: bool) -> None:
+        while True:
+            record = await self.service.get_record(self.arn)
+            self._operations_now = list(record.operations.values())
+            if record.status.is_terminal or (until is not None and until()):
+                return
+            if self.pending_work or await self.service.needs_invocation(self.arn):
+                await self._invoke()
+                continue
+            if await self.service.advance(self.arn):
+                continue
+            target = await self._next_time_to_skip_to(skip_deadlines)
+            if target is None:
+                if until is None:
+                    raise ExecutionStuckError(
+                        "the execution waits on a callback or invoke that nobody answers",
+                        execution_arn=self.arn,
+                    )
+                return
+            self.runner.clock.set(max(target, self.runner.clock.now()))
+
+    async def _next_time_to_skip_to(self, skip_deadlines: bool) -> datetime | None:
+        """The next timer to skip to; never past a callback deadline the test may still beat."""
+        due = await self.service.next_due(self.arn, include_deadlines=True)
+        if due is None or skip_deadlines:
+            return due
+        due_timer = await self.service.next_due(self.arn, include_deadlines=False)
+        if due_timer is None or due_timer > due:
+            return None
+        return due_timer
+
+    async def _invoke(self) -> None:
+        self.pending_work = False
+        event = (await self.service.invocation_input(self.arn)).to_wire()
+        started = self.runner.clock.now()
+        for attempt in range(_MAX_INVOCATION_RETRIES + 1):
+            calls_before = self.runner.counting_service.checkpoint_calls
+            try:
+                output = await self.runner.function.invoke_model(
+                    event,
+                    service=self.runner.counting_service,
+                    clock=self.runner.clock,
+                    options=self.runner.options,
+                )
+                break
+            except InvocationError:
+                # Lambda retries an invocation that raised; so does the runner, a few times.
+                if attempt == _MAX_INVOCATION_RETRIES:
+                    raise
+                event = (await self.service.invocation_input(self.arn)).to_wire()
+        self.invocations.append(output)
+        progressed = self.runner.counting_service.checkpoint_calls > calls_before
+        if (
+            output.Status is InvocationStatus.PENDING
+            and self.runner.options.always_replay
+            and progressed
+            and not await self.service.has_pending_work(self.arn)
+        ):
+            # Always-replay mode ended the invocation after an operation completed; the real
+            # service would call PENDING with nothing pending an error, so nothing is recorded
+            # and the handler is simply invoked again from the top.
+            self.pending_work = True
+            return
+        await self.service.record_invocation(self.arn, started, self.runner.clock.now(), output)
+
+    # -- inspecting ---------------------------------------------------------------------
+
+    _operations_now: list[Operation] = []
+
+    async def operations_async(self) -> list[Operation]:
+        """Return every operation of the execution, as stored now."""
+        record = await self.service.get_record(self.arn)
+        return list(record.operations.values())
+
+    def operations(
+        self, *, parent: str | None = None, type: OperationType | None = None
+    ) -> list[OperationView]:
+        """Return the operations seen at the last drive, filtered by parent name or id and type."""
+        ops = [op for op in self._operations_now if op.Type is not OperationType.EXECUTION]
+        if parent is not None:
+            parent_ids = {op.Id for op in self._operations_now if parent in (op.Id, op.Name)}
+            ops = [op for op in ops if op.ParentId in parent_ids]
+        if type is not None:
+            ops = [op for op in ops if op.Type is type]
+        return [OperationView(op) for op in ops]
+
+    def operation(self, name: str) -> OperationView:
+        """Return the operation named ``name``.
+
+        Raises:
+            KeyError: no operation has that name.
+        """
+        for op in self._operations_now:
+            if op.Name == name:
+                return OperationView(op)
+        raise KeyError(f"no operation named {name!r}")
+
+    def step(self, name: str) -> OperationView:
+        """Return the step named ``name``."""
+        view = self.operation(name)
+        if view.type is not OperationType.STEP:
+            raise KeyError(f"{name!r} is a {view.type.value}, not a STEP")
+        return view
+
+    async def history(self) -> list[HistoryEvent]:
+        """Return the execution's history events."""
+        return list(await self.service.history(self.arn))
+
+    @property
+    def checkpoint_calls(self) -> int:
+        """Checkpoint calls made by every invocation of this runner so far."""
+        return self.runner.counting_service.checkpoint_calls
+
+    def _parent_name(self, op: Operation) -> str | None:
+        for candidate in self._operations_now:
+            if candidate.Id == op.ParentId:
+                return candidate.Name
+        return None
+
+
+class DurableTestRunner:
+    """Runs a durable handler to completion in memory, with time skipped.
+
+    Args:
+        handler: A ``@durable_execution`` function, or a bare ``async def handler(event, ctx)``.
+        checkpoint_mode: How checkpoints are sent (default ``BATCHED``).
+        always_replay: End every invocation after each newly completed operation, so that the
+            handler is replayed from the top again and again: non-determinism shows at once.
+        start_time: Where the fake clock starts.
+
+    Example:
+        >>> async def test_order() -> None:
+        ...     async with DurableTestRunner(handler) as runner:
+        ...         run = await runner.start({"orderId": "o-1"})
+        ...         result = await run.result()
+        ...     assert result.status == "SUCCEEDED"
+    """
+
+    def __init__(
+        self,
+        handler: DurableFunction[Any] | Callable[[Any, DurableContext], Awaitable[Any]],
+        *,
+        checkpoint_mode: CheckpointMode | str = CheckpointMode.BATCHED,
+        always_replay: bool = False,
+        log_during_replay: bool = False,
+        start_time: datetime | None = None,
+        function_name: str = "test-function",
+    ) -> None:
+        container = Container()
+        container.config.from_dict({"backend": "memory", "clock": "fake"})
+        if isinstance(handler, DurableFunction):
+            handler = handler.handler
+        self.function: DurableFunction[Any] = durable_execution(container=container)(handler)
+        self.clock = FakeClock(start_time) if start_time else FakeClock()
+        self.store = InMemoryExecutionStore()
+        self.local_service = LocalDurableService(self.store, self.clock)
+        self.counting_service = CountingService(self.local_service)
+        self.options = RuntimeOptions(
+            checkpoint_mode=CheckpointMode(str(checkpoint_mode).upper()),
+            always_replay=always_replay,
+            log_during_replay=log_during_replay,
+        )
+        self.function_name = function_name
+
+    async def __aenter__(self) -> DurableTestRunner:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    async def start(self, event: Any = None) -> TestExecution:
+        """Start an execution with ``event`` as its input; nothing runs until it is driven."""
+        arn = await self.local_service.start_execution(self.function_name, json.dumps(event))
+        return TestExecution(self, arn)
+
+    async def run(self, event: Any = None) -> ExecutionResult:
+        """Start an execution and drive it to its end."""
+        execution = await self.start(event)
+        return await execution.result()

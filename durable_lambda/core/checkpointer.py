@@ -1,0 +1,210 @@
+"""Sends checkpoint updates to the service: in execution order, in batches, rotating the token.
+
+Updates are queued in the order operations produce them and sent by a single sender task, so the
+service always sees them in execution order and every call uses the token the previous one returned
+(the first call uses the token from the invocation input). A batch holds at most 250 updates and
+750 KiB of update JSON, the service's limits.
+
+When a call is made depends on the checkpoint mode:
+
+* ``EAGER``: every operation waits for its own updates to be acknowledged before it returns.
+* ``BATCHED`` (the default): the sender starts as soon as anything is queued and keeps sending
+  whatever queued up while its previous call was in flight; operations never wait for it unless
+  their semantics require (an at-most-once step's START, suspension, the end of the invocation).
+* ``OPTIMISTIC``: nothing is sent until something forces a flush: suspension, the end of the
+  invocation, a full batch, or an at-most-once step about to run its body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from durable_lambda.core.config import CheckpointMode
+from durable_lambda.core.errors import CheckpointError
+from durable_lambda.core.model import ExecutionState, OperationUpdate
+from durable_lambda.core.ports import DurableService
+from durable_lambda.core.state import DurableState
+
+__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_UPDATES", "Checkpointer"]
+
+MAX_BATCH_UPDATES = 250
+"""The service accepts at most this many updates in one checkpoint call."""
+
+MAX_BATCH_BYTES = 750 * 1024
+"""Update JSON sent in one checkpoint call stays under this many bytes."""
+
+# Everything an update carries besides its payload and error (ids, names, enums, JSON keys) fits
+# well within this many bytes; estimating rather than rendering JSON keeps enqueueing cheap.
+_UPDATE_OVERHEAD_BYTES = 512
+
+
+def estimated_size(update: OperationUpdate) -> int:
+    """Return an upper bound of the update's size as JSON, in bytes, without rendering it."""
+    size = _UPDATE_OVERHEAD_BYTES
+    if update.Payload:
+        # Payloads are JSON text; escaping can at worst double non-ASCII-heavy text in UTF-8.
+        size += 2 * len(update.Payload)
+    if update.Error is not None:
+        error = update.Error
+        size += 2 * (len(error.ErrorMessage or "") + len(error.ErrorData or ""))
+        size += sum(2 * len(line) + 4 for line in error.StackTrace or ())
+    return size
+
+
+class Checkpointer:
+    """The queue of updates not yet acknowledged by the service, and the task that sends them.
+
+    Args:
+        service: The checkpoint storage port.
+        state: The execution state; operations in each response are applied to it.
+        checkpoint_token: The token from the invocation input.
+        mode: When to send (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        service: DurableService,
+        state: DurableState,
+        checkpoint_token: str,
+        mode: CheckpointMode = CheckpointMode.BATCHED,
+        *,
+        max_batch_updates: int = MAX_BATCH_UPDATES,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+    ) -> None:
+        self._service = service
+        self._state = state
+        self.token = checkpoint_token
+        self.mode = mode
+        self._max_updates = max_batch_updates
+        self._max_bytes = max_batch_bytes
+        self._queue: list[OperationUpdate] = []
+        self._queued_bytes = 0
+        self._enqueued = 0
+        self._acknowledged = 0
+        self._sender: asyncio.Task[None] | None = None
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._failure: CheckpointError | None = None
+        self.calls = 0
+        """How many checkpoint calls this invocation made (for tests and benchmarks)."""
+
+    @property
+    def pending(self) -> int:
+        """How many updates are queued or in flight."""
+        return self._enqueued - self._acknowledged
+
+    def enqueue(self, update: OperationUpdate) -> None:
+        """Queue ``update`` after every update queued before it.
+
+        Raises:
+            CheckpointError: an earlier checkpoint call failed; nothing more can be sent.
+        """
+        if self._failure is not None:
+            raise self._failure
+        self._queue.append(update)
+        self._enqueued += 1
+        self._queued_bytes += estimated_size(update)
+        # BATCHED sends in the background at once; EAGER sends when the operation settles (so a
+        # step's START and outcome share one call); OPTIMISTIC only when forced or full.
+        if self.mode is CheckpointMode.BATCHED or self._batch_is_full():
+            self._start_sender()
+
+    async def flush(self) -> None:
+        """Return once every update queued so far is acknowledged by the service.
+
+        Raises:
+            CheckpointError: a checkpoint call failed.
+        """
+        if self._failure is not None:
+            raise self._failure
+        target = self._enqueued
+        if self._acknowledged >= target:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, waiter))
+        self._start_sender()
+        await waiter
+
+    async def send(self, update: OperationUpdate) -> None:
+        """Queue ``update`` and wait until it is acknowledged (a blocking checkpoint)."""
+        self.enqueue(update)
+        await self.flush()
+
+    async def settle(self) -> None:
+        """Flush in EAGER mode; elsewhere return at once (called after each operation completes)."""
+        if self.mode is CheckpointMode.EAGER:
+            await self.flush()
+
+    def _batch_is_full(self) -> bool:
+        return len(self._queue) >= self._max_updates or self._queued_bytes >= self._max_bytes
+
+    def _start_sender(self) -> None:
+        if self._sender is None and self._failure is None:
+            self._sender = asyncio.get_running_loop().create_task(self._send_all())
+
+    async def _send_all(self) -> None:
+        try:
+            while self._queue:
+                batch = self._take_batch()
+                try:
+                    await self._send_batch(batch)
+                except CheckpointError as error:
+                    self._fail(error)
+                    return
+                except Exception as error:  # an adapter bug must not leave waiters hanging
+                    failure = CheckpointError(
+                        f"checkpoint call failed unexpectedly: {error!r}",
+                        retriable=True,
+                        execution_arn=self._state.execution_arn,
+                    )
+                    failure.__cause__ = error
+                    self._fail(failure)
+                    return
+                self._acknowledged += len(batch)
+                self._wake_waiters()
+        finally:
+            self._sender = None
+
+    def _take_batch(self) -> list[OperationUpdate]:
+        taken = 0
+        size = 0
+        for update in self._queue:
+            update_size = estimated_size(update)
+            if taken and (taken >= self._max_updates or size + update_size > self._max_bytes):
+                break
+            taken += 1
+            size += update_size
+        batch = self._queue[:taken]
+        del self._queue[:taken]
+        self._queued_bytes -= size
+        return batch
+
+    async def _send_batch(self, batch: list[OperationUpdate]) -> None:
+        self.calls += 1
+        response = await self._service.checkpoint(self._state.execution_arn, self.token, batch)
+        if response.CheckpointToken:
+            self.token = response.CheckpointToken
+        self._state.apply(response.NewExecutionState.Operations)
+        marker = response.NewExecutionState.NextMarker
+        while marker:
+            page: ExecutionState = await self._service.get_state(
+                self._state.execution_arn, self.token, marker
+            )
+            self._state.apply(page.Operations)
+            marker = page.NextMarker
+
+    def _wake_waiters(self) -> None:
+        still_waiting = []
+        for target, waiter in self._waiters:
+            if target <= self._acknowledged:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                still_waiting.append((target, waiter))
+        self._waiters = still_waiting
+
+    def _fail(self, error: CheckpointError) -> None:
+        self._failure = error
+        for _, waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
+        self._waiters = []

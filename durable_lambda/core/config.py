@@ -1,0 +1,558 @@
+"""Configuration of durable operations: frozen, validated value objects.
+
+Names, fields and defaults follow the official AWS Python SDK (``aws_durable_execution_sdk_python``
+3.0.0) so that code written for it reads the same here. Every model is a frozen pydantic model built
+on ``ConfigModel``; a bad value raises ``durable_lambda.core.errors.ValidationError`` naming the
+model, the field and the rule, e.g. ``MapConfig.max_concurrency: Input should be greater than or
+equal to 1 (got 0)``. Construct the models with keyword arguments (``Duration`` also takes its
+seconds positionally); ``model_validate`` is validated the same way. ``model_copy(update=...)``
+skips validation: use ``replace(...)`` for a changed copy.
+
+Retry and wait strategies (``RetryStrategyConfig``, ``WaitStrategyConfig`` and their factories) live
+in ``durable_lambda.core.retry``, which builds on this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable
+from enum import StrEnum
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Generic,
+    NoReturn,
+    Self,
+    TypeAlias,
+    TypeVar,
+)
+
+import pydantic
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from durable_lambda.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    from durable_lambda.core.retry import RetryStrategy, WaitStrategy
+    from durable_lambda.core.serdes import SerDes
+else:
+    # retry.py builds on this module, so it is not imported at run time: pydantic only needs to
+    # know that these fields hold callables; the precise signatures are for the type checker.
+    _T = TypeVar("_T")
+    RetryStrategy = Callable[..., object]
+    WaitStrategy = Callable[[_T, int], object]
+
+__all__ = [
+    "CallbackConfig",
+    "CheckpointMode",
+    "ChildConfig",
+    "CompletionConfig",
+    "ConfigModel",
+    "Duration",
+    "InvokeConfig",
+    "ItemBatcher",
+    "MapConfig",
+    "ParallelConfig",
+    "StepConfig",
+    "StepSemantics",
+    "WaitForCallbackConfig",
+    "WaitForConditionConfig",
+]
+
+T = TypeVar("T")
+
+_MAX_REPR = 80
+# The service's limit on CallbackOptions.TimeoutSeconds / HeartbeatTimeoutSeconds.
+_MAX_CALLBACK_TIMEOUT_SECONDS = 99_999_999
+_SUB_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def _raise_validation_error(model: type[BaseModel], error: pydantic.ValidationError) -> NoReturn:
+    """Raise pydantic's first complaint as our ValidationError: model, field, rule, value."""
+    details = error.errors(include_url=False)
+    first = details[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, ValidationError):
+        # model_validate of a model with its own __init__ runs that __init__, which already
+        # raised ours; pydantic wrapped it, so unwrap it rather than describe it twice.
+        raise cause
+    loc = first["loc"]
+    field = str(loc[0]) if loc else None
+    path = "".join(f"[{part}]" for part in loc[1:] if isinstance(part, int))
+    rule = str(cause) if isinstance(cause, Exception) else first["msg"]
+    name = model.__name__.split("[", 1)[0]  # a parametrized generic is named "X[int]"
+    where = f"{name}.{field}{path}" if field else name
+    message = f"{where}: {rule}"
+    if first["type"] != "missing":
+        shown = repr(first["input"])
+        message += f" (got {shown[:_MAX_REPR]}{'...' if len(shown) > _MAX_REPR else ''})"
+    if len(details) > 1:
+        message += f" [and {len(details) - 1} more problem(s)]"
+    raise ValidationError(message, field=field) from error
+
+
+class ConfigModel(BaseModel):
+    """Base of every configuration model: frozen, strict, no unknown fields, our errors.
+
+    Strict mode means no silent coercion: an ``int`` field rejects ``"3"`` and ``True``, an enum
+    field wants the enum member, a tuple field wants a tuple.
+
+    Raises:
+        ValidationError: from the constructor and ``model_validate`` when a value breaks a rule,
+            and from attribute assignment, since the models are frozen.
+
+    """
+
+    model_config = ConfigDict(
+        frozen=True, strict=True, extra="forbid", arbitrary_types_allowed=True
+    )
+
+    def __init__(self, **data: object) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as error:
+            _raise_validation_error(type(self), error)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate ``obj`` (a mapping or an instance) into this model.
+
+        Raises:
+            ValidationError: when a value breaks a rule.
+
+        """
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except pydantic.ValidationError as error:
+            _raise_validation_error(cls, error)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise ValidationError(
+            f"{type(self).__name__}.{name}: the model is frozen; use replace({name}=...) instead",
+            field=name,
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise ValidationError(f"{type(self).__name__}.{name}: the model is frozen", field=name)
+
+    def replace(self, **changes: object) -> Self:
+        """Return a validated copy with ``changes`` applied.
+
+        Raises:
+            ValidationError: when a changed value breaks a rule or names no field.
+
+        """
+        values: dict[str, object] = {name: getattr(self, name) for name in type(self).model_fields}
+        values.update(changes)
+        return type(self)(**values)
+
+
+def _whole_seconds(value: object) -> object:
+    """Let a float through only when it is a whole number of seconds (up to float rounding)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number of seconds, not a bool")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number of seconds")
+        nearest = round(value)
+        # 0.1 hour is 360.00000000000006 s in floating point: that is still a whole 360.
+        if abs(value - nearest) > 1e-9 * max(1.0, abs(value)):
+            raise ValueError("must be a whole number of seconds")
+        return nearest
+    return value
+
+
+@functools.total_ordering
+class Duration(ConfigModel):
+    """A span of time in whole seconds, never negative.
+
+    Months and years are fixed lengths (the official SDK defines neither): a month is 30 days and
+    a year 365 days. Float inputs are accepted only where they come to whole seconds.
+
+    Args:
+        seconds: The length in seconds (positional or keyword); 0 by default.
+
+    Raises:
+        ValidationError: for a negative, fractional, non-finite or non-numeric length.
+
+    Example:
+        >>> Duration.of(hours=1, minutes=30) == Duration.from_minutes(90)
+        True
+
+    """
+
+    SECONDS_PER_MONTH: ClassVar[int] = 30 * 86_400
+    SECONDS_PER_YEAR: ClassVar[int] = 365 * 86_400
+
+    seconds: Annotated[int, BeforeValidator(_whole_seconds), Field(ge=0)] = 0
+
+    if TYPE_CHECKING:
+
+        def __init__(self, seconds: float = 0) -> None: ...
+
+    else:
+        # model_validate hands a dict's keys to __init__: let unknown ones through to pydantic,
+        # which names them in a ValidationError, while the type checker sees the narrow form.
+        def __init__(self, seconds=0, **unknown):
+            super().__init__(seconds=seconds, **unknown)
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        weeks: float = 0,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
+        seconds: float = 0,
+    ) -> Duration:
+        """Return the sum of the given parts, e.g. ``Duration.of(days=1, hours=6)``."""
+        total = weeks * 604_800 + days * 86_400 + hours * 3_600 + minutes * 60 + seconds
+        return cls(total)
+
+    @classmethod
+    def from_seconds(cls, value: float) -> Duration:
+        """Return a duration of ``value`` seconds."""
+        return cls(value)
+
+    @classmethod
+    def from_minutes(cls, value: float) -> Duration:
+        """Return a duration of ``value`` minutes."""
+        return cls(value * 60)
+
+    @classmethod
+    def from_hours(cls, value: float) -> Duration:
+        """Return a duration of ``value`` hours."""
+        return cls(value * 3_600)
+
+    @classmethod
+    def from_days(cls, value: float) -> Duration:
+        """Return a duration of ``value`` days."""
+        return cls(value * 86_400)
+
+    @classmethod
+    def from_weeks(cls, value: float) -> Duration:
+        """Return a duration of ``value`` weeks."""
+        return cls(value * 604_800)
+
+    @classmethod
+    def from_months(cls, value: float) -> Duration:
+        """Return a duration of ``value`` months of 30 days."""
+        return cls(value * cls.SECONDS_PER_MONTH)
+
+    @classmethod
+    def from_years(cls, value: float) -> Duration:
+        """Return a duration of ``value`` years of 365 days."""
+        return cls(value * cls.SECONDS_PER_YEAR)
+
+    def to_seconds(self) -> int:
+        """Return the length in whole seconds."""
+        return self.seconds
+
+    # Typed for Duration only, so mypy flags `Duration(5) + 5`; untyped callers get TypeError.
+    def __add__(self, other: Duration) -> Duration:
+        if not isinstance(other, Duration):
+            return NotImplemented
+        return Duration(self.seconds + other.seconds)
+
+    def __lt__(self, other: Duration) -> bool:
+        if not isinstance(other, Duration):
+            return NotImplemented
+        return self.seconds < other.seconds
+
+
+class StepSemantics(StrEnum):
+    """How often one attempt of a step may run its body (same values as the official SDK).
+
+    ``AT_LEAST_ONCE_PER_RETRY`` (the default) sends START without waiting, so an attempt cut short
+    by a crash runs again on the next invocation. ``AT_MOST_ONCE_PER_RETRY`` waits until START is
+    checkpointed before the body runs; an attempt found started but unfinished fails with
+    ``StepInterruptedError`` and goes to the retry strategy instead of running again.
+    """
+
+    AT_MOST_ONCE_PER_RETRY = "AT_MOST_ONCE_PER_RETRY"
+    AT_LEAST_ONCE_PER_RETRY = "AT_LEAST_ONCE_PER_RETRY"
+
+
+class CheckpointMode(StrEnum):
+    """When queued operation updates are sent to the service; ``BATCHED`` is the default.
+
+    * ``EAGER``: a blocking checkpoint after every operation; simplest to reason about, slowest.
+    * ``BATCHED``: a background flusher sends updates in batches; the code blocks only where the
+      semantics require it (an at-most-once step's START, suspension, completion).
+    * ``OPTIMISTIC``: run ahead and flush only at suspension, completion, when a batch is full
+      and before an at-most-once step's body; fewest calls, most work repeated after a crash.
+    """
+
+    EAGER = "EAGER"
+    BATCHED = "BATCHED"
+    OPTIMISTIC = "OPTIMISTIC"
+
+
+def _check_sub_type(value: str | None) -> str | None:
+    """Apply the service's subtype rule; an empty string means the default, like None."""
+    if not value:
+        return None
+    if not _SUB_TYPE_PATTERN.fullmatch(value):
+        raise ValueError("must be 1 to 32 characters from A-Z, a-z, 0-9, '-' and '_'")
+    return value
+
+
+def _check_serdes(value: object) -> object:
+    """Accept None or anything shaped like a SerDes (serialize and deserialize methods)."""
+    if value is None:
+        return None
+    for method in ("serialize", "deserialize"):
+        if not callable(getattr(value, method, None)):
+            raise ValueError(
+                "must be a SerDes with serialize(value, ctx) and deserialize(payload, ctx) "
+                f"methods; {type(value).__name__} has no {method}()"
+            )
+    return value
+
+
+def _check_callback_timeout(value: Duration) -> Duration:
+    """Reject a timeout the service would refuse."""
+    if value.seconds > _MAX_CALLBACK_TIMEOUT_SECONDS:
+        raise ValueError(f"must be at most {_MAX_CALLBACK_TIMEOUT_SECONDS} seconds")
+    return value
+
+
+if TYPE_CHECKING:
+    _SerDesField: TypeAlias = SerDes[Any] | None
+else:
+    # The serializer port is checked by its shape (serdes.py is not imported at run time, so the
+    # core's floors stay one-way whoever imports whom).
+    _SerDesField = Annotated[object, AfterValidator(_check_serdes)]
+_SubTypeField = Annotated[str | None, AfterValidator(_check_sub_type)]
+_Concurrency = Annotated[int, Field(ge=1)] | None
+_CallbackTimeout = Annotated[Duration, AfterValidator(_check_callback_timeout)]
+
+
+class StepConfig(ConfigModel):
+    """How a step runs, retries and stores its result.
+
+    Args:
+        retry_strategy: Decides whether and when a failed attempt runs again; None means
+            ``RetryPresets.default()`` (6 attempts, 5 s doubling to at most 60 s, full jitter).
+        step_semantics: See ``StepSemantics``; ``AT_LEAST_ONCE_PER_RETRY`` by default.
+        serdes: Stores the result; None means the execution's default serializer.
+        sub_type: The subtype recorded for the step (1-32 of ``A-Za-z0-9-_``); None or ``""``
+            means ``Step``. Changing it breaks replay of executions in flight.
+
+    """
+
+    retry_strategy: RetryStrategy | None = None
+    step_semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
+    serdes: _SerDesField = None
+    sub_type: _SubTypeField = None
+
+
+class ChildConfig(ConfigModel):
+    """How a child context stores its result.
+
+    Args:
+        serdes: Stores the result; None means the execution's default serializer.
+        sub_type: The subtype recorded for the context; None or ``""`` means
+            ``RunInChildContext``.
+        summary_generator: For a result too large to checkpoint (over 256 KiB): returns the text
+            stored instead, and the children are replayed to rebuild the result. None stores an
+            empty summary.
+
+    """
+
+    serdes: _SerDesField = None
+    sub_type: _SubTypeField = None
+    summary_generator: Callable[[Any], str] | None = None
+
+
+class CallbackConfig(ConfigModel):
+    """How long a callback may take, and how its result is read.
+
+    Args:
+        timeout: How long to wait for the answer; ``Duration(0)`` (the default) means no limit.
+        heartbeat_timeout: The longest gap allowed between heartbeats; ``Duration(0)`` means none.
+        serdes: Reads the result; None means the payload is returned as sent.
+        sub_type: The subtype recorded for the callback; None or ``""`` means ``Callback``.
+
+    """
+
+    timeout: _CallbackTimeout = Duration(0)
+    heartbeat_timeout: _CallbackTimeout = Duration(0)
+    serdes: _SerDesField = None
+    sub_type: _SubTypeField = None
+
+    @property
+    def timeout_seconds(self) -> int:
+        """The timeout in seconds (0: none)."""
+        return self.timeout.seconds
+
+    @property
+    def heartbeat_timeout_seconds(self) -> int:
+        """The heartbeat timeout in seconds (0: none)."""
+        return self.heartbeat_timeout.seconds
+
+
+class WaitForCallbackConfig(CallbackConfig):
+    """``CallbackConfig`` plus the retry strategy of the step that runs the submitter.
+
+    Args:
+        retry_strategy: Retries the submitter step; None means ``RetryPresets.default()``.
+
+    """
+
+    retry_strategy: RetryStrategy | None = None
+
+
+class InvokeConfig(ConfigModel):
+    """How a chained invoke sends its payload and reads the result.
+
+    The official SDK 3.0.0 has no invoke timeout, and the service's ``ChainedInvokeOptions``
+    carry none, so neither does this model.
+
+    Args:
+        serdes_payload: Writes the payload sent; None means the default serializer.
+        serdes_result: Reads the result; None means the default serializer.
+        tenant_id: Scopes the invocation to a tenant; None for none.
+
+    """
+
+    serdes_payload: _SerDesField = None
+    serdes_result: _SerDesField = None
+    tenant_id: str | None = None
+
+
+class CompletionConfig(ConfigModel):
+    """When a map or parallel finishes, and whether it counts as success.
+
+    The batch completes when ``min_successful`` items succeeded, when failures pass a tolerated
+    limit, or when every item finished. With every field None (the default) the first failure
+    ends the batch (fail fast).
+
+    Args:
+        min_successful: Successes that complete the batch early; at least 1; None for no target.
+        tolerated_failure_count: Failures tolerated; more end the batch as failed; at least 0.
+        tolerated_failure_percentage: Percentage of failures tolerated, 0 to 100.
+
+    Raises:
+        ValidationError: for a value out of range.
+
+    """
+
+    min_successful: Annotated[int, Field(ge=1)] | None = None
+    tolerated_failure_count: Annotated[int, Field(ge=0)] | None = None
+    tolerated_failure_percentage: Annotated[float, Field(ge=0, le=100)] | None = None
+
+    @classmethod
+    def first_successful(cls) -> CompletionConfig:
+        """Complete at the first success (``min_successful=1``)."""
+        return cls(min_successful=1)
+
+    @classmethod
+    def all_completed(cls) -> CompletionConfig:
+        """Run every item whatever fails (``tolerated_failure_percentage=100``)."""
+        return cls(tolerated_failure_percentage=100)
+
+    @classmethod
+    def all_successful(cls) -> CompletionConfig:
+        """Require every item to succeed (no failure tolerated, by count or percentage)."""
+        return cls(tolerated_failure_count=0, tolerated_failure_percentage=0)
+
+    def check_total(self, total: int) -> None:
+        """Check the config against the number of items it governs.
+
+        Raises:
+            ValidationError: when ``min_successful`` exceeds ``total``.
+
+        """
+        if self.min_successful is not None and self.min_successful > total:
+            raise ValidationError(
+                f"CompletionConfig.min_successful: cannot exceed the number of items "
+                f"({self.min_successful} > {total})",
+                field="min_successful",
+            )
+
+
+class ItemBatcher(ConfigModel):
+    """How map items are grouped into batches (0 means no limit).
+
+    The official SDK had this model (same fields and defaults) before 3.0.0 dropped it.
+
+    Args:
+        max_items_per_batch: Most items in one batch; 0 (default) for no limit.
+        max_item_bytes_per_batch: Most bytes of items in one batch; 0 (default) for no limit.
+        batch_input: Extra data given with every batch; None by default.
+
+    """
+
+    max_items_per_batch: Annotated[int, Field(ge=0)] = 0
+    max_item_bytes_per_batch: Annotated[int, Field(ge=0)] = 0
+    batch_input: object | None = None
+
+
+class MapConfig(ConfigModel):
+    """How a map runs its items.
+
+    Args:
+        max_concurrency: Most items running at once (at least 1); None for no limit.
+        item_batcher: How items are batched; ``ItemBatcher()`` (no batching) by default.
+        completion_config: When the map completes; ``CompletionConfig()`` by default, which
+            fails fast: the first failed item fails the map.
+        serdes: Stores the whole BatchResult; when ``item_serdes`` is None it also stores each
+            item's result. None means the default serializer.
+        item_serdes: Stores each item's result.
+        summary_generator: Text stored instead of a result too large to checkpoint.
+        item_namer: ``(item, index) -> name`` for each iteration's context; None means
+            ``map-item-{index}``. Called on every replay, so it must be deterministic.
+
+    """
+
+    max_concurrency: _Concurrency = None
+    item_batcher: ItemBatcher = ItemBatcher()
+    completion_config: CompletionConfig = CompletionConfig()
+    serdes: _SerDesField = None
+    item_serdes: _SerDesField = None
+    summary_generator: Callable[[Any], str] | None = None
+    item_namer: Callable[[Any, int], str] | None = None
+
+
+class ParallelConfig(ConfigModel):
+    """How a parallel runs its branches.
+
+    Args:
+        max_concurrency: Most branches running at once (at least 1); None for no limit.
+        completion_config: When the parallel completes; ``CompletionConfig.all_successful()`` by
+            default: every branch must succeed.
+        serdes: Stores the whole BatchResult (and each branch's result when ``item_serdes`` is
+            None); None means the default serializer.
+        item_serdes: Stores each branch's result.
+        summary_generator: Text stored instead of a result too large to checkpoint.
+
+    """
+
+    max_concurrency: _Concurrency = None
+    completion_config: CompletionConfig = CompletionConfig.all_successful()
+    serdes: _SerDesField = None
+    item_serdes: _SerDesField = None
+    summary_generator: Callable[[Any], str] | None = None
+
+
+class WaitForConditionConfig(ConfigModel, Generic[T]):
+    """How ``wait_for_condition`` polls.
+
+    Args:
+        wait_strategy: Called after each check with ``(state, attempts_made)``; decides whether to
+            poll again and after how long (see ``durable_lambda.core.retry.create_wait_strategy``).
+        initial_state: The state given to the first check; it goes through ``serdes`` first, so
+            it must be serializable.
+        serdes: Stores the state at each checkpoint; None means the default serializer.
+
+    """
+
+    wait_strategy: WaitStrategy[T]
+    initial_state: T
+    serdes: _SerDesField = None

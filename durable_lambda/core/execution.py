@@ -1,0 +1,200 @@
+"""One invocation of a durable handler, from the parsed input to the output Lambda returns.
+
+The invocation loads the execution's state, runs the handler with a root ``DurableContext`` and
+ends in one of three ways:
+
+* ``SUCCEEDED`` with the JSON result (or, when the result is too large for a Lambda response, with
+  the result checkpointed on the EXECUTION operation and an empty ``Result``);
+* ``FAILED`` with an ``ErrorObject`` when the handler raised, or the execution cannot go on
+  (non-determinism, an unreadable payload, a non-retriable checkpoint failure);
+* ``PENDING`` when every live branch waits on time or the outside world.
+
+Every queued checkpoint is acknowledged before the output is returned. Errors that Lambda should
+retry (a retriable checkpoint failure, an invalid checkpoint token) propagate instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import pydantic
+
+from durable_lambda.core.checkpointer import Checkpointer
+from durable_lambda.core.context import DurableContext
+from durable_lambda.core.errors import (
+    CheckpointError,
+    ExecutionError,
+    InvocationError,
+    SerDesError,
+    SuspendExecution,
+    ValidationError,
+    error_object_from_exception,
+)
+from durable_lambda.core.model import (
+    InvocationInput,
+    InvocationOutput,
+    InvocationStatus,
+    OperationAction,
+    OperationType,
+    OperationUpdate,
+)
+from durable_lambda.core.ports import Clock, DurableService, Logger, RandomSource
+from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
+from durable_lambda.core.serdes import SerDes
+from durable_lambda.core.state import DurableState, load_state
+
+__all__ = ["DurableHandler", "parse_invocation_input", "run_invocation"]
+
+DurableHandler = Callable[[Any, DurableContext], Awaitable[Any]]
+"""A durable handler: ``async def handler(event, ctx) -> result``."""
+
+
+def parse_invocation_input(event: object) -> InvocationInput:
+    """Validate a Lambda event as a durable execution invocation input.
+
+    Args:
+        event: The event as Lambda delivers it: a dict, or JSON text.
+
+    Raises:
+        ValidationError: the event is not a durable invocation input; the message names every
+            missing or malformed field.
+    """
+    if isinstance(event, str | bytes | bytearray):
+        try:
+            event = json.loads(event)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ValidationError(
+                f"the invocation input is not valid JSON: {error}", field="event"
+            ) from error
+    if not isinstance(event, Mapping):
+        raise ValidationError(
+            "the invocation input must be a JSON object with DurableExecutionArn, "
+            f"CheckpointToken and InitialExecutionState; got {type(event).__name__}. "
+            "Is this function configured as a durable function?",
+            field="event",
+        )
+    try:
+        return InvocationInput.model_validate(event)
+    except pydantic.ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc']) or 'event'}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        first_field = ".".join(str(part) for part in error.errors()[0]["loc"]) or "event"
+        raise ValidationError(
+            f"malformed durable invocation input: {problems}", field=first_field
+        ) from None
+
+
+async def run_invocation(
+    handler: DurableHandler,
+    invocation: InvocationInput,
+    *,
+    service: DurableService,
+    serdes: SerDes[Any],
+    clock: Clock,
+    random: RandomSource,
+    logger: Logger,
+    options: RuntimeOptions,
+) -> InvocationOutput:
+    """Run one invocation of ``handler`` and return its output (see the module docstring).
+
+    Raises:
+        InvocationError: Lambda should retry the invocation (the checkpoint token was rejected,
+            or a checkpoint call failed in a way a retry can fix).
+        ExecutionError: the input holds no EXECUTION operation, so nothing can run.
+    """
+    state = await load_state(invocation, service)
+    checkpointer = Checkpointer(
+        service, state, invocation.CheckpointToken, options.checkpoint_mode
+    )
+    runtime = ExecutionRuntime(
+        state=state,
+        checkpointer=checkpointer,
+        serdes=serdes,
+        clock=clock,
+        random=random,
+        logger=logger,
+        options=options,
+    )
+    try:
+        event = _user_event(state)
+        result = await handler(event, DurableContext(runtime))
+    except SuspendExecution:
+        return await _finish(runtime, InvocationOutput(Status=InvocationStatus.PENDING))
+    except CheckpointError as error:
+        return _checkpoint_failure(error)
+    except InvocationError:
+        raise
+    except Exception as error:  # the handler failed: the execution ends FAILED
+        failed = InvocationOutput(
+            Status=InvocationStatus.FAILED, Error=error_object_from_exception(error)
+        )
+        return await _finish(runtime, failed)
+    return await _succeed(runtime, result)
+
+
+async def _succeed(runtime: ExecutionRuntime, result: Any) -> InvocationOutput:
+    try:
+        payload = json.dumps(result, default=_json_default, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        failure = SerDesError(
+            f"the handler's result cannot be returned as JSON: {error}",
+            execution_arn=runtime.execution_arn,
+        )
+        failed = InvocationOutput(
+            Status=InvocationStatus.FAILED, Error=error_object_from_exception(failure)
+        )
+        return await _finish(runtime, failed)
+    if len(payload.encode()) <= runtime.options.max_response_bytes:
+        return await _finish(
+            runtime, InvocationOutput(Status=InvocationStatus.SUCCEEDED, Result=payload)
+        )
+    # Too large for a Lambda response: store it on the EXECUTION operation instead.
+    runtime.checkpointer.enqueue(
+        OperationUpdate(
+            Id=runtime.state.execution.Id,
+            Type=OperationType.EXECUTION,
+            Action=OperationAction.SUCCEED,
+            Payload=payload,
+        )
+    )
+    return await _finish(runtime, InvocationOutput(Status=InvocationStatus.SUCCEEDED, Result=""))
+
+
+async def _finish(runtime: ExecutionRuntime, output: InvocationOutput) -> InvocationOutput:
+    """Make every queued update durable, then return ``output``."""
+    try:
+        await runtime.checkpointer.flush()
+    except CheckpointError as error:
+        return _checkpoint_failure(error)
+    return output
+
+
+def _checkpoint_failure(error: CheckpointError) -> InvocationOutput:
+    if error.retriable:
+        raise error
+    return InvocationOutput(Status=InvocationStatus.FAILED, Error=error_object_from_exception(error))
+
+
+def _user_event(state: DurableState) -> Any:
+    """Decode the EXECUTION operation's input payload as the user's event ({} when empty)."""
+    details = state.execution.ExecutionDetails
+    payload = details.InputPayload if details else None
+    if not payload or not payload.strip():
+        return {}
+    try:
+        return json.loads(payload)
+    except ValueError as error:
+        raise ExecutionError(
+            f"the execution's input payload is not valid JSON ({error}): {payload[:80]!r}",
+            execution_arn=state.execution_arn,
+        ) from error
+
+
+def _json_default(value: object) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -1,0 +1,299 @@
+"""Callbacks: hand an id to the outside world and suspend until it answers.
+
+``create_callback`` checkpoints a CALLBACK START (with its time-outs) and waits for the service's
+answer, because the service assigns the ``CallbackId`` the outside world answers to. It never
+raises for how the callback ended: a callback that failed or timed out still yields its
+``Callback``, so the code between creating a callback and awaiting its result runs the same on
+every replay. ``Callback.result()`` reads the callback's current state each time it is awaited:
+
+* SUCCEEDED: the payload the sender sent, read by the configured serializer;
+* FAILED, CANCELLED, STOPPED: ``CallbackError`` carrying the sender's error;
+* TIMED_OUT (no answer, or no heartbeat, in time): ``CallbackTimeoutError``;
+* still STARTED: the branch suspends until the answer arrives.
+
+``wait_for_callback`` is a child context (subtype ``WaitForCallback``) that creates a callback,
+runs a submitter as a retried step to hand its id to the outside world, and returns the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from durable_lambda.core.config import CallbackConfig, StepConfig, WaitForCallbackConfig
+from durable_lambda.core.errors import (
+    CallbackError,
+    CallbackTimeoutError,
+    ChildContextError,
+    ExecutionError,
+    StepError,
+    SuspendExecution,
+)
+from durable_lambda.core.ids import operation_id
+from durable_lambda.core.model import (
+    CallbackOptions,
+    Operation,
+    OperationAction,
+    OperationStatus,
+    OperationSubType,
+    OperationType,
+    OperationUpdate,
+)
+from durable_lambda.core.operations.child import run_child_context
+from durable_lambda.core.operations.step import run_step
+from durable_lambda.core.ports import Logger
+from durable_lambda.core.runtime import call_user_function
+from durable_lambda.core.serdes import SerDes
+
+if TYPE_CHECKING:
+    from durable_lambda.core.context import DurableContext, StepContext
+    from durable_lambda.core.runtime import ExecutionRuntime
+
+__all__ = [
+    "Callback",
+    "CallbackSubmitterError",
+    "WaitForCallbackContext",
+    "create_callback",
+    "run_wait_for_callback",
+]
+
+T = TypeVar("T")
+
+_DEFAULT_CONFIG = CallbackConfig()
+# Positions of the callback and the submitter step inside a WaitForCallback context.
+_CALLBACK_POSITION = 1
+_SUBMITTER_POSITION = 2
+
+
+class CallbackSubmitterError(CallbackError):
+    """The submitter of a ``wait_for_callback`` failed for good (its retry strategy gave up).
+
+    Carries the submitter's own error type, message and data, so ``except CallbackError``
+    catches every way a ``wait_for_callback`` can fail.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class WaitForCallbackContext:
+    """What a ``wait_for_callback`` submitter is given besides the callback id.
+
+    Attributes:
+        logger: A logger bound to the submitter step and this attempt.
+        attempt: The 1-based number of this attempt of the submitter.
+    """
+
+    logger: Logger
+    attempt: int
+
+
+class Callback(Generic[T]):
+    """A callback created by ``DurableContext.create_callback``: its id, and a way to await it.
+
+    Hand ``callback_id`` to the system that will answer (it calls
+    ``SendDurableExecutionCallbackSuccess``, ``...Failure`` or ``...Heartbeat`` with it), then
+    ``await callback.result()``.
+
+    Attributes:
+        callback_id: The id the service assigned; the same on every replay.
+        operation_id: The CALLBACK operation's id.
+        name: The operation's name, if it has one.
+    """
+
+    __slots__ = ("_runtime", "_serdes", "callback_id", "name", "operation_id")
+
+    def __init__(
+        self,
+        runtime: ExecutionRuntime,
+        operation_id: str,
+        name: str | None,
+        callback_id: str,
+        serdes: SerDes[Any],
+    ) -> None:
+        self._runtime = runtime
+        self._serdes = serdes
+        self.operation_id = operation_id
+        self.name = name
+        self.callback_id = callback_id
+
+    def __repr__(self) -> str:
+        return f"Callback(callback_id={self.callback_id!r}, name={self.name!r})"
+
+    async def result(self) -> T:
+        """Return the answer, or suspend this branch until there is one.
+
+        Returns:
+            The sender's payload as the callback's serializer reads it (the execution's default
+            serializer unless the config names one); None when the sender sent no payload.
+
+        Raises:
+            CallbackTimeoutError: no answer, or no heartbeat, came within the time-out.
+            CallbackError: the sender reported a failure (``error_type``, ``message`` and
+                ``error_data`` are the sender's), or the callback was cancelled or stopped.
+        """
+        op = self._runtime.state.get(self.operation_id)
+        if op is None:  # create_callback stored it; only a broken state gets here
+            raise ExecutionError(
+                "the callback's operation is missing from the execution state",
+                execution_arn=self._runtime.execution_arn,
+                operation_id=self.operation_id,
+                operation_name=self.name,
+            )
+        if op.Status is OperationStatus.SUCCEEDED:
+            payload = op.result_payload
+            result: T = self._runtime.read(self._serdes, payload or None, self.operation_id)
+            return result
+        if op.Status is OperationStatus.STARTED:
+            raise SuspendExecution
+        raise _callback_failure(self._runtime, op)
+
+
+def _callback_failure(runtime: ExecutionRuntime, op: Operation) -> CallbackError:
+    """Return the error a callback that ended without success raises from ``result()``."""
+    timed_out = op.Status is OperationStatus.TIMED_OUT
+    error_class = CallbackTimeoutError if timed_out else CallbackError
+    error = op.error
+    default_message = "Callback timed out" if timed_out else f"Callback {op.Status.value.lower()}"
+    return error_class(
+        (error.ErrorMessage if error else None) or default_message,
+        error_type=error.ErrorType if error else None,
+        error_data=error.ErrorData if error else None,
+        stack_trace=error.StackTrace if error else None,
+        execution_arn=runtime.execution_arn,
+        operation_id=op.Id,
+        operation_name=op.Name,
+    )
+
+
+async def create_callback(
+    ctx: DurableContext, name: str | None, config: CallbackConfig | None
+) -> Callback[Any]:
+    """Create a callback as the next operation of ``ctx`` (see the module docstring).
+
+    Raises:
+        NonDeterministicExecutionError: a different operation was checkpointed here.
+        ExecutionError: the service acknowledged the callback without assigning it an id.
+    """
+    config = config or _DEFAULT_CONFIG
+    runtime = ctx.runtime
+    sub_type = config.sub_type or OperationSubType.CALLBACK
+    identity = ctx.next_identity(OperationType.CALLBACK, sub_type, name)
+    op = runtime.state.checked(identity)
+    if op is None:
+        runtime.note_new_work()
+        await runtime.checkpointer.send(
+            OperationUpdate(
+                Id=identity.operation_id,
+                ParentId=identity.parent_id,
+                Name=identity.name,
+                Type=OperationType.CALLBACK,
+                SubType=identity.sub_type,
+                Action=OperationAction.START,
+                CallbackOptions=CallbackOptions(
+                    TimeoutSeconds=config.timeout_seconds,
+                    HeartbeatTimeoutSeconds=config.heartbeat_timeout_seconds,
+                ),
+            )
+        )
+        op = runtime.state.get(identity.operation_id)
+    callback_id = op.CallbackDetails.CallbackId if op and op.CallbackDetails else None
+    if not callback_id:
+        raise ExecutionError(
+            "the service holds no CallbackId for this callback, so nobody could answer it",
+            execution_arn=runtime.execution_arn,
+            operation_id=identity.operation_id,
+            operation_name=name,
+        )
+    serdes = config.serdes or runtime.serdes
+    return Callback(runtime, identity.operation_id, name, callback_id, serdes)
+
+
+async def run_wait_for_callback(
+    ctx: DurableContext,
+    submitter: Callable[[str, WaitForCallbackContext], Any],
+    name: str | None,
+    config: WaitForCallbackConfig | None,
+) -> Any:
+    """Create a callback, hand its id to ``submitter`` in a step, and return the answer.
+
+    All three run in a child context of ``ctx`` with subtype ``WaitForCallback``; the inner
+    operations are named ``"{name} create callback id"`` and ``"{name} submitter"`` (or just
+    ``"create callback id"`` and ``"submitter"`` without a name), as in the official SDK.
+
+    Raises:
+        CallbackSubmitterError: the submitter failed on every attempt its strategy allowed.
+        CallbackTimeoutError: no answer, or no heartbeat, came within the time-out.
+        CallbackError: the sender reported a failure.
+    """
+    prefix = f"{name} " if name else ""
+    step_config = (
+        StepConfig(retry_strategy=config.retry_strategy, serdes=config.serdes) if config else None
+    )
+
+    async def wait_in_child(child: DurableContext) -> Any:
+        callback = await create_callback(child, f"{prefix}create callback id", config)
+
+        async def submit(step_context: StepContext) -> Any:
+            details = WaitForCallbackContext(step_context.logger, step_context.attempt)
+            return await call_user_function(submitter, callback.callback_id, details)
+
+        await run_step(child, submit, f"{prefix}submitter", step_config)
+        return await callback.result()
+
+    try:
+        return await run_child_context(
+            ctx, wait_in_child, name, None, sub_type=OperationSubType.WAIT_FOR_CALLBACK
+        )
+    except ChildContextError as error:
+        typed = _typed_failure(ctx.runtime, error)
+        if typed is error:
+            raise
+        # A submitter failure keeps its StepError as the cause; a callback error stands alone,
+        # exactly as it does when rebuilt on replay.
+        raise typed from typed.__cause__
+
+
+def _typed_failure(runtime: ExecutionRuntime, error: ChildContextError) -> Exception:
+    """Turn a failed WaitForCallback context into the callback error it stands for.
+
+    On a first run the cause is the very error that escaped. On replay there is none, so the
+    context's own children tell: a failed submitter step escapes before the callback's result
+    is read, hence it is checked first (the answer is the same however late the callback ends).
+    """
+    cause = error.__cause__
+    if isinstance(cause, CallbackError):
+        return cause
+    if isinstance(cause, StepError):
+        return _submitter_failure(cause)
+    if cause is not None or error.operation_id is None:
+        return error
+    step = runtime.state.get(operation_id(error.operation_id, _SUBMITTER_POSITION))
+    if step is not None and step.Status is OperationStatus.FAILED:
+        step_error = StepError.from_error_object(
+            step.error,
+            execution_arn=runtime.execution_arn,
+            operation_id=step.Id,
+            operation_name=step.Name,
+        )
+        return _submitter_failure(step_error)
+    callback = runtime.state.get(operation_id(error.operation_id, _CALLBACK_POSITION))
+    if callback is not None and callback.Status not in (
+        OperationStatus.STARTED,
+        OperationStatus.SUCCEEDED,
+    ):
+        return _callback_failure(runtime, callback)
+    return error
+
+
+def _submitter_failure(error: StepError) -> CallbackSubmitterError:
+    failure = CallbackSubmitterError(
+        error.message or "Callback submitter failed",
+        error_type=error.error_type,
+        error_data=error.error_data,
+        stack_trace=error.stack_trace,
+        execution_arn=error.execution_arn,
+        operation_id=error.operation_id,
+        operation_name=error.operation_name,
+    )
+    failure.__cause__ = error
+    return failure

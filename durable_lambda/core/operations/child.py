@@ -1,0 +1,132 @@
+"""Child contexts: a function with its own operation-id namespace, its result checkpointed once.
+
+The child's operations are parented on the CONTEXT operation, so their ids do not depend on what
+the parent does around them. On replay a SUCCEEDED context returns its stored result without running
+the function; a FAILED one raises its stored error. When the result is too large to store, the
+context is checkpointed with ``ContextOptions.ReplayChildren`` and a summary, and replay runs the
+function again to rebuild the result from its children's checkpoints (no child body runs twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from durable_lambda.core.config import ChildConfig
+from durable_lambda.core.errors import (
+    CheckpointError,
+    ChildContextError,
+    ExecutionError,
+    InvocationError,
+    SuspendExecution,
+    error_object_from_exception,
+)
+from durable_lambda.core.model import (
+    ContextOptions,
+    ErrorObject,
+    OperationAction,
+    OperationStatus,
+    OperationSubType,
+    OperationType,
+    OperationUpdate,
+)
+from durable_lambda.core.serdes import deserialize, serialize
+from durable_lambda.core.state import OperationIdentity
+
+if TYPE_CHECKING:
+    from durable_lambda.core.context import DurableContext
+
+__all__ = ["run_child_context"]
+
+_DEFAULT_CONFIG = ChildConfig()
+
+
+async def run_child_context(
+    ctx: DurableContext,
+    fn: Callable[[DurableContext], Awaitable[Any]],
+    name: str | None,
+    config: ChildConfig | None,
+    sub_type: str = OperationSubType.RUN_IN_CHILD_CONTEXT,
+) -> Any:
+    """Run ``fn`` in a child context of ``ctx`` (see the module docstring)."""
+    config = config or _DEFAULT_CONFIG
+    runtime = ctx.runtime
+    identity = ctx.next_identity(OperationType.CONTEXT, config.sub_type or sub_type, name)
+    op = runtime.state.checked(identity)
+    serdes = config.serdes or runtime.serdes
+    serdes_context = runtime.serdes_context(identity.operation_id)
+    rebuilding = False
+
+    if op is not None:
+        details = op.ContextDetails
+        replay_children = bool(details and details.ReplayChildren)
+        if op.Status is OperationStatus.SUCCEEDED and not replay_children:
+            return runtime.read(serdes, op.result_payload, identity.operation_id)
+        if op.Status is OperationStatus.FAILED:
+            raise _child_error(ctx, identity, op.error)
+        rebuilding = op.Status is OperationStatus.SUCCEEDED
+    else:
+        runtime.note_new_work()
+        runtime.checkpointer.enqueue(_update(identity, OperationAction.START))
+
+    child = ctx.child_context(identity.operation_id)
+    try:
+        result = await fn(child)
+    except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
+        raise
+    except Exception as error:
+        error_object = error_object_from_exception(error)
+        runtime.checkpointer.enqueue(_update(identity, OperationAction.FAIL, error=error_object))
+        await runtime.after_first_completion()
+        raise _child_error(ctx, identity, error_object) from error
+
+    if rebuilding:
+        return result
+    payload = serialize(serdes, result, serdes_context)
+    if len(payload) > runtime.options.max_operation_payload_bytes:
+        summary = config.summary_generator(result) if config.summary_generator else ""
+        runtime.checkpointer.enqueue(
+            _update(
+                identity,
+                OperationAction.SUCCEED,
+                payload=summary,
+                context_options=ContextOptions(ReplayChildren=True),
+            )
+        )
+        await runtime.after_first_completion()
+        return result
+    runtime.checkpointer.enqueue(_update(identity, OperationAction.SUCCEED, payload=payload))
+    await runtime.after_first_completion()
+    return deserialize(serdes, payload, serdes_context)
+
+
+def _child_error(
+    ctx: DurableContext, identity: OperationIdentity, error: ErrorObject | None
+) -> ChildContextError:
+    return ChildContextError.from_error_object(
+        error,
+        execution_arn=ctx.runtime.execution_arn,
+        operation_id=identity.operation_id,
+        operation_name=identity.name,
+    )
+
+
+def _update(
+    identity: OperationIdentity,
+    action: OperationAction,
+    *,
+    payload: str | None = None,
+    error: ErrorObject | None = None,
+    context_options: ContextOptions | None = None,
+) -> OperationUpdate:
+    return OperationUpdate(
+        Id=identity.operation_id,
+        ParentId=identity.parent_id,
+        Name=identity.name,
+        Type=OperationType.CONTEXT,
+        SubType=identity.sub_type,
+        Action=action,
+        Payload=payload,
+        Error=error,
+        ContextOptions=context_options,
+    )

@@ -1,0 +1,158 @@
+"""The chained invoke operation: run another Lambda function and wait for its result.
+
+State machine of one invoke, keyed by the checkpoint found at its id:
+
+* none: serialize the payload and send START (a CHAINED_INVOKE with ``ChainedInvokeOptions``),
+  waiting for the service's answer, since the invocation must not suspend before the service
+  has recorded what to invoke. The answer is looked at at once: a target the service cannot
+  resolve comes back FAILED in the answer itself, and raises without suspending.
+* STARTED (or any other status that is not final): the target is still running; suspend. The
+  service invokes the function again when the target finishes. START is never sent twice.
+* SUCCEEDED: return the target's result, read with ``InvokeConfig.serdes_result``.
+* FAILED / TIMED_OUT / STOPPED: raise ``InvokeError`` carrying the target's error.
+
+The payload is the target's event and the result is what the target returned, both plain JSON
+on the wire, so their default serializer is ``DEFAULT_SERDES`` (plain JSON wherever JSON can
+carry the value), not the execution's configured one, as the official SDK does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from durable_lambda.core.config import InvokeConfig
+from durable_lambda.core.errors import ExecutionError, InvokeError, SuspendExecution, ValidationError
+from durable_lambda.core.model import (
+    ChainedInvokeOptions,
+    Operation,
+    OperationAction,
+    OperationStatus,
+    OperationSubType,
+    OperationType,
+    OperationUpdate,
+)
+from durable_lambda.core.serdes import DEFAULT_SERDES, serialize
+from durable_lambda.core.state import OperationIdentity
+
+if TYPE_CHECKING:
+    from durable_lambda.core.context import DurableContext
+
+__all__ = ["MAX_FUNCTION_NAME_LENGTH", "run_invoke"]
+
+MAX_FUNCTION_NAME_LENGTH = 256
+"""The longest function name (or ARN) ``ChainedInvokeOptions.FunctionName`` accepts."""
+
+_DEFAULT_CONFIG = InvokeConfig()
+
+# How each unsuccessful end reads in an InvokeError's message. A FAILED target's own message is
+# kept as it is (the official SDK surfaces it unchanged); the other two say what happened first,
+# because the error they carry comes from the service, not from the target.
+_ENDINGS = {
+    OperationStatus.FAILED: "failed",
+    OperationStatus.TIMED_OUT: "timed out",
+    OperationStatus.STOPPED: "was stopped",
+}
+
+
+async def run_invoke(
+    ctx: DurableContext,
+    function_name: str,
+    payload: Any,
+    name: str | None,
+    config: InvokeConfig | None,
+) -> Any:
+    """Invoke ``function_name`` as the next operation of ``ctx`` (see the module docstring).
+
+    Raises:
+        ValidationError: ``function_name`` is empty or longer than 256 characters.
+        InvokeError: the target failed, timed out or was stopped.
+        SuspendExecution: the target has not finished yet.
+    """
+    if not function_name or len(function_name) > MAX_FUNCTION_NAME_LENGTH:
+        raise ValidationError(
+            f"function_name must be 1 to {MAX_FUNCTION_NAME_LENGTH} characters, "
+            f"got {function_name!r}",
+            field="function_name",
+            operation_name=name,
+        )
+    config = config or _DEFAULT_CONFIG
+    runtime = ctx.runtime
+    identity = ctx.next_identity(
+        OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE, name
+    )
+    op = runtime.state.checked(identity)
+    if op is None:
+        runtime.note_new_work()
+        await runtime.checkpointer.send(_start(ctx, identity, function_name, payload, config))
+        op = runtime.state.get(identity.operation_id)
+        if op is None:
+            raise ExecutionError(
+                "the service acknowledged the chained invoke's START but returned no operation",
+                execution_arn=runtime.execution_arn,
+                operation_id=identity.operation_id,
+                operation_name=name,
+            )
+    return _outcome(ctx, identity, op, function_name, config)
+
+
+def _start(
+    ctx: DurableContext,
+    identity: OperationIdentity,
+    function_name: str,
+    payload: Any,
+    config: InvokeConfig,
+) -> OperationUpdate:
+    runtime = ctx.runtime
+    serdes = config.serdes_payload or DEFAULT_SERDES
+    text = serialize(serdes, payload, runtime.serdes_context(identity.operation_id))
+    return OperationUpdate(
+        Id=identity.operation_id,
+        ParentId=identity.parent_id,
+        Name=identity.name,
+        Type=OperationType.CHAINED_INVOKE,
+        SubType=identity.sub_type,
+        Action=OperationAction.START,
+        Payload=text,
+        ChainedInvokeOptions=ChainedInvokeOptions(
+            FunctionName=function_name, TenantId=config.tenant_id
+        ),
+    )
+
+
+def _outcome(
+    ctx: DurableContext,
+    identity: OperationIdentity,
+    op: Operation,
+    function_name: str,
+    config: InvokeConfig,
+) -> Any:
+    """Return the result of a finished invoke, raise its error, or suspend until it finishes."""
+    status = op.Status
+    if status is OperationStatus.SUCCEEDED:
+        serdes = config.serdes_result or DEFAULT_SERDES
+        return ctx.runtime.read(serdes, op.result_payload, identity.operation_id)
+    if status in _ENDINGS:
+        raise _invoke_error(ctx, identity, op, function_name)
+    raise SuspendExecution
+
+
+def _invoke_error(
+    ctx: DurableContext, identity: OperationIdentity, op: Operation, function_name: str
+) -> InvokeError:
+    """Rebuild the error a chained invoke ended with; the same on the first run and on replay."""
+    error = op.error
+    target_message = error.ErrorMessage if error is not None else None
+    ending = f"the chained invoke of {function_name!r} {_ENDINGS[op.Status]}"
+    if op.Status is OperationStatus.FAILED:
+        message = target_message or ending
+    else:
+        message = f"{ending}: {target_message}" if target_message else ending
+    return InvokeError(
+        message,
+        error_type=error.ErrorType if error is not None else None,
+        error_data=error.ErrorData if error is not None else None,
+        stack_trace=error.StackTrace if error is not None else None,
+        execution_arn=ctx.runtime.execution_arn,
+        operation_id=identity.operation_id,
+        operation_name=identity.name,
+    )

@@ -1,0 +1,184 @@
+"""The step operation: run a function once, checkpoint its result, retry it by strategy.
+
+State machine of one step, keyed by the checkpoint found at its id:
+
+* none, or READY (a retry is due): START, run the body, then SUCCEED, or RETRY / FAIL.
+* STARTED under at-least-once: the previous attempt was interrupted; run the body again.
+* STARTED under at-most-once: the body may have run; the attempt counts as failed with
+  ``StepInterruptedError`` and the retry strategy decides.
+* PENDING: a retry is scheduled for later; suspend.
+* SUCCEEDED / FAILED: return the stored result or raise the stored error; the body does not run.
+
+An at-most-once step's START is acknowledged by the service before its body runs; an
+at-least-once step's START is only queued, so it can share a batch with the step's outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from durable_lambda.core.config import StepConfig, StepSemantics
+from durable_lambda.core.errors import (
+    CheckpointError,
+    ExecutionError,
+    InvocationError,
+    StepError,
+    StepInterruptedError,
+    SuspendExecution,
+    error_object_from_exception,
+)
+from durable_lambda.core.model import (
+    ErrorObject,
+    Operation,
+    OperationAction,
+    OperationStatus,
+    OperationSubType,
+    OperationType,
+    OperationUpdate,
+    StepOptions,
+)
+from durable_lambda.core.retry import RetryPresets, apply_jitter
+from durable_lambda.core.runtime import call_user_function
+from durable_lambda.core.serdes import deserialize, serialize
+from durable_lambda.core.state import OperationIdentity
+
+if TYPE_CHECKING:
+    from durable_lambda.core.context import DurableContext, StepContext
+
+__all__ = ["run_step"]
+
+_DEFAULT_CONFIG = StepConfig()
+
+
+async def run_step(
+    ctx: DurableContext,
+    fn: Callable[[StepContext], Any],
+    name: str | None,
+    config: StepConfig | None,
+) -> Any:
+    """Run ``fn`` as the next step of ``ctx`` (see the module docstring for the state machine)."""
+    config = config or _DEFAULT_CONFIG
+    runtime = ctx.runtime
+    identity = ctx.next_identity(OperationType.STEP, OperationSubType.STEP, name)
+    op = runtime.state.checked(identity)
+    serdes = config.serdes or runtime.serdes
+    serdes_context = runtime.serdes_context(identity.operation_id)
+    attempt = _attempts_made(op) + 1
+
+    if op is not None:
+        status = op.Status
+        if status is OperationStatus.SUCCEEDED:
+            return runtime.read(serdes, op.result_payload, identity.operation_id)
+        if status is OperationStatus.FAILED:
+            raise _step_error(ctx, identity, op.error)
+        if status is OperationStatus.PENDING:
+            raise SuspendExecution
+        if (
+            status is OperationStatus.STARTED
+            and config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
+        ):
+            interrupted = StepInterruptedError(
+                "an at-most-once step was started but never finished; its body may have run",
+                execution_arn=runtime.execution_arn,
+                operation_id=identity.operation_id,
+                operation_name=name,
+            )
+            runtime.note_new_work()
+            await _retry_or_fail(ctx, identity, config, interrupted, attempt)
+
+    runtime.note_new_work()
+    if op is None or op.Status is OperationStatus.READY:
+        start = _update(identity, OperationAction.START)
+        if config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
+            await runtime.checkpointer.send(start)
+        else:
+            runtime.checkpointer.enqueue(start)
+
+    step_context = ctx.step_context(identity, attempt)
+    try:
+        raw = await call_user_function(fn, step_context)
+    except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
+        raise
+    except Exception as error:
+        await _retry_or_fail(ctx, identity, config, error, attempt)
+
+    payload = serialize(serdes, raw, serdes_context)
+    # Hand back what replay would hand back, so the first run and every replay see equal values.
+    result = deserialize(serdes, payload, serdes_context)
+    runtime.checkpointer.enqueue(_update(identity, OperationAction.SUCCEED, payload=payload))
+    await runtime.after_first_completion()
+    return result
+
+
+async def _retry_or_fail(
+    ctx: DurableContext,
+    identity: OperationIdentity,
+    config: StepConfig,
+    error: Exception,
+    attempt: int,
+) -> Any:
+    """Checkpoint a failed attempt: RETRY and suspend, or FAIL and raise ``StepError``."""
+    runtime = ctx.runtime
+    strategy = config.retry_strategy or RetryPresets.default()
+    decision = strategy(error, attempt)
+    error_object = error_object_from_exception(error)
+    if decision.should_retry:
+        delay = apply_jitter(decision.delay, decision.jitter, runtime.random)
+        ctx.logger.info(
+            "step attempt failed; retrying",
+            operation_id=identity.operation_id,
+            attempt=attempt,
+            delay_seconds=delay.to_seconds(),
+            error_type=error_object.ErrorType,
+        )
+        runtime.checkpointer.enqueue(
+            _update(
+                identity,
+                OperationAction.RETRY,
+                error=error_object,
+                step_options=StepOptions(NextAttemptDelaySeconds=max(1, delay.to_seconds())),
+            )
+        )
+        raise SuspendExecution
+    runtime.checkpointer.enqueue(_update(identity, OperationAction.FAIL, error=error_object))
+    await runtime.after_first_completion()
+    raise _step_error(ctx, identity, error_object) from error
+
+
+def _step_error(
+    ctx: DurableContext, identity: OperationIdentity, error: ErrorObject | None
+) -> StepError:
+    return StepError.from_error_object(
+        error,
+        execution_arn=ctx.runtime.execution_arn,
+        operation_id=identity.operation_id,
+        operation_name=identity.name,
+    )
+
+
+def _attempts_made(op: Operation | None) -> int:
+    if op is None or op.StepDetails is None:
+        return 0
+    return op.StepDetails.Attempt or 0
+
+
+def _update(
+    identity: OperationIdentity,
+    action: OperationAction,
+    *,
+    payload: str | None = None,
+    error: ErrorObject | None = None,
+    step_options: StepOptions | None = None,
+) -> OperationUpdate:
+    return OperationUpdate(
+        Id=identity.operation_id,
+        ParentId=identity.parent_id,
+        Name=identity.name,
+        Type=OperationType.STEP,
+        SubType=identity.sub_type,
+        Action=action,
+        Payload=payload,
+        Error=error,
+        StepOptions=step_options,
+    )

@@ -1,0 +1,146 @@
+"""What every context of one invocation shares: state, checkpointer, ports and options."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from durable_lambda.core.checkpointer import Checkpointer
+from durable_lambda.core.config import CheckpointMode
+from durable_lambda.core.errors import SuspendExecution
+from durable_lambda.core.logging import ReplayAwareLogger
+from durable_lambda.core.ports import Clock, Logger, RandomSource
+from durable_lambda.core.serdes import SerDes, SerDesContext, deserialize
+from durable_lambda.core.state import DurableState
+
+__all__ = [
+    "MAX_OPERATION_PAYLOAD_BYTES",
+    "MAX_RESPONSE_BYTES",
+    "ExecutionRuntime",
+    "RuntimeOptions",
+    "call_user_function",
+]
+
+T = TypeVar("T")
+
+MAX_OPERATION_PAYLOAD_BYTES = 256 * 1024
+"""The service stores at most this many bytes of payload per operation."""
+
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 64
+"""A Lambda response stays under 6 MiB; a bigger result is checkpointed instead of returned."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeOptions:
+    """How an invocation runs.
+
+    Attributes:
+        checkpoint_mode: When checkpoints are sent (see ``CheckpointMode``).
+        log_during_replay: Emit ``ctx.logger`` events while replaying (silent by default).
+        always_replay: End the invocation after every operation that completes for the first
+            time, so the next invocation replays everything from the top (a testing aid that
+            flushes out non-determinism).
+        max_operation_payload_bytes: Above this a child context's result is not stored; the
+            children are replayed to rebuild it.
+        max_response_bytes: Above this the execution's result is checkpointed, not returned.
+    """
+
+    checkpoint_mode: CheckpointMode = CheckpointMode.BATCHED
+    log_during_replay: bool = False
+    always_replay: bool = False
+    max_operation_payload_bytes: int = MAX_OPERATION_PAYLOAD_BYTES
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+
+
+class ExecutionRuntime:
+    """The per-invocation machinery behind every ``DurableContext`` of one execution.
+
+    Args:
+        state: The checkpointed operations.
+        checkpointer: The queue of updates to the service.
+        serdes: The default serializer of results and payloads.
+        clock: The clock port.
+        random: The randomness port (retry jitter).
+        logger: The base logger; contexts bind operation fields onto it.
+        options: How the invocation runs.
+    """
+
+    def __init__(
+        self,
+        *,
+        state: DurableState,
+        checkpointer: Checkpointer,
+        serdes: SerDes[Any],
+        clock: Clock,
+        random: RandomSource,
+        logger: Logger,
+        options: RuntimeOptions,
+    ) -> None:
+        self.state = state
+        self.checkpointer = checkpointer
+        self.serdes = serdes
+        self.clock = clock
+        self.random = random
+        self.options = options
+        self.execution_arn = state.execution_arn
+        self.replaying = state.has_completed_work()
+        self.logger: Logger = ReplayAwareLogger(
+            logger.bind(execution_arn=state.execution_arn),
+            self.is_replaying,
+            log_during_replay=options.log_during_replay,
+        )
+
+    def is_replaying(self) -> bool:
+        """Whether the code is still going over operations that were checkpointed before."""
+        return self.replaying
+
+    def note_new_work(self) -> None:
+        """Record that the code reached an operation with no completed checkpoint."""
+        self.replaying = False
+
+    def serdes_context(self, operation_id: str) -> SerDesContext:
+        """Return the context a serializer is given for ``operation_id``."""
+        return SerDesContext(operation_id=operation_id, durable_execution_arn=self.execution_arn)
+
+    def read(self, serdes: SerDes[Any], payload: str | None, operation_id: str) -> Any:
+        """Deserialize a stored payload of ``operation_id``; an absent payload reads as None."""
+        if payload is None:
+            return None
+        return deserialize(serdes, payload, self.serdes_context(operation_id))
+
+    async def after_first_completion(self) -> None:
+        """Called when an operation completes for the first time: settle per the checkpoint mode.
+
+        Raises:
+            SuspendExecution: in always-replay mode, to end the invocation here so that the
+                next one replays everything from the top.
+        """
+        await self.checkpointer.settle()
+        if self.options.always_replay:
+            raise SuspendExecution
+
+
+async def call_user_function(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a user function that may be ``async def`` or plain, and return what it returns.
+
+    Coroutine functions are awaited on the event loop. Plain functions run in a worker thread so
+    that blocking I/O inside one does not stall other branches; if a plain function (say, a lambda)
+    returns an awaitable, that is awaited on the loop.
+    """
+    if _is_async_callable(fn):
+        return await fn(*args)
+    result = await asyncio.to_thread(fn, *args)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def _is_async_callable(fn: Callable[..., Any]) -> bool:
+    while hasattr(fn, "func"):  # functools.partial
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )

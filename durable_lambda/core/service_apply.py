@@ -1,0 +1,341 @@
+"""What the service does with one valid update: the operation's new state, timers, history.
+
+``apply_update`` assumes ``service_validation.check_update`` accepted the update.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from durable_lambda.core.history import (
+    CallbackStartedDetails,
+    ChainedInvokeStartedDetails,
+    ContextFailedDetails,
+    ContextStartedDetails,
+    ContextSucceededDetails,
+    EventInput,
+    EventType,
+    RetryDetails,
+    StepFailedDetails,
+    StepStartedDetails,
+    StepSucceededDetails,
+    WaitCancelledDetails,
+    WaitStartedDetails,
+)
+from durable_lambda.core.model import (
+    CallbackDetails,
+    ChainedInvokeDetails,
+    ContextDetails,
+    Operation,
+    OperationAction,
+    OperationStatus,
+    OperationType,
+    OperationUpdate,
+    StepDetails,
+    WaitDetails,
+)
+from durable_lambda.core.service_support import (
+    add_event,
+    callback_id_for,
+    end_execution,
+    error_payload,
+    put_operation,
+    result_payload,
+    set_timer,
+    timer_key,
+)
+from durable_lambda.core.store import (
+    CallbackRegistration,
+    ChainedInvokeRequest,
+    ExecutionRecord,
+    ExecutionStatus,
+    TimerKind,
+)
+
+__all__ = ["apply_update", "executed_version"]
+
+_VERSION = re.compile(r"\$LATEST(\.PUBLISHED)?|[0-9]+")
+
+_Handler = Callable[[ExecutionRecord, OperationUpdate, Operation | None, datetime], None]
+
+
+def apply_update(record: ExecutionRecord, update: OperationUpdate, now: datetime) -> None:
+    """Apply one validated update to ``record`` at ``now``.
+
+    Args:
+        record: The execution, changed in place.
+        update: An update ``check_update`` accepted.
+        now: The service's time, whole milliseconds.
+    """
+    current = record.operations.get(update.Id)
+    _HANDLERS[update.Type](record, update, current, now)
+
+
+def _new_operation(update: OperationUpdate, now: datetime, **fields: object) -> Operation:
+    return Operation.model_validate(
+        {
+            "Id": update.Id,
+            "ParentId": update.ParentId,
+            "Name": update.Name,
+            "Type": update.Type,
+            "SubType": update.SubType,
+            "StartTimestamp": now,
+            **fields,
+        }
+    )
+
+
+def _changed(operation: Operation, **fields: object) -> Operation:
+    return operation.model_copy(update=fields)
+
+
+def _apply_step(
+    record: ExecutionRecord, update: OperationUpdate, current: Operation | None, now: datetime
+) -> None:
+    if update.Action is OperationAction.START:
+        _start_step(record, update, current, now)
+        return
+    assert current is not None  # check_update refuses closing an unknown step
+    details = current.StepDetails or StepDetails()
+    attempt = (details.Attempt or 0) + 1
+    if update.Action is OperationAction.RETRY:
+        _retry_step(record, update, current, attempt, now)
+        return
+    succeeded = update.Action is OperationAction.SUCCEED
+    step = put_operation(
+        record,
+        _changed(
+            current,
+            Status=OperationStatus.SUCCEEDED if succeeded else OperationStatus.FAILED,
+            EndTimestamp=now,
+            StepDetails=StepDetails(
+                Attempt=attempt,
+                Result=update.Payload if succeeded else None,
+                Error=None if succeeded else update.Error,
+            ),
+        ),
+    )
+    retry = RetryDetails(CurrentAttempt=attempt)
+    if succeeded:
+        details_model: StepSucceededDetails | StepFailedDetails = StepSucceededDetails(
+            Result=result_payload(update.Payload), RetryDetails=retry
+        )
+    else:
+        details_model = StepFailedDetails(Error=error_payload(update.Error), RetryDetails=retry)
+    event = EventType.STEP_SUCCEEDED if succeeded else EventType.STEP_FAILED
+    add_event(record, event, now, details_model, step)
+
+
+def _start_step(
+    record: ExecutionRecord, update: OperationUpdate, current: Operation | None, now: datetime
+) -> None:
+    if current is None:
+        step = _new_operation(
+            update, now, Status=OperationStatus.STARTED, StepDetails=StepDetails(Attempt=0)
+        )
+    else:
+        # A READY step starts its next attempt. The last poll's state stays readable as the
+        # Result, so a wait_for_condition interrupted mid-check resumes from it.
+        details = current.StepDetails or StepDetails()
+        step = _changed(
+            current,
+            Status=OperationStatus.STARTED,
+            StepDetails=StepDetails(Attempt=details.Attempt or 0, Result=details.Result),
+        )
+    put_operation(record, step)
+    add_event(record, EventType.STEP_STARTED, now, StepStartedDetails(), step)
+
+
+def _retry_step(
+    record: ExecutionRecord,
+    update: OperationUpdate,
+    current: Operation,
+    attempt: int,
+    now: datetime,
+) -> None:
+    options = update.StepOptions
+    delay = (options.NextAttemptDelaySeconds if options else None) or 0
+    next_attempt = now + timedelta(seconds=delay)
+    step = put_operation(
+        record,
+        _changed(
+            current,
+            Status=OperationStatus.PENDING,
+            StepDetails=StepDetails(
+                Attempt=attempt,
+                NextAttemptTimestamp=next_attempt,
+                Result=update.Payload,
+                Error=update.Error,
+            ),
+        ),
+    )
+    set_timer(record, TimerKind.RETRY, next_attempt, step.Id)
+    retry = RetryDetails(CurrentAttempt=attempt, NextAttemptDelaySeconds=delay)
+    if update.Error is not None:
+        failed = StepFailedDetails(Error=error_payload(update.Error), RetryDetails=retry)
+        add_event(record, EventType.STEP_FAILED, now, failed, step)
+        return
+    # A RETRY without an error is a wait_for_condition poll that asks to go on: the service
+    # records it as a successful attempt carrying the new state.
+    polled = StepSucceededDetails(Result=result_payload(update.Payload), RetryDetails=retry)
+    add_event(record, EventType.STEP_SUCCEEDED, now, polled, step)
+
+
+def _apply_wait(
+    record: ExecutionRecord, update: OperationUpdate, current: Operation | None, now: datetime
+) -> None:
+    if update.Action is OperationAction.START:
+        seconds = update.WaitOptions.WaitSeconds if update.WaitOptions else None
+        end = now + timedelta(seconds=seconds or 0)
+        wait = put_operation(
+            record,
+            _new_operation(
+                update,
+                now,
+                Status=OperationStatus.STARTED,
+                WaitDetails=WaitDetails(ScheduledEndTimestamp=end),
+            ),
+        )
+        set_timer(record, TimerKind.WAIT, end, wait.Id)
+        details = WaitStartedDetails(Duration=seconds or 0, ScheduledEndTimestamp=end)
+        add_event(record, EventType.WAIT_STARTED, now, details, wait)
+        return
+    assert current is not None  # check_update refuses cancelling an unknown wait
+    record.timers.pop(timer_key(TimerKind.WAIT, current.Id), None)
+    wait = put_operation(
+        record, _changed(current, Status=OperationStatus.CANCELLED, EndTimestamp=now)
+    )
+    error = error_payload(update.Error) if update.Error is not None else None
+    add_event(record, EventType.WAIT_CANCELLED, now, WaitCancelledDetails(Error=error), wait)
+
+
+def _apply_callback(
+    record: ExecutionRecord, update: OperationUpdate, current: Operation | None, now: datetime
+) -> None:
+    callback_id = callback_id_for(record.arn, update.Id)
+    options = update.CallbackOptions
+    timeout = (options.TimeoutSeconds if options else None) or 0
+    heartbeat = (options.HeartbeatTimeoutSeconds if options else None) or 0
+    callback = put_operation(
+        record,
+        _new_operation(
+            update,
+            now,
+            Status=OperationStatus.STARTED,
+            CallbackDetails=CallbackDetails(CallbackId=callback_id),
+        ),
+    )
+    record.callbacks[callback_id] = CallbackRegistration(
+        OperationId=update.Id, TimeoutSeconds=timeout, HeartbeatTimeoutSeconds=heartbeat
+    )
+    if timeout > 0:
+        set_timer(record, TimerKind.CALLBACK_TIMEOUT, now + timedelta(seconds=timeout), update.Id)
+    if heartbeat > 0:
+        at = now + timedelta(seconds=heartbeat)
+        set_timer(record, TimerKind.CALLBACK_HEARTBEAT, at, update.Id)
+    details = CallbackStartedDetails(
+        CallbackId=callback_id,
+        Timeout=options.TimeoutSeconds if options else None,
+        HeartbeatTimeout=options.HeartbeatTimeoutSeconds if options else None,
+    )
+    add_event(record, EventType.CALLBACK_STARTED, now, details, callback)
+
+
+def _apply_context(
+    record: ExecutionRecord, update: OperationUpdate, current: Operation | None, now: datetime
+) -> None:
+    replay_children = update.ContextOptions.ReplayChildren if update.ContextOptions else None
+    if update.Action is OperationAction.START:
+        context = put_operation(
+            record,
+            _new_operation(
+                update,
+                now,
+                Status=OperationStatus.STARTED,
+                ContextDetails=ContextDetails(ReplayChildren=replay_children),
+            ),
+        )
+        add_event(record, EventType.CONTEXT_STARTED, now, ContextStartedDetails(), context)
+        return
+    assert current is not None  # check_update refuses closing an unknown context
+    if replay_children is None and current.ContextDetails is not None:
+        replay_children = current.ContextDetails.ReplayChildren
+    succeeded = update.Action is OperationAction.SUCCEED
+    context = put_operation(
+        record,
+        _changed(
+            current,
+            Status=OperationStatus.SUCCEEDED if succeeded else OperationStatus.FAILED,
+            EndTimestamp=now,
+            ContextDetails=ContextDetails(
+                ReplayChildren=replay_children,
+                Result=update.Payload if succeeded else None,
+                Error=None if succeeded else update.Error,
+            ),
+        ),
+    )
+    if succeeded:
+        details = ContextSucceededDetails(Result=result_payload(update.Payload))
+        add_event(record, EventType.CONTEXT_SUCCEEDED, now, details, context)
+    else:
+        failed = ContextFailedDetails(Error=error_payload(update.Error))
+        add_event(record, EventType.CONTEXT_FAILED, now, failed, context)
+
+
+def executed_version(function_name: str) -> str:
+    """Return the version a chained invoke runs: the qualifier it names, else ``$LATEST``."""
+    body = function_name.split(":function:", 1)[-1]
+    _, _, qualifier = body.partition(":")
+    return qualifier if _VERSION.fullmatch(qualifier) else "$LATEST"
+
+
+def _apply_invoke(
+    record: ExecutionRecord, update: OperationUpdate, current: Operation | None, now: datetime
+) -> None:
+    options = update.ChainedInvokeOptions
+    assert options is not None  # check_update refuses a START without options
+    invoke = put_operation(
+        record,
+        _new_operation(
+            update,
+            now,
+            Status=OperationStatus.STARTED,
+            ChainedInvokeDetails=ChainedInvokeDetails(),
+        ),
+    )
+    record.chained_invokes[update.Id] = ChainedInvokeRequest(
+        OperationId=update.Id,
+        FunctionName=options.FunctionName,
+        TenantId=options.TenantId,
+        Payload=update.Payload,
+    )
+    details = ChainedInvokeStartedDetails(
+        FunctionName=options.FunctionName,
+        TenantId=options.TenantId,
+        Input=EventInput(Payload=update.Payload, Truncated=False)
+        if update.Payload is not None
+        else None,
+        ExecutedVersion=executed_version(options.FunctionName),
+    )
+    add_event(record, EventType.CHAINED_INVOKE_STARTED, now, details, invoke)
+
+
+def _apply_execution(
+    record: ExecutionRecord, update: OperationUpdate, current: Operation | None, now: datetime
+) -> None:
+    if update.Action is OperationAction.SUCCEED:
+        end_execution(record, ExecutionStatus.SUCCEEDED, now, result=update.Payload)
+    else:
+        end_execution(record, ExecutionStatus.FAILED, now, error=update.Error)
+
+
+_HANDLERS: dict[OperationType, _Handler] = {
+    OperationType.STEP: _apply_step,
+    OperationType.WAIT: _apply_wait,
+    OperationType.CALLBACK: _apply_callback,
+    OperationType.CONTEXT: _apply_context,
+    OperationType.CHAINED_INVOKE: _apply_invoke,
+    OperationType.EXECUTION: _apply_execution,
+}

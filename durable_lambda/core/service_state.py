@@ -1,0 +1,130 @@
+"""What the service hands the handler: the invocation input and pages of operations."""
+
+from __future__ import annotations
+
+from durable_lambda.core.errors import InvalidCheckpointTokenError, ValidationError
+from durable_lambda.core.model import (
+    ExecutionState,
+    InvocationInput,
+    Operation,
+    OperationStatus,
+    OperationType,
+)
+from durable_lambda.core.service_support import issue_token, token_was_issued
+from durable_lambda.core.store import ExecutionRecord
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "invocation_input",
+    "replayable_operations",
+    "state_page",
+]
+
+DEFAULT_PAGE_SIZE = 100
+"""Operations per page when the caller asks for none (or 0), as ``GetDurableExecutionState``."""
+MAX_PAGE_SIZE = 1000
+"""The most operations one page holds."""
+
+_CLOSED = frozenset({OperationStatus.SUCCEEDED, OperationStatus.FAILED})
+
+
+def _hides_children(operation: Operation) -> bool:
+    """Tell whether replay can skip this operation's children.
+
+    A completed context's stored outcome stands for its children, unless it was completed
+    with ``ReplayChildren``.
+    """
+    return (
+        operation.Type is OperationType.CONTEXT
+        and operation.Status in _CLOSED
+        and not (operation.ContextDetails and operation.ContextDetails.ReplayChildren)
+    )
+
+
+def replayable_operations(record: ExecutionRecord) -> list[tuple[int, Operation]]:
+    """Return the operations a replay needs, each with its position among all operations.
+
+    As the service documents for ``GetDurableExecutionState``: operations in the order they
+    started, without the descendants of a completed context (unless it was completed with
+    ``ReplayChildren``), because replay returns that context's stored outcome.
+    """
+    hidden: set[str] = set()
+    visible: list[tuple[int, Operation]] = []
+    for position, operation in enumerate(record.operations.values()):
+        parent = operation.ParentId
+        if parent is not None and parent in hidden:
+            hidden.add(operation.Id)
+            continue
+        visible.append((position, operation))
+        if _hides_children(operation):
+            hidden.add(operation.Id)
+    return visible
+
+
+def _start_position(record: ExecutionRecord, marker: str | None) -> int:
+    if not marker:
+        return 0
+    if not marker.isdigit() or int(marker) > len(record.operations):
+        raise ValidationError(
+            f"invalid marker {marker!r}", field="Marker", execution_arn=record.arn
+        )
+    return int(marker)
+
+
+def state_page(
+    record: ExecutionRecord,
+    marker: str | None,
+    max_items: int | None,
+    checkpoint_token: str | None = None,
+) -> ExecutionState:
+    """Return one page of the operations a replay needs (``GetDurableExecutionState``).
+
+    Args:
+        record: The execution.
+        marker: ``NextMarker`` of the previous page; None or empty for the first page.
+        max_items: Operations per page; None or 0 for ``DEFAULT_PAGE_SIZE``, at most
+            ``MAX_PAGE_SIZE``.
+        checkpoint_token: The caller's token, when it must be checked: any token issued for
+            this execution will do (an invocation pages with the token it started with).
+
+    Returns:
+        The page, with ``NextMarker`` set when more operations follow.
+
+    Raises:
+        ValidationError: The marker was not issued by this execution.
+        InvalidCheckpointTokenError: The token was not issued for this execution.
+    """
+    if checkpoint_token is not None and not token_was_issued(record, checkpoint_token):
+        raise InvalidCheckpointTokenError(
+            "the checkpoint token was not issued for this execution", execution_arn=record.arn
+        )
+    start = _start_position(record, marker)
+    size = min(max_items or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    candidates = [item for item in replayable_operations(record) if item[0] >= start]
+    page = candidates[:size]
+    next_marker = str(candidates[size][0]) if len(candidates) > size else None
+    return ExecutionState(Operations=tuple(op for _, op in page), NextMarker=next_marker)
+
+
+def invocation_input(record: ExecutionRecord, page_size: int | None = None) -> InvocationInput:
+    """Build the event of the next invocation and issue its checkpoint token.
+
+    Issuing a token makes any earlier invocation's token stale, so an invocation that was
+    replaced cannot checkpoint any more. Everything changed so far counts as delivered.
+
+    Args:
+        record: The execution, changed in place.
+        page_size: Operations in ``InitialExecutionState``; the handler loads the rest with
+            ``GetDurableExecutionState``. None or 0 for ``DEFAULT_PAGE_SIZE``.
+
+    Returns:
+        The invocation input.
+    """
+    token = issue_token(record)
+    record.undelivered.clear()
+    first = state_page(record, None, page_size)
+    state = ExecutionState(Operations=first.Operations, NextMarker=first.NextMarker or "")
+    return InvocationInput(
+        DurableExecutionArn=record.arn, CheckpointToken=token, InitialExecutionState=state
+    )

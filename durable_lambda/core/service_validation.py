@@ -1,0 +1,232 @@
+"""The rules the service checks a checkpoint's updates against before it applies any of them.
+
+They follow the official local emulator's validators (``checkpoint/validators``), with one
+deliberate tightening: an update other than START for an operation that does not exist is
+refused (the emulator creates the operation; the SDKs never send such an update).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from enum import Enum
+
+from durable_lambda.core.errors import CheckpointError
+from durable_lambda.core.model import (
+    Operation,
+    OperationAction,
+    OperationStatus,
+    OperationType,
+    OperationUpdate,
+)
+from durable_lambda.core.store import ExecutionRecord
+
+__all__ = [
+    "MAX_CHAINED_INVOKE_PAYLOAD_BYTES",
+    "MAX_ERROR_BYTES",
+    "MAX_OPERATION_PAYLOAD_BYTES",
+    "check_batch",
+    "check_update",
+]
+
+MAX_ERROR_BYTES = 32_768
+"""The largest error object (as JSON) an update may carry."""
+MAX_OPERATION_PAYLOAD_BYTES = 256 * 1024
+"""The largest payload one operation may store."""
+MAX_CHAINED_INVOKE_PAYLOAD_BYTES = 1_048_576
+"""The largest input a chained invoke may send its target."""
+
+VALID_ACTIONS: dict[OperationType, frozenset[OperationAction]] = {
+    OperationType.STEP: frozenset(
+        {
+            OperationAction.START,
+            OperationAction.SUCCEED,
+            OperationAction.FAIL,
+            OperationAction.RETRY,
+        }
+    ),
+    OperationType.CONTEXT: frozenset(
+        {OperationAction.START, OperationAction.SUCCEED, OperationAction.FAIL}
+    ),
+    OperationType.WAIT: frozenset({OperationAction.START, OperationAction.CANCEL}),
+    OperationType.CALLBACK: frozenset({OperationAction.START}),
+    OperationType.CHAINED_INVOKE: frozenset({OperationAction.START}),
+    OperationType.EXECUTION: frozenset({OperationAction.SUCCEED, OperationAction.FAIL}),
+}
+
+_CAN_START_STEP = frozenset({OperationStatus.READY})
+_CAN_CLOSE_STEP = frozenset({OperationStatus.STARTED, OperationStatus.READY})
+_TENANT_ID = re.compile(r"[a-zA-Z0-9._:/=+\-@ ]{1,256}")
+_FUNCTION_NAME = re.compile(
+    r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+    r"(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"
+)
+
+
+def _refuse(record: ExecutionRecord, index: int, update: OperationUpdate, reason: str) -> None:
+    raise CheckpointError(
+        f"update #{index} ({update.Type.value} {update.Action.value}) refused: {reason}",
+        retriable=False,
+        execution_arn=record.arn,
+        operation_id=update.Id,
+        operation_name=update.Name,
+    )
+
+
+def check_batch(record: ExecutionRecord, updates: Sequence[OperationUpdate]) -> None:
+    """Check the rules that concern the batch as a whole.
+
+    Raises:
+        CheckpointError: (not retriable) two EXECUTION updates, an EXECUTION update that is not
+            last, or the same operation updated twice (only a STEP or CONTEXT START may be
+            followed by one closing update in the same batch).
+    """
+    executions = [i for i, u in enumerate(updates) if u.Type is OperationType.EXECUTION]
+    if len(executions) > 1:
+        _refuse(record, executions[1], updates[executions[1]], "only one EXECUTION update per call")
+    if executions and executions[0] != len(updates) - 1:
+        _refuse(record, executions[0], updates[executions[0]], "EXECUTION must be the last update")
+    last_seen: dict[str, OperationUpdate] = {}
+    for index, update in enumerate(updates):
+        previous = last_seen.get(update.Id)
+        if previous is not None and not (
+            previous.Type in (OperationType.STEP, OperationType.CONTEXT)
+            and previous.Action is OperationAction.START
+            and update.Action is not OperationAction.START
+        ):
+            _refuse(record, index, update, "the same operation is updated twice in one call")
+        last_seen[update.Id] = update
+
+
+def check_update(record: ExecutionRecord, index: int, update: OperationUpdate) -> None:
+    """Check one update against the execution as the updates before it left it.
+
+    Raises:
+        CheckpointError: (not retriable) the update is not valid now; the message says why.
+    """
+    if update.Action not in VALID_ACTIONS[update.Type]:
+        _refuse(record, index, update, f"{update.Type.value} does not accept {update.Action.value}")
+    _check_sizes(record, index, update)
+    if update.Type is OperationType.EXECUTION:
+        _check_outcome(record, index, update)
+        return
+    current = record.operations.get(update.Id)
+    _check_parent(record, index, update)
+    if current is not None:
+        _check_identity(record, index, update, current)
+    if update.Action is OperationAction.START:
+        _check_start(record, index, update, current)
+    elif current is None:
+        _refuse(record, index, update, f"no {update.Type.value} operation has id {update.Id}")
+    else:
+        _check_transition(record, index, update, current)
+
+
+def _check_sizes(record: ExecutionRecord, index: int, update: OperationUpdate) -> None:
+    if update.Error is not None:
+        size = len(json.dumps(update.Error.to_wire()).encode())
+        if size > MAX_ERROR_BYTES:
+            _refuse(record, index, update, f"the error is {size} bytes; at most {MAX_ERROR_BYTES}")
+    if update.Payload is None or update.Type is OperationType.EXECUTION:
+        return
+    size = len(update.Payload.encode())
+    limit = (
+        MAX_CHAINED_INVOKE_PAYLOAD_BYTES
+        if update.Type is OperationType.CHAINED_INVOKE
+        else MAX_OPERATION_PAYLOAD_BYTES
+    )
+    if size > limit:
+        _refuse(record, index, update, f"the payload is {size} bytes; at most {limit}")
+
+
+def _check_outcome(record: ExecutionRecord, index: int, update: OperationUpdate) -> None:
+    if update.Action is OperationAction.SUCCEED and update.Error is not None:
+        _refuse(record, index, update, "SUCCEED cannot carry an Error")
+    if update.Action is OperationAction.FAIL and update.Payload is not None:
+        _refuse(record, index, update, "FAIL cannot carry a Payload")
+
+
+def _check_parent(record: ExecutionRecord, index: int, update: OperationUpdate) -> None:
+    if update.ParentId is None:
+        return
+    parent = record.operations.get(update.ParentId)
+    if parent is None:
+        _refuse(record, index, update, f"parent {update.ParentId} does not exist")
+    elif parent.Type is not OperationType.CONTEXT:
+        _refuse(
+            record,
+            index,
+            update,
+            f"parent {update.ParentId} is a {parent.Type.value}, not a CONTEXT",
+        )
+
+
+def _check_identity(
+    record: ExecutionRecord, index: int, update: OperationUpdate, current: Operation
+) -> None:
+    for field in ("Type", "SubType", "Name", "ParentId"):
+        sent = getattr(update, field)
+        stored = getattr(current, field)
+        if sent is not None and sent != stored:
+            _refuse(
+                record,
+                index,
+                update,
+                f"{field} {_shown(sent)} differs from the stored {_shown(stored)}",
+            )
+
+
+def _shown(value: object) -> str:
+    return repr(value.value if isinstance(value, Enum) else value)
+
+
+def _check_start(
+    record: ExecutionRecord, index: int, update: OperationUpdate, current: Operation | None
+) -> None:
+    if current is not None and not (
+        update.Type is OperationType.STEP and current.Status in _CAN_START_STEP
+    ):
+        _refuse(record, index, update, f"the operation exists already ({current.Status.value})")
+    if update.Type is OperationType.WAIT and (
+        update.WaitOptions is None or update.WaitOptions.WaitSeconds is None
+    ):
+        _refuse(record, index, update, "a WAIT START needs WaitOptions.WaitSeconds")
+    if update.Type is OperationType.CHAINED_INVOKE:
+        _check_invoke_options(record, index, update)
+
+
+def _check_invoke_options(record: ExecutionRecord, index: int, update: OperationUpdate) -> None:
+    options = update.ChainedInvokeOptions
+    if options is None:
+        _refuse(record, index, update, "a CHAINED_INVOKE START needs ChainedInvokeOptions")
+        return
+    if not _FUNCTION_NAME.fullmatch(options.FunctionName):
+        _refuse(record, index, update, f"invalid function name {options.FunctionName!r}")
+    if options.TenantId is not None and not _TENANT_ID.fullmatch(options.TenantId):
+        _refuse(record, index, update, f"invalid TenantId {options.TenantId!r}")
+
+
+def _check_transition(
+    record: ExecutionRecord, index: int, update: OperationUpdate, current: Operation
+) -> None:
+    action = update.Action
+    if action is OperationAction.CANCEL:
+        if current.Status is not OperationStatus.STARTED:
+            _refuse(record, index, update, f"cannot cancel a {current.Status.value} WAIT")
+        return
+    allowed = _CAN_CLOSE_STEP if update.Type is OperationType.STEP else {OperationStatus.STARTED}
+    if current.Status not in allowed:
+        _refuse(
+            record,
+            index,
+            update,
+            f"cannot {action.value} a {current.Status.value} {update.Type.value}",
+        )
+    if action is OperationAction.RETRY:
+        if update.StepOptions is None:
+            _refuse(record, index, update, "RETRY needs StepOptions")
+        if update.Error is not None and update.Payload is not None:
+            _refuse(record, index, update, "RETRY carries an Error or a Payload, not both")
+        return
+    _check_outcome(record, index, update)

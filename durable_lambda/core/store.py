@@ -1,0 +1,278 @@
+"""What the local durable execution service keeps for one execution, and where it keeps it.
+
+``ExecutionRecord`` is the aggregate that ``core.service`` reads and changes; an
+``ExecutionStore`` loads and saves whole records (in memory, or as JSON files). The record
+round-trips through JSON exactly: every timestamp the service writes is whole milliseconds.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from durable_lambda.core.errors import DurableExecutionError
+from durable_lambda.core.history import HistoryEvent
+from durable_lambda.core.model import (
+    CheckpointResponse,
+    ErrorObject,
+    Operation,
+    Timestamp,
+    WireModel,
+)
+
+__all__ = [
+    "CachedCheckpoint",
+    "CallbackClosedError",
+    "CallbackRegistration",
+    "ChainedInvokeRequest",
+    "ExecutionAlreadyExistsError",
+    "ExecutionNotFoundError",
+    "ExecutionRecord",
+    "ExecutionStatus",
+    "ExecutionStore",
+    "ExecutionSummary",
+    "Timer",
+    "TimerKind",
+    "UnknownCallbackError",
+]
+
+
+class ExecutionStatus(StrEnum):
+    """Where a durable execution stands (``GetDurableExecution``'s ``Status``)."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    STOPPED = "STOPPED"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the execution has ended."""
+        return self is not ExecutionStatus.RUNNING
+
+
+class TimerKind(StrEnum):
+    """What a timer does when it fires."""
+
+    WAIT = "WAIT"
+    """A wait's scheduled end: the wait succeeds."""
+    RETRY = "RETRY"
+    """A step's next attempt: the step goes READY."""
+    CALLBACK_TIMEOUT = "CALLBACK_TIMEOUT"
+    """A callback not answered in time: it times out."""
+    CALLBACK_HEARTBEAT = "CALLBACK_HEARTBEAT"
+    """A callback not heartbeated in time: it times out."""
+    EXECUTION_TIMEOUT = "EXECUTION_TIMEOUT"
+    """The execution's own time-out: it ends TIMED_OUT."""
+
+    @property
+    def is_deadline(self) -> bool:
+        """True for time-outs: moments the outside world may still beat, so never skip past them."""
+        return self in _DEADLINES
+
+
+_DEADLINES = frozenset(
+    {TimerKind.CALLBACK_TIMEOUT, TimerKind.CALLBACK_HEARTBEAT, TimerKind.EXECUTION_TIMEOUT}
+)
+
+
+class Timer(WireModel):
+    """A moment at which the service will change something on its own."""
+
+    At: Timestamp
+    Kind: TimerKind
+    OperationId: str | None = None
+
+
+class CallbackRegistration(WireModel):
+    """A callback id the service handed out, and the time-outs it was created with."""
+
+    OperationId: str
+    TimeoutSeconds: int = 0
+    HeartbeatTimeoutSeconds: int = 0
+
+
+class ChainedInvokeRequest(WireModel):
+    """What a CHAINED_INVOKE START asked for, kept so an orchestrator can run the target."""
+
+    OperationId: str
+    FunctionName: str
+    TenantId: str | None = None
+    Payload: str | None = None
+    DurableExecutionArn: str | None = None
+    """The target's own durable execution, once an orchestrator started one."""
+
+
+class CachedCheckpoint(WireModel):
+    """The last checkpoint answered, replayed when the same ClientToken and token come again."""
+
+    ClientToken: str
+    InboundToken: str
+    Response: CheckpointResponse
+
+
+class ExecutionSummary(WireModel):
+    """One line of a list of executions."""
+
+    DurableExecutionArn: str
+    DurableExecutionName: str
+    FunctionName: str
+    Status: ExecutionStatus
+    StartTimestamp: Timestamp
+    EndTimestamp: Timestamp | None = None
+
+
+class ExecutionRecord(BaseModel):
+    """Everything the local service keeps for one durable execution.
+
+    Mutable on purpose (the service changes it in place, then a store saves it), but every
+    element inside is a frozen value, so a copy of the containers is a safe snapshot
+    (see :meth:`snapshot`).
+
+    Attributes:
+        arn: The execution's ARN.
+        name: The execution's name (the last-but-one ARN segment).
+        function_name: The function that runs it.
+        status: Where it stands.
+        input_payload: The user's input, as JSON text.
+        result: The result payload once SUCCEEDED.
+        error: The error once FAILED, TIMED_OUT or STOPPED.
+        execution_timeout_seconds: The execution's time-out, if it has one.
+        operations: Every operation, by id, in the order they were created.
+        callbacks: The callback ids handed out, mapped to their operations.
+        chained_invokes: What each CHAINED_INVOKE START asked for, by operation id.
+        timers: The service's pending timers, by ``"<kind>:<operation id>"``.
+        undelivered: Ids of operations changed since the handler last saw them (an ordered set).
+        history: The history events, in order.
+        checkpoint_token: The one token the next checkpoint must carry.
+        token_sequence: How many tokens were issued so far.
+        last_checkpoint: The last answered checkpoint, for ClientToken replays.
+        start_timestamp: When the execution started.
+        end_timestamp: When it ended.
+        invocation_count: How many invocations completed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    arn: str
+    name: str
+    function_name: str
+    status: ExecutionStatus = ExecutionStatus.RUNNING
+    input_payload: str | None = None
+    result: str | None = None
+    error: ErrorObject | None = None
+    execution_timeout_seconds: int | None = None
+    operations: dict[str, Operation] = {}
+    callbacks: dict[str, CallbackRegistration] = {}
+    chained_invokes: dict[str, ChainedInvokeRequest] = {}
+    timers: dict[str, Timer] = {}
+    undelivered: dict[str, None] = {}
+    history: list[HistoryEvent] = []
+    checkpoint_token: str
+    token_sequence: int = 0
+    last_checkpoint: CachedCheckpoint | None = None
+    start_timestamp: Timestamp
+    end_timestamp: Timestamp | None = None
+    invocation_count: int = 0
+
+    def snapshot(self) -> ExecutionRecord:
+        """Return an independent copy, cheaply: containers are copied, frozen values shared."""
+        return self.model_copy(
+            update={
+                "operations": dict(self.operations),
+                "callbacks": dict(self.callbacks),
+                "chained_invokes": dict(self.chained_invokes),
+                "timers": dict(self.timers),
+                "undelivered": dict(self.undelivered),
+                "history": list(self.history),
+            }
+        )
+
+    def replace_with(self, other: ExecutionRecord) -> None:
+        """Take every field of ``other`` (used to commit a batch applied to a snapshot)."""
+        for field in type(self).model_fields:
+            setattr(self, field, getattr(other, field))
+
+    def summary(self) -> ExecutionSummary:
+        """Return this execution as a line of a list."""
+        return ExecutionSummary(
+            DurableExecutionArn=self.arn,
+            DurableExecutionName=self.name,
+            FunctionName=self.function_name,
+            Status=self.status,
+            StartTimestamp=self.start_timestamp,
+            EndTimestamp=self.end_timestamp,
+        )
+
+    def to_json(self) -> str:
+        """Serialise the record (what a file store writes)."""
+        return self.model_dump_json(exclude_none=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ExecutionRecord:
+        """Read a record written by :meth:`to_json`."""
+        return cls.model_validate_json(text)
+
+
+class ExecutionNotFoundError(DurableExecutionError, LookupError):
+    """No execution has this ARN (the service's ResourceNotFoundException)."""
+
+
+class ExecutionAlreadyExistsError(DurableExecutionError):
+    """An execution with this ARN exists already."""
+
+
+class UnknownCallbackError(DurableExecutionError, LookupError):
+    """No callback has this id (the service's ResourceNotFoundException).
+
+    Args:
+        message: What was looked up.
+        callback_id: The id that was not found.
+    """
+
+    def __init__(self, message: str, *, callback_id: str, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.callback_id = callback_id
+
+
+class CallbackClosedError(UnknownCallbackError):
+    """The callback exists but can no longer be answered.
+
+    It completed, timed out, or its execution ended (the service's CallbackTimeoutException).
+    """
+
+
+@runtime_checkable
+class ExecutionStore(Protocol):
+    """Where the local service keeps execution records; each call is atomic for one record."""
+
+    async def create(self, record: ExecutionRecord) -> None:
+        """Store a new record.
+
+        Raises:
+            ExecutionAlreadyExistsError: A record with the same ARN exists.
+        """
+        ...
+
+    async def load(self, arn: str) -> ExecutionRecord:
+        """Return the record of execution ``arn``; changing it does not change the store.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
+        ...
+
+    async def save(self, record: ExecutionRecord) -> None:
+        """Replace the stored record of ``record.arn`` with ``record``.
+
+        Raises:
+            ExecutionNotFoundError: No such execution was created.
+        """
+        ...
+
+    async def list_executions(self) -> list[ExecutionSummary]:
+        """Return a summary of every stored execution, oldest first."""
+        ...
