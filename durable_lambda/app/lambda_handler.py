@@ -32,7 +32,7 @@ _loop: asyncio.AbstractEventLoop | None = None
 
 def _container_loop() -> asyncio.AbstractEventLoop:
     """Return this process's event loop, created on first use and kept for warm invocations."""
-    global _loop  # noqa: PLW0603 - one loop per Lambda container is the point
+    global _loop
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
     return _loop
@@ -130,7 +130,10 @@ def durable_execution(
     client: Any = None,
     boto_config: BotocoreConfig | None = None,
     container: Container | None = None,
-) -> DurableFunction[R] | Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]:
+) -> (
+    DurableFunction[R]
+    | Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]
+):
     """Make ``async def handler(event, ctx)`` a Lambda durable function.
 
     Use bare (``@durable_execution``) or with options (``@durable_execution(checkpoint_mode=

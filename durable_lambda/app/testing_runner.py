@@ -224,6 +224,20 @@ class TestExecution:
             )
         return callback_id
 
+    async def drive_once(self) -> InvocationOutput | None:
+        """Run the next invocation only (firing due timers first); None if nothing was due.
+
+        Lets a test stop between invocations, e.g. to change the handler and see replay catch it.
+        """
+        record = await self.service.get_record(self.arn)
+        if record.status.is_terminal:
+            return None
+        await self.service.advance(self.arn)
+        if not (self.pending_work or await self.service.needs_invocation(self.arn)):
+            return None
+        await self._invoke()
+        return self.invocations[-1]
+
     def callback(self, name: str) -> CallbackHandle:
         """Return the callback named ``name`` (or created inside a context of that name)."""
         return CallbackHandle(self, name)

@@ -8,9 +8,11 @@ service always sees them in execution order and every call uses the token the pr
 When a call is made depends on the checkpoint mode:
 
 * ``EAGER``: every operation waits for its own updates to be acknowledged before it returns.
-* ``BATCHED`` (the default): the sender starts as soon as anything is queued and keeps sending
-  whatever queued up while its previous call was in flight; operations never wait for it unless
-  their semantics require (an at-most-once step's START, suspension, the end of the invocation).
+* ``BATCHED`` (the default): the sender starts when anything is queued, lingers a few
+  milliseconds so that neighbouring updates share a call, and keeps sending whatever queued up
+  while its previous call was in flight; operations never wait for it unless their semantics
+  require (an at-most-once step's START, suspension, the end of the invocation), and a flush cuts
+  the linger short.
 * ``OPTIMISTIC``: nothing is sent until something forces a flush: suspension, the end of the
   invocation, a full batch, or an at-most-once step about to run its body.
 """
@@ -32,6 +34,9 @@ MAX_BATCH_UPDATES = 250
 
 MAX_BATCH_BYTES = 750 * 1024
 """Update JSON sent in one checkpoint call stays under this many bytes."""
+
+BATCH_LINGER_SECONDS = 0.005
+"""How long the BATCHED sender waits for more updates before a call nobody is waiting on."""
 
 # Everything an update carries besides its payload and error (ids, names, enums, JSON keys) fits
 # well within this many bytes; estimating rather than rendering JSON keeps enqueueing cheap.
@@ -70,6 +75,7 @@ class Checkpointer:
         *,
         max_batch_updates: int = MAX_BATCH_UPDATES,
         max_batch_bytes: int = MAX_BATCH_BYTES,
+        linger_seconds: float = BATCH_LINGER_SECONDS,
     ) -> None:
         self._service = service
         self._state = state
@@ -77,6 +83,8 @@ class Checkpointer:
         self.mode = mode
         self._max_updates = max_batch_updates
         self._max_bytes = max_batch_bytes
+        self._linger = linger_seconds
+        self._flush_requested = asyncio.Event()
         self._queue: list[OperationUpdate] = []
         self._queued_bytes = 0
         self._enqueued = 0
@@ -121,6 +129,7 @@ class Checkpointer:
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((target, waiter))
+        self._flush_requested.set()
         self._start_sender()
         await waiter
 
@@ -141,9 +150,25 @@ class Checkpointer:
         if self._sender is None and self._failure is None:
             self._sender = asyncio.get_running_loop().create_task(self._send_all())
 
+    async def _linger_for_more(self) -> None:
+        """In BATCHED mode, give neighbouring updates a moment to join the batch."""
+        if (
+            self.mode is not CheckpointMode.BATCHED
+            or self._linger <= 0
+            or self._waiters
+            or self._batch_is_full()
+        ):
+            return
+        self._flush_requested.clear()
+        try:
+            await asyncio.wait_for(self._flush_requested.wait(), self._linger)
+        except TimeoutError:
+            pass
+
     async def _send_all(self) -> None:
         try:
             while self._queue:
+                await self._linger_for_more()
                 batch = self._take_batch()
                 try:
                     await self._send_batch(batch)

@@ -8,6 +8,16 @@ from typing import Any, TypeVar, overload
 from durable_lambda.core.config import ChildConfig, Duration, StepConfig
 from durable_lambda.core.ids import OperationIdSequence
 from durable_lambda.core.model import OperationType
+from durable_lambda.core.config import CallbackConfig, WaitForCallbackConfig
+from durable_lambda.core.operations.callback import (
+    Callback,
+    WaitForCallbackContext,
+    run_create_callback,
+    run_wait_for_callback,
+)
+from durable_lambda.core.config import InvokeConfig, WaitForConditionConfig
+from durable_lambda.core.operations.condition import run_wait_for_condition
+from durable_lambda.core.operations.invoke import run_invoke
 from durable_lambda.core.operations.child import run_child_context
 from durable_lambda.core.operations.step import run_step
 from durable_lambda.core.operations.wait import run_wait
@@ -166,13 +176,159 @@ class DurableContext:
         return result
 
     # -- callbacks (core/operations/callback.py) ------------------------------------------
-    # (reserved: create_callback, wait_for_callback)
+    async def create_callback(
+        self, name: str | None = None, config: CallbackConfig | None = None
+    ) -> Callback[Any]:
+        """Create a callback: an id the outside world answers to, and a way to await the answer.
+
+        The CALLBACK operation is checkpointed before this returns, since the service assigns
+        the id. Hand ``callback.callback_id`` to the system that will answer (it calls
+        ``SendDurableExecutionCallbackSuccess``, ``...Failure`` or ``...Heartbeat``), then
+        ``await callback.result()``: that suspends the invocation, at no compute cost, until
+        the answer arrives. Creating a callback never raises for how it ended; ``result()`` does.
+
+        Args:
+            name: A name for the callback, shown in history and checked on replay.
+            config: Time-out, heartbeat time-out (``Duration(0)``, the default, means none),
+                and the serializer that reads the answer (the execution's default if None).
+
+        Returns:
+            The ``Callback``; replay returns one with the same ``callback_id``.
+
+        Raises:
+            NonDeterministicExecutionError: a different operation was checkpointed here.
+
+        Example:
+            >>> callback = await ctx.create_callback("approval", CallbackConfig(
+            ...     timeout=Duration.from_days(1)))
+            >>> await ctx.step(lambda s: send_for_approval(callback.callback_id))
+            >>> decision = await callback.result()
+        """
+        return await run_create_callback(self, name, config)
+
+    async def wait_for_callback(
+        self,
+        submitter: Callable[[str, WaitForCallbackContext], Any],
+        name: str | None = None,
+        config: WaitForCallbackConfig | None = None,
+    ) -> Any:
+        """Create a callback, hand its id to ``submitter`` in a step, and return the answer.
+
+        Runs in a child context (subtype ``WaitForCallback``) holding the callback and a step
+        that calls ``submitter(callback_id, WaitForCallbackContext)``; the step is retried by
+        ``config.retry_strategy`` and is not run again once it succeeded. ``submitter`` may be
+        ``async def`` or a plain function.
+
+        Args:
+            submitter: Sends the callback id to the system that will answer.
+            name: A name for the operation, shown in history and checked on replay.
+            config: The callback's time-outs and serializer, and the submitter's retry strategy.
+
+        Returns:
+            The answer's payload, as the serializer reads it.
+
+        Raises:
+            CallbackSubmitterError: the submitter failed on every attempt its strategy allowed.
+            CallbackTimeoutError: no answer, or no heartbeat, came within the time-out.
+            CallbackError: the sender reported a failure (base of the errors above).
+        """
+        return await run_wait_for_callback(self, submitter, _default_name(submitter, name), config)
 
     # -- chained invoke (core/operations/invoke.py) ----------------------------------------
-    # (reserved: invoke)
+    async def invoke(
+        self,
+        function_name: str,
+        payload: Any,
+        name: str | None = None,
+        config: InvokeConfig | None = None,
+    ) -> Any:
+        """Invoke another Lambda function (durable or not) and wait for its result.
+
+        The invocation suspends, at no compute cost, until the target finishes; the service then
+        invokes this function again and the result is returned. On replay the target is not
+        invoked again: its recorded outcome is returned or raised.
+
+        Args:
+            function_name: The target: a function name, ``name:qualifier``, or an ARN.
+            payload: The target's event, written with ``config.serdes_payload`` (plain JSON by
+                default).
+            name: A name for the operation, shown in history and checked on replay.
+            config: Payload and result serializers, and the tenant to invoke for.
+
+        Returns:
+            What the target returned, read with ``config.serdes_result`` (plain JSON by default).
+
+        Raises:
+            InvokeError: the target failed, timed out or was stopped; ``error_type`` and the
+                message carry the target's error (a target the service cannot find fails with
+                ``ResourceNotFoundException``).
+            ValidationError: ``function_name`` is empty or longer than 256 characters.
+            NonDeterministicExecutionError: a different operation was checkpointed here.
+
+        Example:
+            >>> receipt = await ctx.invoke("payments", {"amount": 42}, name="charge")
+        """
+        return await run_invoke(self, function_name, payload, name, config)
 
     # -- polling (core/operations/condition.py) -------------------------------------------
-    # (reserved: wait_for_condition)
+    @overload
+    async def wait_for_condition(
+        self,
+        check: Callable[[T, StepContext], Coroutine[Any, Any, T]],
+        config: WaitForConditionConfig[T],
+        name: str | None = None,
+    ) -> T: ...
+
+    @overload
+    async def wait_for_condition(
+        self,
+        check: Callable[[T, StepContext], T],
+        config: WaitForConditionConfig[T],
+        name: str | None = None,
+    ) -> T: ...
+
+    async def wait_for_condition(
+        self,
+        check: Callable[[Any, StepContext], Any],
+        config: WaitForConditionConfig[Any],
+        name: str | None = None,
+    ) -> Any:
+        """Poll ``check`` until the config's wait strategy says the condition is met.
+
+        Each poll runs ``check(state, step_context)`` (``async def`` or plain) with the state the
+        previous poll returned (``config.initial_state`` the first time) and checkpoints what it
+        returns. Between polls the invocation suspends for the strategy's delay, so a poll that
+        runs every few minutes for hours costs no compute in between. ``step_context.attempt``
+        is the 1-based number of the poll.
+
+        Args:
+            check: Computes the new state from the current one.
+            config: The wait strategy (see ``create_wait_strategy``), the initial state and the
+                serializer of the state.
+            name: A name for the operation, shown in history and checked on replay.
+
+        Returns:
+            The state of the poll after which the strategy stopped, as the serializer reads it
+            back (identical on every replay).
+
+        Raises:
+            WaitForConditionError: ``check`` or the strategy raised (``error_type`` and the
+                message carry the original error), or the strategy ran out of attempts.
+            ValidationError: ``check`` is not callable or ``config`` is not a
+                ``WaitForConditionConfig``.
+            NonDeterministicExecutionError: a different operation was checkpointed here.
+
+        Example:
+            >>> strategy = create_wait_strategy(
+            ...     WaitStrategyConfig(should_continue_polling=lambda job: job["status"] != "done")
+            ... )
+            >>> job = await ctx.wait_for_condition(
+            ...     lambda job, check: fetch_job(job["id"]),
+            ...     WaitForConditionConfig(wait_strategy=strategy, initial_state={"id": job_id}),
+            ...     name="await-job",
+            ... )
+        """
+        return await run_wait_for_condition(self, check, config, name)
 
     # -- map and parallel (core/operations/batch.py) ----------------------------------------
     # (reserved: map, parallel)
@@ -190,9 +346,7 @@ class DurableContext:
 
     def child_context(self, operation_id: str) -> DurableContext:
         """Return the context for operations parented on ``operation_id``."""
-        return DurableContext(
-            self.runtime, operation_id, self._logger.bind(parent_id=operation_id)
-        )
+        return DurableContext(self.runtime, operation_id, self._logger.bind(parent_id=operation_id))
 
     def step_context(self, identity: OperationIdentity, attempt: int) -> StepContext:
         """Return what a step's body is given for this attempt."""

@@ -107,9 +107,7 @@ async def run_invocation(
         ExecutionError: the input holds no EXECUTION operation, so nothing can run.
     """
     state = await load_state(invocation, service)
-    checkpointer = Checkpointer(
-        service, state, invocation.CheckpointToken, options.checkpoint_mode
-    )
+    checkpointer = Checkpointer(service, state, invocation.CheckpointToken, options.checkpoint_mode)
     runtime = ExecutionRuntime(
         state=state,
         checkpointer=checkpointer,
@@ -176,7 +174,9 @@ async def _finish(runtime: ExecutionRuntime, output: InvocationOutput) -> Invoca
 def _checkpoint_failure(error: CheckpointError) -> InvocationOutput:
     if error.retriable:
         raise error
-    return InvocationOutput(Status=InvocationStatus.FAILED, Error=error_object_from_exception(error))
+    return InvocationOutput(
+        Status=InvocationStatus.FAILED, Error=error_object_from_exception(error)
+    )
 
 
 def _user_event(state: DurableState) -> Any:

@@ -54,7 +54,7 @@ __all__ = [
     "Callback",
     "CallbackSubmitterError",
     "WaitForCallbackContext",
-    "create_callback",
+    "run_create_callback",
     "run_wait_for_callback",
 ]
 
@@ -165,7 +165,7 @@ def _callback_failure(runtime: ExecutionRuntime, op: Operation) -> CallbackError
     )
 
 
-async def create_callback(
+async def run_create_callback(
     ctx: DurableContext, name: str | None, config: CallbackConfig | None
 ) -> Callback[Any]:
     """Create a callback as the next operation of ``ctx`` (see the module docstring).
@@ -231,7 +231,7 @@ async def run_wait_for_callback(
     )
 
     async def wait_in_child(child: DurableContext) -> Any:
-        callback = await create_callback(child, f"{prefix}create callback id", config)
+        callback = await run_create_callback(child, f"{prefix}create callback id", config)
 
         async def submit(step_context: StepContext) -> Any:
             details = WaitForCallbackContext(step_context.logger, step_context.attempt)

@@ -21,7 +21,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from durable_lambda.core.config import InvokeConfig
-from durable_lambda.core.errors import ExecutionError, InvokeError, SuspendExecution, ValidationError
+from durable_lambda.core.errors import (
+    ExecutionError,
+    InvokeError,
+    SuspendExecution,
+    ValidationError,
+)
 from durable_lambda.core.model import (
     ChainedInvokeOptions,
     Operation,

@@ -130,9 +130,10 @@ async def test_batches_respect_the_byte_limit() -> None:
 async def test_batched_mode_coalesces_updates_queued_while_a_call_is_in_flight() -> None:
     service = RecordingService()
     service.gate = asyncio.Event()
-    checkpointer = Checkpointer(service, _state(), "t0", CheckpointMode.BATCHED)
+    checkpointer = Checkpointer(service, _state(), "t0", CheckpointMode.BATCHED, linger_seconds=0)
     checkpointer.enqueue(_update(0))
-    await asyncio.sleep(0)  # the sender takes op-0 and blocks in the call
+    for _ in range(3):
+        await asyncio.sleep(0)  # the sender takes op-0 and blocks in the call
     for i in range(1, 5):
         checkpointer.enqueue(_update(i))
     service.gate.set()
@@ -141,6 +142,18 @@ async def test_batched_mode_coalesces_updates_queued_while_a_call_is_in_flight()
         ["op-0"],
         ["op-1", "op-2", "op-3", "op-4"],
     ]
+
+
+async def test_batched_mode_lingers_so_neighbouring_updates_share_a_call() -> None:
+    service = RecordingService()
+    checkpointer = Checkpointer(service, _state(), "t0", CheckpointMode.BATCHED, linger_seconds=60)
+    checkpointer.enqueue(_update(0))
+    await asyncio.sleep(0)
+    checkpointer.enqueue(_update(1))
+    await asyncio.sleep(0)
+    assert service.calls == []  # still lingering
+    await checkpointer.flush()  # a flush cuts the linger short
+    assert [[u.Id for u in updates] for _, updates in service.calls] == [["op-0", "op-1"]]
 
 
 async def test_a_failed_call_fails_every_waiter_and_later_enqueues() -> None:

@@ -1,0 +1,307 @@
+"""What a map or parallel returns: ``BatchResult``, one ``BatchItem`` per started branch.
+
+A ``BatchResult`` is a value: it is checkpointed as the parent CONTEXT's payload and read back on
+replay, so the first run and every replay see equal results. Its dict form is the official AWS
+SDK's (``{"all": [{"index", "status", "result", "error"}], "completionReason"}``), so a result
+stored by either SDK reads back in the other.
+
+When the stored form would be too large for one checkpoint, the parent is stored with
+``ReplayChildren`` and a small JSON summary instead (``summary_envelope``); the summary records
+the completion decision (``CompletionRecord``) so that the rebuilt result equals the original.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, Generic, TypeVar, cast
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from durable_lambda.core.completion import CompletionPolicy, CompletionReason
+from durable_lambda.core.config import CompletionConfig
+from durable_lambda.core.errors import ChildContextError, SerDesError
+from durable_lambda.core.model import ErrorObject
+
+__all__ = [
+    "BatchItem",
+    "BatchItemStatus",
+    "BatchResult",
+    "CompletionReason",
+    "CompletionRecord",
+    "summary_envelope",
+]
+
+R = TypeVar("R")
+
+
+class BatchItemStatus(StrEnum):
+    """How one branch of a map or parallel ended."""
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    STARTED = "STARTED"
+    """Started but not finished when the batch completed (it was abandoned)."""
+
+
+class BatchItem(BaseModel, Generic[R]):
+    """One started branch of a map or parallel.
+
+    Attributes:
+        index: The item's (or branch's) 0-based position.
+        status: How it ended.
+        result: What it returned, when it succeeded.
+        error: What it failed with, when it failed.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    index: int
+    status: BatchItemStatus
+    result: R | None = None
+    error: ErrorObject | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the item in the official SDK's dict form."""
+        return {
+            "index": self.index,
+            "status": self.status.value,
+            "result": self.result,
+            "error": self.error.model_dump(mode="json", exclude_none=True) if self.error else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BatchItem[Any]:
+        """Read an item from its dict form (as ``to_dict`` or the official SDK writes it)."""
+        error = data.get("error")
+        return BatchItem[Any](
+            index=data["index"],
+            status=BatchItemStatus(data["status"]),
+            result=data.get("result"),
+            error=ErrorObject.model_validate(error) if error else None,
+        )
+
+
+class BatchResult(BaseModel, Generic[R]):
+    """The outcome of a map or parallel: every started branch, in index order, and the reason.
+
+    Branches never started (the batch completed first) are not listed. A map or parallel returns
+    a ``BatchResult`` even when failures exceeded the tolerance; call ``throw_if_error()`` to turn
+    a failed item into an exception.
+
+    Attributes:
+        all: Every started branch, by index.
+        completion_reason: Why the batch stopped.
+
+    Example:
+        >>> result = await ctx.map(orders, charge, config=MapConfig(max_concurrency=5))
+        >>> result.throw_if_error()
+        >>> receipts = result.get_results()
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    all: list[BatchItem[R]]
+    completion_reason: CompletionReason = Field(serialization_alias="completionReason")
+
+    def succeeded(self) -> list[BatchItem[R]]:
+        """Return the items that succeeded."""
+        return [item for item in self.all if item.status is BatchItemStatus.SUCCEEDED]
+
+    def failed(self) -> list[BatchItem[R]]:
+        """Return the items that failed."""
+        return [item for item in self.all if item.status is BatchItemStatus.FAILED]
+
+    def started(self) -> list[BatchItem[R]]:
+        """Return the items that were still running when the batch completed."""
+        return [item for item in self.all if item.status is BatchItemStatus.STARTED]
+
+    def get_results(self) -> list[R]:
+        """Return the results of the items that succeeded, in index order."""
+        return [cast(R, item.result) for item in self.succeeded()]
+
+    def get_errors(self) -> list[ErrorObject | None]:
+        """Return the errors of the items that failed, in index order."""
+        return [item.error for item in self.failed()]
+
+    def throw_if_error(self) -> None:
+        """Raise the first failed item's error, if any item failed.
+
+        Raises:
+            ChildContextError: an item failed; it carries that item's error type, message, data
+                and stack trace.
+        """
+        first = next(iter(self.failed()), None)
+        if first is not None:
+            raise ChildContextError.from_error_object(first.error)
+        if self.completion_reason is CompletionReason.CUSTOM_COMPLETION_FAILED:
+            raise ChildContextError(
+                "the batch was completed as failed by a custom completion decision",
+                error_type="BatchCompletionError",
+            )
+
+    @property
+    def status(self) -> BatchItemStatus:
+        """``FAILED`` if any item failed, else ``SUCCEEDED``."""
+        if self.completion_reason is CompletionReason.CUSTOM_COMPLETION_FAILED:
+            return BatchItemStatus.FAILED
+        if self.completion_reason is CompletionReason.CUSTOM_COMPLETION_SUCCEEDED:
+            return BatchItemStatus.SUCCEEDED
+        return BatchItemStatus.FAILED if self.has_failure else BatchItemStatus.SUCCEEDED
+
+    @property
+    def has_failure(self) -> bool:
+        """Whether any item failed."""
+        return any(item.status is BatchItemStatus.FAILED for item in self.all)
+
+    @property
+    def success_count(self) -> int:
+        """How many items succeeded."""
+        return len(self.succeeded())
+
+    @property
+    def failure_count(self) -> int:
+        """How many items failed."""
+        return len(self.failed())
+
+    @property
+    def started_count(self) -> int:
+        """How many items were still running when the batch completed."""
+        return len(self.started())
+
+    @property
+    def total_count(self) -> int:
+        """How many items were started (never-started ones are not counted)."""
+        return len(self.all)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result in the official SDK's dict form (results are left as they are)."""
+        return {
+            "all": [item.to_dict() for item in self.all],
+            "completionReason": self.completion_reason.value,
+        }
+
+    @classmethod
+    def from_dict(
+        cls, data: dict[str, Any], completion_config: CompletionConfig | None = None
+    ) -> BatchResult[Any]:
+        """Read a result from its dict form.
+
+        Args:
+            data: What ``to_dict`` (or the official SDK) wrote.
+            completion_config: Infers the reason when ``data`` has none (old records).
+
+        Raises:
+            SerDesError: ``data`` is not a batch result.
+        """
+        try:
+            items = [BatchItem.from_dict(item) for item in data["all"]]
+            reason = data.get("completionReason")
+            if reason is None:
+                return BatchResult.from_items(items, completion_config)
+            return BatchResult[Any](all=items, completion_reason=CompletionReason(reason))
+        except (KeyError, TypeError, ValueError) as error:
+            raise SerDesError(f"the stored value is not a batch result: {error!r}") from error
+
+    @classmethod
+    def from_items(
+        cls, items: list[BatchItem[Any]], completion_config: CompletionConfig | None = None
+    ) -> BatchResult[Any]:
+        """Build a result from its items, inferring the reason as ``completion_config`` would.
+
+        Exact only when ``items`` lists every branch of the batch.
+        """
+        policy = CompletionPolicy.from_config(len(items), completion_config)
+        succeeded = sum(1 for item in items if item.status is BatchItemStatus.SUCCEEDED)
+        failed = sum(1 for item in items if item.status is BatchItemStatus.FAILED)
+        return BatchResult[Any](all=items, completion_reason=policy.reason(succeeded, failed))
+
+
+class CompletionRecord(BaseModel):
+    """The completion decision stored in a too-large result's summary, read back on replay.
+
+    Branches start in index order, so the started ones are ``range(started_total)``; of those,
+    ``started_indexes`` had not finished when the batch completed.
+
+    Attributes:
+        completion_reason: The reason the batch stopped.
+        started_total: How many branches were started.
+        started_indexes: Which of them were still running.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    completion_reason: CompletionReason
+    started_total: int
+    started_indexes: frozenset[int]
+
+    @classmethod
+    def from_summary(cls, payload: str | None) -> CompletionRecord | None:
+        """Parse a summary written by ``summary_envelope``; None when it carries no record."""
+        try:
+            data = json.loads(payload or "")
+            total = data["totalCount"]
+            reason = CompletionReason(data["completionReason"])
+        except (ValueError, TypeError, KeyError):
+            return None
+        if not _is_count(total):
+            return None
+        started = _indexes(data.get("startedIndexes"), total)
+        if started is None:
+            completed = _indexes(data.get("completedIndexes"), total)
+            if completed is None:
+                return None
+            started = frozenset(range(total)) - completed
+        return cls(completion_reason=reason, started_total=total, started_indexes=started)
+
+
+def summary_envelope(
+    result: BatchResult[Any],
+    result_type: str,
+    summary_generator: Callable[[Any], str] | None,
+) -> str:
+    """Return the summary stored instead of a result too large to checkpoint.
+
+    It is plain JSON, whatever the serializer: the completion record replay needs, counts for a
+    reader of the history, and what ``summary_generator`` (if any) returns under ``summary``.
+    The official SDK writes and reads the same fields.
+
+    Args:
+        result: The full result.
+        result_type: ``MapResult`` or ``ParallelResult``.
+        summary_generator: The user's summary of the result, or None.
+    """
+    started = [item.index for item in result.all if item.status is BatchItemStatus.STARTED]
+    completed = [item.index for item in result.all if item.status is not BatchItemStatus.STARTED]
+    # Whichever index list is shorter, so the summary stays small whatever the outcome.
+    indexes = (
+        {"startedIndexes": started}
+        if len(started) <= len(completed)
+        else {"completedIndexes": completed}
+    )
+    fields: dict[str, Any] = {
+        "type": result_type,
+        "totalCount": result.total_count,
+        "completionReason": result.completion_reason.value,
+        **indexes,
+        "startedCount": result.started_count,
+        "successCount": result.success_count,
+        "failureCount": result.failure_count,
+        "status": result.status.value,
+    }
+    if summary_generator is not None:
+        fields["summary"] = str(summary_generator(result))
+    return json.dumps(fields)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _indexes(raw: object, total: int) -> frozenset[int] | None:
+    if not isinstance(raw, list):
+        return None
+    if not all(_is_count(index) and index < total for index in raw):
+        return None
+    return frozenset(raw)

@@ -1,0 +1,211 @@
+"""The wait_for_condition operation: poll a check, sleeping between polls, until a strategy stops.
+
+It is a STEP with SubType ``WaitForCondition``. Each poll runs ``check(state, step_context)`` and
+hands the new state to the config's wait strategy, which decides:
+
+* stop: SUCCEED with the state as Payload, and return it;
+* continue: RETRY with the state as Payload, no Error, and ``StepOptions.NextAttemptDelaySeconds``
+  (the strategy's delay with its jitter applied); then suspend. The service moves the step to
+  PENDING and, once the delay has passed, to READY, and invokes the function again.
+
+State machine of one wait_for_condition, keyed by the checkpoint found at its id:
+
+* none or READY: send START (queued, not awaited: it only records that a poll began), then poll.
+* STARTED: a poll was interrupted; poll again without sending START.
+* PENDING: the next poll is not due yet; suspend.
+* SUCCEEDED: return the stored state; FAILED: raise the stored error. Nothing runs.
+
+The state given to a poll is the one the previous poll checkpointed, read back from the step's
+Result, or else ``initial_state`` after a round trip through the serializer, so that every poll
+sees values of the same shape. A check (or a strategy) that raises fails the operation with
+``WaitForConditionError``; so does running out of attempts, which ``create_wait_strategy``
+reports by raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from durable_lambda.core.config import WaitForConditionConfig
+from durable_lambda.core.errors import (
+    CheckpointError,
+    ExecutionError,
+    InvocationError,
+    SuspendExecution,
+    ValidationError,
+    WaitForConditionError,
+    error_object_from_exception,
+)
+from durable_lambda.core.model import (
+    ErrorObject,
+    Operation,
+    OperationAction,
+    OperationStatus,
+    OperationSubType,
+    OperationType,
+    OperationUpdate,
+    StepOptions,
+)
+from durable_lambda.core.retry import WaitForConditionDecision, apply_jitter
+from durable_lambda.core.runtime import call_user_function
+from durable_lambda.core.serdes import SerDes, deserialize, serialize
+from durable_lambda.core.state import OperationIdentity
+
+if TYPE_CHECKING:
+    from durable_lambda.core.context import DurableContext, StepContext
+
+__all__ = ["run_wait_for_condition"]
+
+
+async def run_wait_for_condition(
+    ctx: DurableContext,
+    check: Callable[[Any, StepContext], Any],
+    config: WaitForConditionConfig[Any],
+    name: str | None,
+) -> Any:
+    """Poll ``check`` as the next operation of ``ctx`` (see the module docstring).
+
+    Raises:
+        ValidationError: ``check`` is not callable or ``config`` is missing.
+        WaitForConditionError: a check or the strategy raised, or the attempts ran out.
+        SuspendExecution: the condition is not met yet; the next poll is scheduled.
+    """
+    _validate(check, config, name)
+    runtime = ctx.runtime
+    identity = ctx.next_identity(OperationType.STEP, OperationSubType.WAIT_FOR_CONDITION, name)
+    op = runtime.state.checked(identity)
+    serdes: SerDes[Any] = config.serdes or runtime.serdes
+    if op is not None:
+        if op.Status is OperationStatus.SUCCEEDED:
+            return runtime.read(serdes, op.result_payload, identity.operation_id)
+        if op.Status is OperationStatus.FAILED:
+            raise _condition_error(ctx, identity, op.error)
+        if op.Status is OperationStatus.PENDING:
+            raise SuspendExecution
+
+    runtime.note_new_work()
+    if op is None or op.Status is not OperationStatus.STARTED:
+        runtime.checkpointer.enqueue(_update(identity, OperationAction.START))
+    attempt = _attempts_made(op) + 1
+    try:
+        payload, decision = await _poll(ctx, identity, check, config, serdes, op, attempt)
+    except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
+        raise
+    except Exception as error:
+        await _fail(ctx, identity, error)
+
+    if not decision.should_continue:
+        runtime.checkpointer.enqueue(_update(identity, OperationAction.SUCCEED, payload=payload))
+        await runtime.after_first_completion()
+        # A fresh read of what was checkpointed: equal to what every replay returns, and out of
+        # reach of a strategy that mutated the state it was shown.
+        return runtime.read(serdes, payload, identity.operation_id)
+    delay = apply_jitter(decision.delay, decision.jitter, runtime.random).to_seconds()
+    ctx.logger.info(
+        "condition not met; polling again",
+        operation_id=identity.operation_id,
+        attempt=attempt,
+        delay_seconds=delay,
+    )
+    runtime.checkpointer.enqueue(
+        _update(
+            identity,
+            OperationAction.RETRY,
+            payload=payload,
+            step_options=StepOptions(NextAttemptDelaySeconds=delay),
+        )
+    )
+    raise SuspendExecution
+
+
+async def _poll(
+    ctx: DurableContext,
+    identity: OperationIdentity,
+    check: Callable[[Any, StepContext], Any],
+    config: WaitForConditionConfig[Any],
+    serdes: SerDes[Any],
+    op: Operation | None,
+    attempt: int,
+) -> tuple[str, WaitForConditionDecision]:
+    """Run one check and ask the strategy about it; return the new state's payload and decision."""
+    serdes_context = ctx.runtime.serdes_context(identity.operation_id)
+    stored = op.result_payload if op is not None else None
+    if not stored:
+        stored = serialize(serdes, config.initial_state, serdes_context)
+    state = deserialize(serdes, stored, serdes_context)
+    new_state = await call_user_function(check, state, ctx.step_context(identity, attempt))
+    payload = serialize(serdes, new_state, serdes_context)
+    # The strategy judges the state as the next poll and every replay will see it.
+    decision = config.wait_strategy(deserialize(serdes, payload, serdes_context), attempt)
+    if not isinstance(decision, WaitForConditionDecision):
+        raise ValidationError(
+            "a wait strategy must return a WaitForConditionDecision, "
+            f"got {type(decision).__name__}",
+            field="wait_strategy",
+            operation_name=identity.name,
+        )
+    return payload, decision
+
+
+async def _fail(ctx: DurableContext, identity: OperationIdentity, error: Exception) -> NoReturn:
+    """Checkpoint FAIL and raise ``WaitForConditionError`` carrying the original error."""
+    runtime = ctx.runtime
+    error_object = error_object_from_exception(error)
+    runtime.checkpointer.enqueue(_update(identity, OperationAction.FAIL, error=error_object))
+    await runtime.after_first_completion()
+    raise _condition_error(ctx, identity, error_object) from error
+
+
+def _validate(check: object, config: object, name: str | None) -> None:
+    if not callable(check):
+        raise ValidationError(
+            "wait_for_condition needs a callable check(state, step_context)",
+            field="check",
+            operation_name=name,
+        )
+    if not isinstance(config, WaitForConditionConfig):
+        raise ValidationError(
+            "wait_for_condition needs a WaitForConditionConfig "
+            f"(wait_strategy and initial_state), got {type(config).__name__}",
+            field="config",
+            operation_name=name,
+        )
+
+
+def _condition_error(
+    ctx: DurableContext, identity: OperationIdentity, error: ErrorObject | None
+) -> WaitForConditionError:
+    return WaitForConditionError.from_error_object(
+        error,
+        execution_arn=ctx.runtime.execution_arn,
+        operation_id=identity.operation_id,
+        operation_name=identity.name,
+    )
+
+
+def _attempts_made(op: Operation | None) -> int:
+    if op is None or op.StepDetails is None:
+        return 0
+    return op.StepDetails.Attempt or 0
+
+
+def _update(
+    identity: OperationIdentity,
+    action: OperationAction,
+    *,
+    payload: str | None = None,
+    error: ErrorObject | None = None,
+    step_options: StepOptions | None = None,
+) -> OperationUpdate:
+    return OperationUpdate(
+        Id=identity.operation_id,
+        ParentId=identity.parent_id,
+        Name=identity.name,
+        Type=OperationType.STEP,
+        SubType=identity.sub_type,
+        Action=action,
+        Payload=payload,
+        Error=error,
+        StepOptions=step_options,
+    )

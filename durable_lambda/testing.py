@@ -1,0 +1,37 @@
+"""Public testing tools: run durable handlers in memory, with time skipped, and assert on them.
+
+Example:
+    >>> from durable_lambda.testing import DurableTestRunner
+    >>> async def test_pipeline() -> None:
+    ...     async with DurableTestRunner(handler, always_replay=True) as runner:
+    ...         run = await runner.start({"items": ["a"]})
+    ...         await run.callback("approval").succeed({"approved": True})
+    ...         result = await run.result()
+    ...     assert result.status == "SUCCEEDED"
+"""
+
+from durable_lambda.adapters.clock.clocks import FakeClock
+from durable_lambda.app.testing_runner import (
+    CallbackHandle,
+    CountingService,
+    DurableTestRunner,
+    ExecutionResult,
+    ExecutionStuckError,
+    OperationView,
+    TestExecution,
+)
+from durable_lambda.core.logging import CapturedLog, CapturingLogger, NullLogger
+
+__all__ = [
+    "CallbackHandle",
+    "CapturedLog",
+    "CapturingLogger",
+    "CountingService",
+    "DurableTestRunner",
+    "ExecutionResult",
+    "ExecutionStuckError",
+    "FakeClock",
+    "NullLogger",
+    "OperationView",
+    "TestExecution",
+]
