@@ -1,7 +1,7 @@
 """The ``durable-lambda`` command line.
 
-Its commands (``run``, ``list``, ``status``, ``history``, ``callback``, ``replay``, ``resume``) arrive
-with the local orchestrator; for now it reports its version.
+Its commands (``run``, ``list``, ``status``, ``history``, ``callback``, ``replay``,
+``resume``) arrive with the local orchestrator; for now it reports its version.
 """
 
 from __future__ import annotations

@@ -187,6 +187,7 @@ class TestExecution:
         self.service = runner.local_service
         self.invocations: list[InvocationOutput] = []
         self.pending_work = False
+        self._operations_now: list[Operation] = []
 
     # -- driving ------------------------------------------------------------------------
 
@@ -264,7 +265,7 @@ class TestExecution:
             self.runner.clock.set(max(target, self.runner.clock.now()))
 
     async def _next_time_to_skip_to(self, skip_deadlines: bool) -> datetime | None:
-        """The next timer to skip to; never past a callback deadline the test may still beat."""
+        """Return the next timer to skip to; never past a callback deadline a test may beat."""
         due = await self.service.next_due(self.arn, include_deadlines=True)
         if due is None or skip_deadlines:
             return due
@@ -308,8 +309,6 @@ class TestExecution:
         await self.service.record_invocation(self.arn, started, self.runner.clock.now(), output)
 
     # -- inspecting ---------------------------------------------------------------------
-
-    _operations_now: list[Operation] = []
 
     async def operations_async(self) -> list[Operation]:
         """Return every operation of the execution, as stored now."""

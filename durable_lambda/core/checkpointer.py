@@ -20,6 +20,7 @@ When a call is made depends on the checkpoint mode:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.errors import CheckpointError
@@ -160,10 +161,8 @@ class Checkpointer:
         ):
             return
         self._flush_requested.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._flush_requested.wait(), self._linger)
-        except TimeoutError:
-            pass
 
     async def _send_all(self) -> None:
         try:

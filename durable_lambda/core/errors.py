@@ -149,7 +149,7 @@ class InvalidCheckpointTokenError(CheckpointError):
 
 
 class StepInterruptedError(InvocationError):
-    """An at-most-once step was found started but never finished: its body may or may not have run."""
+    """An at-most-once step was found started but never finished: its body may have run."""
 
 
 class DurableOperationError(DurableExecutionError):
@@ -226,7 +226,7 @@ class WaitForConditionError(DurableOperationError):
     """A wait_for_condition check failed or ran out of attempts."""
 
 
-class SuspendExecution(BaseException):  # noqa: N818 - a control-flow signal, not an error
+class SuspendExecution(BaseException):
     """Internal signal: this branch cannot progress until time passes or the outside world answers.
 
     A BaseException so that a user's ``except Exception`` cannot swallow it.

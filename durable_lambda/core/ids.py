@@ -1,9 +1,10 @@
 """Deterministic operation ids, derived exactly as the official AWS Python SDK derives them.
 
 Each context counts the operations it starts from 1. At the root the id of the n-th operation is
-``blake2b(str(n))``; inside a context whose own id is ``parent`` it is ``blake2b(f"{parent}-{n}")``;
-both as the first 64 characters of the hex digest. The same position always yields the same id, so
-replay finds its checkpoint, and an execution started by the official SDK can be resumed by this one.
+``blake2b(str(n))``; inside a context whose own id is ``parent`` it is
+``blake2b(f"{parent}-{n}")``; both as the first 64 characters of the hex digest. The same
+position always yields the same id, so replay finds its checkpoint, and an execution started by
+the official SDK can be resumed by this one.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ Timestamp = Annotated[datetime, PlainSerializer(epoch_millis, return_type=int, w
 
 
 class WireModel(BaseModel):
-    """Base of every wire model: frozen, PascalCase, unknown fields ignored for forward compatibility."""
+    """Base of every wire model: frozen, PascalCase, unknown fields ignored (forward compatible)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", use_enum_values=False)
 

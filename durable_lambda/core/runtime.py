@@ -112,7 +112,7 @@ class ExecutionRuntime:
         return deserialize(serdes, payload, self.serdes_context(operation_id))
 
     async def after_first_completion(self) -> None:
-        """Called when an operation completes for the first time: settle per the checkpoint mode.
+        """Settle per the checkpoint mode after an operation completed for the first time.
 
         Raises:
             SuspendExecution: in always-replay mode, to end the invocation here so that the

@@ -32,7 +32,7 @@ class OperationIdentity:
     def __init__(
         self,
         operation_id: str,
-        type: OperationType,  # noqa: A002 - the service's own name for it
+        type: OperationType,
         sub_type: str | None,
         name: str | None,
         parent_id: str | None,
@@ -96,18 +96,18 @@ class DurableState:
         return list(self._operations.values())
 
     def children_of(self, parent_id: str) -> list[Operation]:
-        """Return the operations whose parent is ``parent_id`` (a scan: used only off the hot path)."""
+        """Return the operations whose parent is ``parent_id`` (a scan, off the hot path)."""
         return [op for op in self._operations.values() if op.ParentId == parent_id]
 
     def has_completed_work(self) -> bool:
-        """Whether anything but the EXECUTION operation has been checkpointed (replay is ahead)."""
+        """Whether anything but the EXECUTION operation was checkpointed (replay is ahead)."""
         return any(
             op.Type is not OperationType.EXECUTION and op.Status is not OperationStatus.STARTED
             for op in self._operations.values()
         )
 
     def checked(self, identity: OperationIdentity) -> Operation | None:
-        """Return the checkpoint at ``identity.operation_id`` after checking it is the same operation.
+        """Return the checkpoint at ``identity.operation_id``, checked to be the same operation.
 
         Raises:
             NonDeterministicExecutionError: type, subtype, name or parent differ from the record.

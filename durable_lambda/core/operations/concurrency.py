@@ -1,0 +1,175 @@
+"""Running the branches of a map or parallel as asyncio tasks on one event loop.
+
+Scheduling follows the official AWS SDK's coordinator, with tasks where it has threads:
+
+* Branches start in index order, at most ``max_concurrency`` in flight. A branch that suspends
+  (a wait, a callback, a retry scheduled for later) keeps its slot until the next invocation:
+  ``max_concurrency`` bounds the branches in flight, suspended ones included, not only the ones
+  running right now.
+* Outcomes are taken one at a time, in the order the branches finish; after each, the completion
+  policy decides whether the batch is complete. Nothing starts once it is.
+* When the batch completes early, branches still running are cancelled (the official SDK
+  abandons its threads and rejects their later checkpoints: either way nothing more of theirs is
+  checkpointed) and reported as started. Outcomes that finished in the same instant as the
+  deciding one still count as what they are, without changing the completion reason.
+* When no branch is running and the batch is not complete (every branch in flight suspended,
+  no free slot or nothing left to start), the whole batch suspends: ``SuspendExecution``.
+* An error that must end the invocation (``ExecutionError``, ``InvocationError``,
+  ``CheckpointError``) raised by a branch cancels the others and propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from durable_lambda.core.completion import CompletionPolicy, CompletionReason
+from durable_lambda.core.errors import SuspendExecution
+from durable_lambda.core.model import ErrorObject
+
+__all__ = ["BatchRun", "BranchOutcome", "BranchState", "run_branches"]
+
+
+class BranchState(Enum):
+    """Where a branch stands after one attempt to run it in this invocation."""
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SUSPENDED = "SUSPENDED"
+
+
+@dataclass(frozen=True, slots=True)
+class BranchOutcome:
+    """What running one branch came to.
+
+    Attributes:
+        index: The branch's 0-based index.
+        state: Succeeded, failed, or suspended until a later invocation.
+        result: The branch's result, when it succeeded.
+        error: The branch's error, when it failed.
+    """
+
+    index: int
+    state: BranchState
+    result: Any = None
+    error: ErrorObject | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the branch succeeded or failed (a suspended one has not finished)."""
+        return self.state is not BranchState.SUSPENDED
+
+
+@dataclass(slots=True)
+class BatchRun:
+    """What ``run_branches`` leaves behind when the batch completed.
+
+    Attributes:
+        started: How many branches were started; they are the indexes ``range(started)``.
+        outcomes: The finished branches' outcomes by index.
+        reason: Why the batch completed.
+    """
+
+    started: int
+    reason: CompletionReason
+    outcomes: dict[int, BranchOutcome] = field(default_factory=dict)
+
+
+BranchStarter = Callable[[int], Coroutine[Any, Any, BranchOutcome]]
+"""Starts branch ``index`` (checkpointing its START if new) and returns the coroutine to run."""
+
+
+class _Scheduler:
+    """The state of one batch while its branches run (see the module docstring)."""
+
+    def __init__(self, total: int, max_concurrency: int | None, policy: CompletionPolicy) -> None:
+        self.total = total
+        self.limit = max_concurrency or max(total, 1)
+        self.policy = policy
+        self.finished: asyncio.Queue[asyncio.Task[BranchOutcome]] = asyncio.Queue()
+        self.tasks: list[asyncio.Task[BranchOutcome]] = []
+        self.outcomes: dict[int, BranchOutcome] = {}
+        self.in_flight = 0  # started and not finished: running or suspended
+        self.running = 0  # started, outcome not taken yet
+        self.succeeded = 0
+        self.failed = 0
+
+    def stopped(self) -> bool:
+        return self.policy.should_stop(self.succeeded, self.failed)
+
+    def start_more(self, start: BranchStarter) -> None:
+        while len(self.tasks) < self.total and self.in_flight < self.limit:
+            task = asyncio.get_running_loop().create_task(start(len(self.tasks)))
+            task.add_done_callback(self.finished.put_nowait)
+            self.tasks.append(task)
+            self.in_flight += 1
+            self.running += 1
+
+    def take(self, outcome: BranchOutcome) -> None:
+        self.running -= 1
+        if outcome.state is BranchState.SUSPENDED:
+            return  # it keeps its slot until a later invocation finishes it
+        self.in_flight -= 1
+        self.outcomes[outcome.index] = outcome
+        if outcome.state is BranchState.SUCCEEDED:
+            self.succeeded += 1
+        else:
+            self.failed += 1
+
+    def take_raced(self) -> None:
+        """Record branches that finished along with the deciding one, the reason unchanged."""
+        while not self.finished.empty():
+            task = self.finished.get_nowait()
+            if task.cancelled():
+                continue
+            outcome = task.result()  # an error that ends the invocation propagates
+            if outcome.finished:
+                self.outcomes[outcome.index] = outcome
+
+    async def cancel_unfinished(self) -> None:
+        unfinished = [task for task in self.tasks if not task.done()]
+        for task in unfinished:
+            task.cancel()
+        if unfinished:
+            await asyncio.gather(*unfinished, return_exceptions=True)
+
+
+async def run_branches(
+    total: int,
+    start: BranchStarter,
+    *,
+    max_concurrency: int | None,
+    policy: CompletionPolicy,
+) -> BatchRun:
+    """Run branches ``0 .. total-1`` until the batch completes (see the module docstring).
+
+    Args:
+        total: How many branches the batch has.
+        start: Starts one branch; its coroutine returns the branch's outcome and raises only
+            errors that end the invocation.
+        max_concurrency: Most branches in flight at once (suspended ones included); None for
+            no limit.
+        policy: When the batch is complete.
+
+    Returns:
+        The started count, the finished outcomes and the completion reason.
+
+    Raises:
+        SuspendExecution: no branch can progress in this invocation and the batch is not done.
+    """
+    scheduler = _Scheduler(total, max_concurrency, policy)
+    try:
+        while not scheduler.stopped():
+            scheduler.start_more(start)
+            if scheduler.running == 0:
+                raise SuspendExecution
+            task = await scheduler.finished.get()
+            scheduler.take(task.result())
+        reason = policy.reason(scheduler.succeeded, scheduler.failed)
+        scheduler.take_raced()
+    finally:
+        await scheduler.cancel_unfinished()
+    return BatchRun(started=len(scheduler.tasks), reason=reason, outcomes=scheduler.outcomes)
