@@ -120,17 +120,18 @@ async def run_invocation(
     try:
         event = _user_event(state)
         result = await handler(event, DurableContext(runtime))
+        if state.fatal_error is not None:
+            raise state.fatal_error
     except SuspendExecution:
+        if state.fatal_error is not None:
+            return await _finish(runtime, _failed(state.fatal_error))
         return await _finish(runtime, InvocationOutput(Status=InvocationStatus.PENDING))
     except CheckpointError as error:
         return _checkpoint_failure(error)
     except InvocationError:
         raise
     except Exception as error:  # the handler failed: the execution ends FAILED
-        failed = InvocationOutput(
-            Status=InvocationStatus.FAILED, Error=error_object_from_exception(error)
-        )
-        return await _finish(runtime, failed)
+        return await _finish(runtime, _failed(state.fatal_error or error))
     return await _succeed(runtime, result)
 
 
@@ -169,6 +170,12 @@ async def _finish(runtime: ExecutionRuntime, output: InvocationOutput) -> Invoca
     except CheckpointError as error:
         return _checkpoint_failure(error)
     return output
+
+
+def _failed(error: BaseException) -> InvocationOutput:
+    return InvocationOutput(
+        Status=InvocationStatus.FAILED, Error=error_object_from_exception(error)
+    )
 
 
 def _checkpoint_failure(error: CheckpointError) -> InvocationOutput:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import CheckpointMode
-from durable_lambda.core.errors import SuspendExecution
+from durable_lambda.core.errors import SerDesError, SuspendExecution
 from durable_lambda.core.logging import ReplayAwareLogger
 from durable_lambda.core.ports import Clock, Logger, RandomSource
 from durable_lambda.core.serdes import SerDes, SerDesContext, deserialize
@@ -109,7 +109,12 @@ class ExecutionRuntime:
         """Deserialize a stored payload of ``operation_id``; an absent payload reads as None."""
         if payload is None:
             return None
-        return deserialize(serdes, payload, self.serdes_context(operation_id))
+        try:
+            return deserialize(serdes, payload, self.serdes_context(operation_id))
+        except SerDesError as error:
+            # A stored payload that cannot be read back will never be readable: terminal.
+            self.state.fatal_error = self.state.fatal_error or error
+            raise
 
     async def after_first_completion(self) -> None:
         """Settle per the checkpoint mode after an operation completed for the first time.

@@ -64,7 +64,7 @@ class DurableState:
         ExecutionError: no EXECUTION operation is present.
     """
 
-    __slots__ = ("_operations", "execution", "execution_arn")
+    __slots__ = ("_operations", "execution", "execution_arn", "fatal_error")
 
     def __init__(self, execution_arn: str, operations: Iterable[Operation]) -> None:
         self.execution_arn = execution_arn
@@ -78,6 +78,9 @@ class DurableState:
                 execution_arn=execution_arn,
             )
         self.execution = execution
+        self.fatal_error: ExecutionError | None = None
+        """The first error that makes this execution unable to go on (kept even if user code
+        catches it, so the invocation still ends FAILED)."""
 
     def __len__(self) -> int:
         return len(self._operations)
@@ -121,7 +124,9 @@ class DurableState:
             or (op.Name or None) != (identity.name or None)
             or (op.ParentId or None) != (identity.parent_id or None)
         ):
-            raise _mismatch(self.execution_arn, op, identity)
+            error = _mismatch(self.execution_arn, op, identity)
+            self.fatal_error = self.fatal_error or error
+            raise error
         return op
 
 

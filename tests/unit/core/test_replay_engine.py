@@ -348,3 +348,50 @@ def _no_retry() -> Any:
     from durable_lambda import RetryPresets
 
     return RetryPresets.none()
+
+
+async def test_non_determinism_fails_the_execution_even_when_user_code_catches_it() -> None:
+    version = {"n": 1}
+
+    async def handler(event: Any, ctx: DurableContext) -> str:
+        try:
+            name = "original" if version["n"] == 1 else "renamed"
+            await ctx.step(lambda s: 1, name=name)
+        except Exception:  # a careless catch-all must not hide a broken replay
+            return "swallowed"
+        await ctx.wait(Duration.from_seconds(1), name="wait")
+        return "done"
+
+    run = await DurableTestRunner(handler).start()
+    await run.drive_once()
+    version["n"] = 2
+    result = await run.result()
+
+    assert result.status == "FAILED"
+    assert result.error is not None
+    assert result.error.ErrorType == "NonDeterministicExecutionError"
+
+
+async def test_an_unreadable_stored_result_fails_the_execution_with_a_serdes_error() -> None:
+    from durable_lambda import SerDesContext, SerDesError
+    from durable_lambda.core.serdes import JsonSerDes
+
+    class Picky(JsonSerDes[Any]):
+        reads = 0
+
+        def deserialize(self, payload: str, context: SerDesContext, /) -> Any:
+            Picky.reads += 1
+            if Picky.reads > 1:  # the first run reads back once; replay cannot
+                raise SerDesError("cannot read this any more")
+            return super().deserialize(payload, context)
+
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        value = await ctx.step(lambda s: 1, name="v", config=StepConfig(serdes=Picky()))
+        await ctx.wait(Duration.from_seconds(1), name="wait")
+        return value
+
+    result = await DurableTestRunner(handler).run()
+
+    assert result.status == "FAILED"
+    assert result.error is not None
+    assert result.error.ErrorType == "SerDesError"
