@@ -9,7 +9,7 @@ execution ends. Nothing sleeps: a three-day wait completes at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,11 @@ from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.app.container import Container
 from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
+from durable_lambda.app.testing_invokes import (
+    ChainedInvokeRunner,
+    FunctionRegistry,
+    LocalServiceWithFunctions,
+)
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import DurableExecutionError, InvocationError
@@ -181,9 +186,13 @@ class TestExecution:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, runner: DurableTestRunner, arn: str) -> None:
+    def __init__(
+        self, runner: DurableTestRunner, arn: str, function: DurableFunction[Any] | None = None
+    ) -> None:
         self.runner = runner
         self.arn = arn
+        # A chained invoke's durable target runs as an execution of its own function.
+        self.function = function or runner.function
         self.service = runner.local_service
         self.invocations: list[InvocationOutput] = []
         self.pending_work = False
@@ -252,6 +261,8 @@ class TestExecution:
             if self.pending_work or await self.service.needs_invocation(self.arn):
                 await self._invoke()
                 continue
+            if await self.runner.chained_invokes.run_pending(self, skip_deadlines=skip_deadlines):
+                continue
             if await self.service.advance(self.arn):
                 continue
             target = await self._next_time_to_skip_to(skip_deadlines)
@@ -281,7 +292,7 @@ class TestExecution:
         for attempt in range(_MAX_INVOCATION_RETRIES + 1):
             calls_before = self.runner.counting_service.checkpoint_calls
             try:
-                output = await self.runner.function.invoke_model(
+                output = await self.function.invoke_model(
                     event,
                     service=self.runner.counting_service,
                     clock=self.runner.clock,
@@ -370,6 +381,10 @@ class DurableTestRunner:
         always_replay: End every invocation after each newly completed operation, so that the
             handler is replayed from the top again and again: non-determinism shows at once.
         start_time: Where the fake clock starts.
+        functions: What ``ctx.invoke`` can call, by function name: durable handlers
+            (``@durable_execution`` objects or bare ``async def handler(event, ctx)``), each run
+            as an execution of its own, and plain functions of the payload (sync or async),
+            called once. Invoking any other name fails with ``ResourceNotFoundException``.
 
     Example:
         >>> async def test_order() -> None:
@@ -388,6 +403,7 @@ class DurableTestRunner:
         log_during_replay: bool = False,
         start_time: datetime | None = None,
         function_name: str = "test-function",
+        functions: Mapping[str, Any] | None = None,
     ) -> None:
         container = Container()
         container.config.from_dict({"backend": "memory", "clock": "fake"})
@@ -396,7 +412,9 @@ class DurableTestRunner:
         self.function: DurableFunction[Any] = durable_execution(container=container)(handler)
         self.clock = FakeClock(start_time) if start_time else FakeClock()
         self.store = InMemoryExecutionStore()
-        self.local_service = LocalDurableService(self.store, self.clock)
+        registry = FunctionRegistry(functions or {}, self.function.container)
+        self.local_service = LocalServiceWithFunctions(self.store, self.clock, registry=registry)
+        self.chained_invokes = ChainedInvokeRunner(registry)
         self.counting_service = CountingService(self.local_service)
         self.options = RuntimeOptions(
             checkpoint_mode=CheckpointMode(str(checkpoint_mode).upper()),

@@ -199,7 +199,7 @@ class Operation(WireModel):
     """One checkpointed operation as the service reports it."""
 
     Id: Annotated[str, Field(min_length=1, max_length=64)]
-    ParentId: str | None = None
+    ParentId: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     Name: str | None = None
     Type: OperationType
     SubType: str | None = None
@@ -283,7 +283,7 @@ class OperationUpdate(WireModel):
     """One change to an operation, sent in a checkpoint."""
 
     Id: Annotated[str, Field(min_length=1, max_length=64)]
-    ParentId: str | None = None
+    ParentId: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     Name: str | None = None
     Type: OperationType
     SubType: str | None = None

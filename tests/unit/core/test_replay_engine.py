@@ -48,10 +48,13 @@ class BodyCounter:
 
 async def test_sequential_steps_return_their_results_in_order() -> None:
     async def handler(event: dict[str, int], ctx: DurableContext) -> list[int]:
-        results = []
+        results: list[int] = []
         for i in range(5):
-            value = await ctx.step(lambda s, i=i: event["base"] + i, name=f"step-{i}")
-            results.append(value)
+
+            def add(step: StepContext, i: int = i) -> int:
+                return event["base"] + i
+
+            results.append(await ctx.step(add, name=f"step-{i}"))
         return results
 
     result = await DurableTestRunner(handler).run({"base": 10})
@@ -203,8 +206,8 @@ async def test_always_replay_mode_replays_from_the_top_after_every_operation() -
 
     async def handler(event: Any, ctx: DurableContext) -> int:
         replays["top"] += 1
-        a = await ctx.step(counter.body("a", 1), name="a")
-        b = await ctx.step(counter.body("b", 2), name="b")
+        a: int = await ctx.step(counter.body("a", 1), name="a")
+        b: int = await ctx.step(counter.body("b", 2), name="b")
         return a + b
 
     result = await DurableTestRunner(handler, always_replay=True).run()
