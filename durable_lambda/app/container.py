@@ -16,6 +16,7 @@ Tests override single providers (``container.service.override(fake)``) rather th
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -60,7 +61,7 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(LocalDurableService, store=execution_store, clock=clock),
     )
 
-    serdes = providers.Singleton(JsonSerDes)
+    serdes: providers.Singleton[JsonSerDes[Any]] = providers.Singleton(JsonSerDes)
     random = providers.Singleton(random.Random)
     logger = providers.Singleton(StructlogLogger)
 
