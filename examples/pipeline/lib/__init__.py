@@ -1,0 +1,1 @@
+"""Business logic and helpers of the data-pipeline example."""
