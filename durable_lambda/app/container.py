@@ -7,8 +7,11 @@ Nothing else in the package constructs adapters. Configuration keys:
 * ``clock``: ``system`` (default) or ``fake`` (time skips instantly, for tests);
 * ``checkpoint_mode``: ``EAGER``, ``BATCHED`` (default) or ``OPTIMISTIC``;
 * ``log_during_replay``: emit ``ctx.logger`` events while replaying (default false);
-* ``aws.client`` / ``aws.config`` / ``aws.region_name`` / ``aws.endpoint_url``: how the boto3
-  client is made (by default, boto3's standard resolution, ``AWS_ENDPOINT_URL_LAMBDA`` included).
+* ``aws.region_name`` / ``aws.endpoint_url``: how the boto3 client is made (by default, boto3's
+  standard resolution, ``AWS_ENDPOINT_URL_LAMBDA`` included).
+
+A ready-made boto3 client and a botocore ``Config`` are objects, not settings: set them on the
+``aws_client`` and ``aws_boto_config`` providers (``container.aws_client.set_provides(client)``).
 
 Tests override single providers (``container.service.override(fake)``) rather than patching.
 """
@@ -16,6 +19,7 @@ Tests override single providers (``container.service.override(fake)``) rather th
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING, Any
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -28,6 +32,9 @@ from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import JsonSerDes
+
+if TYPE_CHECKING:
+    from botocore.config import Config as BotocoreConfig
 
 __all__ = ["Container", "default_container"]
 
@@ -49,12 +56,17 @@ class Container(containers.DeclarativeContainer):
 
     execution_store = providers.Singleton(InMemoryExecutionStore)
 
+    # Not in ``config``: a Configuration deep-copies its whole value whenever any key is set,
+    # which a boto3 client (it holds locks) does not survive, and a copy is not the caller's client.
+    aws_client: providers.Object[Any] = providers.Object(None)
+    aws_boto_config: providers.Object[BotocoreConfig] = providers.Object(None)
+
     service = providers.Selector(
         config.backend,
         aws=providers.Singleton(
             LambdaDurableService,
-            client=config.aws.client,
-            config=config.aws.config,
+            client=aws_client,
+            config=aws_boto_config,
             region_name=config.aws.region_name,
             endpoint_url=config.aws.endpoint_url,
         ),

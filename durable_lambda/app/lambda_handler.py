@@ -158,8 +158,8 @@ def durable_execution(
         if container is None:
             chosen.config.checkpoint_mode.from_value(checkpoint_mode)
             chosen.config.log_during_replay.from_value(log_during_replay)
-            chosen.config.aws.client.from_value(client)
-            chosen.config.aws.config.from_value(boto_config)
+            chosen.aws_client.set_provides(client)
+            chosen.aws_boto_config.set_provides(boto_config)
         return DurableFunction(fn, chosen)
 
     if handler is not None:

@@ -212,21 +212,27 @@ class TestExecution:
         )
 
     async def wait_for_callback(self, name: str) -> str:
-        """Drive the execution until a callback named ``name`` exists; return its id."""
+        """Drive the execution until a callback named ``name`` waits for an answer; return its id.
 
-        def found() -> str | None:
-            for op in self._operations_now:
+        A name reused (say, in a loop) names the first callback still open; once none is,
+        and the execution cannot go on, the last callback of that name.
+        """
+
+        def found(open_only: bool) -> str | None:
+            ops = self._operations_now if open_only else reversed(self._operations_now)
+            for op in ops:
                 if (
                     op.Type is OperationType.CALLBACK
                     and name in (op.Name, self._parent_name(op))
                     and op.CallbackDetails is not None
                     and op.CallbackDetails.CallbackId
+                    and (op.Status is OperationStatus.STARTED or not open_only)
                 ):
                     return op.CallbackDetails.CallbackId
             return None
 
-        await self._drive(until=lambda: found() is not None, skip_deadlines=False)
-        callback_id = found()
+        await self._drive(until=lambda: found(open_only=True) is not None, skip_deadlines=False)
+        callback_id = found(open_only=True) or found(open_only=False)
         if callback_id is None:
             raise ExecutionStuckError(
                 f"the execution ended or blocked without creating a callback named {name!r}",

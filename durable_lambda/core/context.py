@@ -18,9 +18,35 @@ from durable_lambda.core.operations.callback import (
 from durable_lambda.core.config import InvokeConfig, WaitForConditionConfig
 from durable_lambda.core.operations.condition import run_wait_for_condition
 from durable_lambda.core.operations.invoke import run_invoke
+from collections.abc import Sequence
+from durable_lambda.core.config import MapConfig, ParallelConfig
+from durable_lambda.core.operations.batch import (
+    ItemT,
+    ParallelBranch,
+    ResultT,
+    run_map,
+    run_parallel,
+)
+from durable_lambda.core.operations.batch_result import BatchResult
 from durable_lambda.core.operations.child import run_child_context
 from durable_lambda.core.operations.step import run_step
 from durable_lambda.core.operations.wait import run_wait
+from collections.abc import Iterable
+from datetime import datetime
+from random import Random
+from uuid import UUID
+from durable_lambda.core.operations.combinators import (
+    CombinatorKind,
+    SettledResult,
+    run_combinator,
+)
+from durable_lambda.core.operations.helpers import (
+    OperationMetadata,
+    current_time,
+    new_random,
+    new_uuid,
+    read_operation_metadata,
+)
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import ExecutionRuntime
 from durable_lambda.core.state import OperationIdentity
@@ -331,10 +357,251 @@ class DurableContext:
         return await run_wait_for_condition(self, check, config, name)
 
     # -- map and parallel (core/operations/batch.py) ----------------------------------------
-    # (reserved: map, parallel)
+    async def map(
+        self,
+        items: Sequence[ItemT],
+        fn: Callable[[DurableContext, ItemT, int, Sequence[ItemT]], Awaitable[ResultT]],
+        name: str | None = None,
+        config: MapConfig | None = None,
+    ) -> BatchResult[ResultT]:
+        """Run ``fn(item_ctx, item, index, items)`` for every item, concurrently and durably.
+
+        Each item runs in a child context of its own (subtype ``MapIteration``, named by
+        ``config.item_namer`` or ``map-item-{index}``) under one ``Map`` context, as asyncio tasks
+        on this event loop, at most ``config.max_concurrency`` in flight (an item suspended on a
+        wait or callback keeps its slot). The map completes when every item finished, when
+        ``min_successful`` items succeeded, or at the first failure beyond the tolerance (by
+        default the first failure); items still running then are cancelled and reported
+        ``STARTED``, and items not started are left out. On replay the stored ``BatchResult``
+        is returned and no item runs again. ``fn`` may also be a plain function.
+
+        With ``config.item_batcher`` limits set, ``fn`` is called once per batch of items with
+        a ``BatchedInput`` in place of the item, and the result holds one entry per batch.
+
+        Args:
+            items: What to map over; the order fixes each item's index and operation id.
+            fn: The async function run for each item, given the item's own context.
+            name: A name for the map, shown in history and checked on replay.
+            config: Concurrency, completion criteria, serializers, item namer, batching.
+
+        Returns:
+            A ``BatchResult`` with one ``BatchItem`` per started item, in index order; failed
+            items are in it too (call ``throw_if_error()`` to raise the first).
+
+        Raises:
+            ValidationError: ``min_successful`` exceeds the number of items.
+            NonDeterministicExecutionError: a different operation was checkpointed here.
+
+        Example:
+            >>> async def charge(item_ctx, order, index, orders):
+            ...     return await item_ctx.step(lambda s: bill(order), name="bill")
+            >>> result = await ctx.map(orders, charge, name="charge-all",
+            ...                        config=MapConfig(max_concurrency=10))
+            >>> receipts = result.get_results()
+        """
+        result: BatchResult[ResultT] = await run_map(
+            self, items, fn, _default_name(fn, name), config
+        )
+        return result
+
+    async def parallel(
+        self,
+        branches: Sequence[
+            Callable[[DurableContext], Awaitable[ResultT]] | ParallelBranch[ResultT]
+        ],
+        name: str | None = None,
+        config: ParallelConfig | None = None,
+    ) -> BatchResult[ResultT]:
+        """Run every branch concurrently and durably, each with a child context of its own.
+
+        Each branch is a child context (subtype ``ParallelBranch``, named by its
+        ``ParallelBranch`` name or ``parallel-branch-{index}``) under one ``Parallel`` context.
+        By default every branch must succeed: the first failure completes the parallel with
+        ``FAILURE_TOLERANCE_EXCEEDED`` and cancels the branches still running. The invocation
+        suspends only when no branch can progress (say, one waits while the others finished).
+        On replay the stored ``BatchResult`` is returned and no branch runs again.
+
+        Args:
+            branches: Async functions given a ``DurableContext``, or ``ParallelBranch``
+                objects that also carry a name.
+            name: A name for the parallel, shown in history and checked on replay.
+            config: Concurrency, completion criteria and serializers.
+
+        Returns:
+            A ``BatchResult`` with one ``BatchItem`` per started branch, in index order.
+
+        Raises:
+            ValidationError: ``min_successful`` exceeds the number of branches.
+            NonDeterministicExecutionError: a different operation was checkpointed here.
+
+        Example:
+            >>> result = await ctx.parallel(
+            ...     [ParallelBranch(load_user, "user"), ParallelBranch(load_orders, "orders")],
+            ...     name="load",
+            ... )
+            >>> user, orders = result.get_results()
+        """
+        result: BatchResult[ResultT] = await run_parallel(self, branches, name, config)
+        return result
 
     # -- combinators and replay-safe helpers (core/operations/combinators.py, helpers.py) --
-    # (reserved: all, all_settled, race, any, now, uuid4, random)
+    async def all(self, awaitables: Iterable[Awaitable[T]], name: str | None = None) -> list[T]:
+        """Await durable calls together; return their values in order, or raise the first failure.
+
+        Pass the calls unawaited, e.g. ``await ctx.all([ctx.step(a), ctx.step(b)])``: they run
+        as tasks started in list order, so they take their operation ids in list order. Each
+        must take its ids before its first ``await`` (every durable call does); wrap a branch of
+        several operations in ``ctx.run_in_child_context``. The outcome is checkpointed as a
+        CONTEXT with subtype ``All`` whose id is taken before the awaitables' ids; replay
+        returns the same outcome without running any body again. If none failed but some cannot
+        progress in this invocation, the invocation suspends once the others finished. On the
+        first failure the unfinished calls are cancelled (see ``race``).
+
+        Args:
+            awaitables: Durable calls made on this context, not yet awaited.
+            name: A name for the combinator's record, shown in history and checked on replay.
+
+        Returns:
+            Every awaitable's value, in list order.
+
+        Raises:
+            Exception: the first awaitable to fail raised it (e.g. ``StepError``).
+            NonDeterministicExecutionError: another operation was checkpointed here.
+        """
+        result: list[T] = await run_combinator(self, CombinatorKind.ALL, list(awaitables), name)
+        return result
+
+    async def all_settled(
+        self, awaitables: Iterable[Awaitable[T]], name: str | None = None
+    ) -> list[SettledResult[T]]:
+        """Await durable calls together and report how each ended, value or error, in order.
+
+        The calls run as in ``all`` (tasks started in list order); nothing is cancelled. The
+        invocation suspends while any of them cannot progress. The outcome is checkpointed as a
+        CONTEXT with subtype ``AllSettled``.
+
+        Args:
+            awaitables: Durable calls made on this context, not yet awaited.
+            name: A name for the combinator's record, shown in history and checked on replay.
+
+        Returns:
+            One ``SettledResult`` per awaitable, in list order.
+
+        Raises:
+            NonDeterministicExecutionError: another operation was checkpointed here.
+        """
+        result: list[SettledResult[T]] = await run_combinator(
+            self, CombinatorKind.ALL_SETTLED, list(awaitables), name
+        )
+        return result
+
+    async def race(self, awaitables: Iterable[Awaitable[T]], name: str | None = None) -> T:
+        """Return (or raise) the outcome of the first durable call to settle.
+
+        The calls run as in ``all``. A call that cannot progress in this invocation (a wait not
+        yet due, an unanswered callback) has not settled; when none can progress the invocation
+        suspends and the race goes on in the next one. The winner is checkpointed as a CONTEXT
+        with subtype ``Race``, so every replay picks the same winner even though completed
+        operations then resolve at once; replay awaits only the winner and skips the losers'
+        ids without running them. Losers are cancelled: unfinished tasks get
+        ``CancelledError`` (a plain-function step body keeps running in its thread, its result
+        abandoned; the step stays STARTED), and a losing wait still running gets a CANCEL update.
+
+        Args:
+            awaitables: Durable calls made on this context, not yet awaited (at least one).
+            name: A name for the combinator's record, shown in history and checked on replay.
+
+        Returns:
+            The winner's value.
+
+        Raises:
+            Exception: the winner's error, when the first call to settle failed.
+            ValidationError: no awaitables were given.
+            NonDeterministicExecutionError: another operation was checkpointed here.
+
+        Example:
+            >>> answer = await ctx.race(
+            ...     [callback.result(), ctx.wait(Duration.from_hours(1), name="deadline")],
+            ...     name="answer-or-deadline",
+            ... )
+        """
+        result: T = await run_combinator(self, CombinatorKind.RACE, list(awaitables), name)
+        return result
+
+    async def any(self, awaitables: Iterable[Awaitable[T]], name: str | None = None) -> T:
+        """Return the value of the first durable call to succeed; failures are waited out.
+
+        The calls run as in ``all``; the winner is checkpointed as a CONTEXT with subtype
+        ``Any`` and the losers are cancelled as in ``race``. The invocation suspends while none
+        has succeeded and some cannot progress.
+
+        Args:
+            awaitables: Durable calls made on this context, not yet awaited.
+            name: A name for the combinator's record, shown in history and checked on replay.
+
+        Returns:
+            The first successful call's value.
+
+        Raises:
+            AllFailedError: every call failed; ``errors`` holds their errors in list order.
+            NonDeterministicExecutionError: another operation was checkpointed here.
+        """
+        result: T = await run_combinator(self, CombinatorKind.ANY, list(awaitables), name)
+        return result
+
+    def now(self) -> datetime:
+        """Return the time (UTC) at which the code first reached this call; the same on replay.
+
+        The first run reads the clock and checkpoints the value as a STEP with subtype ``Now``;
+        replay returns the stored value. Like any durable call it takes an operation id of
+        this context (the update is queued, not awaited).
+
+        Raises:
+            NonDeterministicExecutionError: another operation was checkpointed here.
+        """
+        return current_time(self)
+
+    def uuid4(self) -> UUID:
+        """Return a random-looking version-4 UUID that is identical on every replay.
+
+        Derived from the execution ARN, this context and its position (how many operation ids
+        it has taken, and how many draws came before at that position): it differs between
+        executions, takes no operation id and checkpoints nothing.
+        """
+        return new_uuid(self)
+
+    def random(self) -> Random:
+        """Return a ``random.Random`` seeded so that it draws the same numbers on every replay.
+
+        Seeded like ``uuid4`` (execution, context, position, draws so far); takes no operation
+        id and checkpoints nothing.
+
+        Example:
+            >>> delay = ctx.random().uniform(1.0, 5.0)
+        """
+        return new_random(self)
+
+    async def operation_metadata(self, operation_id: str | None = None) -> OperationMetadata | None:
+        """Return what the service recorded about an operation: id, name, attempt, timestamps.
+
+        Queued updates are flushed first, so an operation that just completed shows its end
+        timestamp. For an operation that has completed the answer is the same on every replay.
+
+        Args:
+            operation_id: The operation's id (e.g. ``StepContext.operation_id``); None for the
+                operation this context started last.
+
+        Returns:
+            The metadata, or None when no such operation was checkpointed.
+
+        Raises:
+            CheckpointError: flushing the queued updates failed.
+        """
+        return await read_operation_metadata(self, operation_id)
+
+    def operations_started(self) -> int:
+        """How many operation ids this context has taken so far (reading it takes none)."""
+        return self._ids.taken
 
     # -- used by operations --------------------------------------------------------------
 

@@ -64,7 +64,8 @@ def parse_invocation_input(event: object) -> InvocationInput:
     if isinstance(event, str | bytes | bytearray):
         try:
             event = json.loads(event)
-        except (ValueError, UnicodeDecodeError) as error:
+        # RecursionError: text nested deeper than the JSON decoder can follow.
+        except (ValueError, RecursionError) as error:
             raise ValidationError(
                 f"the invocation input is not valid JSON: {error}", field="event"
             ) from error
@@ -194,7 +195,7 @@ def _user_event(state: DurableState) -> Any:
         return {}
     try:
         return json.loads(payload)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise ExecutionError(
             f"the execution's input payload is not valid JSON ({error}): {payload[:80]!r}",
             execution_arn=state.execution_arn,

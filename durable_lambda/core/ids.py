@@ -10,7 +10,6 @@ the official SDK can be resumed by this one.
 from __future__ import annotations
 
 import hashlib
-import itertools
 
 __all__ = ["OperationIdSequence", "operation_id"]
 
@@ -33,12 +32,18 @@ class OperationIdSequence:
     so two tasks can never receive the same id.
     """
 
-    __slots__ = ("_counter", "parent_id")
+    __slots__ = ("_taken", "parent_id")
 
     def __init__(self, parent_id: str | None) -> None:
         self.parent_id = parent_id
-        self._counter = itertools.count(1)
+        self._taken = 0
+
+    @property
+    def taken(self) -> int:
+        """How many ids were handed out (the position of the last one); reading takes none."""
+        return self._taken
 
     def next_id(self) -> str:
         """Return the id of the next operation this context starts."""
-        return operation_id(self.parent_id, next(self._counter))
+        self._taken += 1
+        return operation_id(self.parent_id, self._taken)

@@ -17,7 +17,7 @@ runs a submitter as a retried step to hand its id to the outside world, and retu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -26,11 +26,11 @@ from durable_lambda.core.errors import (
     CallbackError,
     CallbackTimeoutError,
     ChildContextError,
+    DurableOperationError,
     ExecutionError,
     StepError,
     SuspendExecution,
 )
-from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import (
     CallbackOptions,
     Operation,
@@ -61,16 +61,14 @@ __all__ = [
 T = TypeVar("T")
 
 _DEFAULT_CONFIG = CallbackConfig()
-# Positions of the callback and the submitter step inside a WaitForCallback context.
-_CALLBACK_POSITION = 1
-_SUBMITTER_POSITION = 2
 
 
 class CallbackSubmitterError(CallbackError):
     """The submitter of a ``wait_for_callback`` failed for good (its retry strategy gave up).
 
-    Carries the submitter's own error type, message and data, so ``except CallbackError``
-    catches every way a ``wait_for_callback`` can fail.
+    Carries the submitter's message, data and stack trace (its own error type stays on the
+    submitter step); being a ``CallbackError``, ``except CallbackError`` catches every way a
+    ``wait_for_callback`` can fail.
     """
 
 
@@ -220,12 +218,35 @@ async def run_wait_for_callback(
     operations are named ``"{name} create callback id"`` and ``"{name} submitter"`` (or just
     ``"create callback id"`` and ``"submitter"`` without a name), as in the official SDK.
 
+    A failure is checkpointed on the context with the error's class as ``ErrorType`` and is
+    rebuilt from that checkpoint on the first run and on replay alike, so both raise the same
+    error. The sender's (or the submitter's) own error type stays on the inner operation.
+
     Raises:
         CallbackSubmitterError: the submitter failed on every attempt its strategy allowed.
         CallbackTimeoutError: no answer, or no heartbeat, came within the time-out.
-        CallbackError: the sender reported a failure.
+        CallbackError: the sender reported a failure, or the callback was cancelled or stopped.
     """
+    waiter = _waiter(submitter, name, config)
+    try:
+        return await run_child_context(
+            ctx, waiter, name, None, sub_type=OperationSubType.WAIT_FOR_CALLBACK
+        )
+    except ChildContextError as error:
+        rebuilt = _rebuilt(error)
+        if rebuilt is None:
+            raise
+        raise rebuilt from error
+
+
+def _waiter(
+    submitter: Callable[[str, WaitForCallbackContext], Any],
+    name: str | None,
+    config: WaitForCallbackConfig | None,
+) -> Callable[[DurableContext], Awaitable[Any]]:
+    """Return the body of a WaitForCallback context: create, submit, await the answer."""
     prefix = f"{name} " if name else ""
+    # As in the official SDK, the callback's serializer also stores the submitter's result.
     step_config = (
         StepConfig(retry_strategy=config.retry_strategy, serdes=config.serdes) if config else None
     )
@@ -237,63 +258,55 @@ async def run_wait_for_callback(
             details = WaitForCallbackContext(step_context.logger, step_context.attempt)
             return await call_user_function(submitter, callback.callback_id, details)
 
-        await run_step(child, submit, f"{prefix}submitter", step_config)
-        return await callback.result()
+        try:
+            await run_step(child, submit, f"{prefix}submitter", step_config)
+        except StepError as error:
+            raise _as_checkpointed(CallbackSubmitterError, error) from error
+        try:
+            return await callback.result()
+        except CallbackError as error:
+            raise _as_checkpointed(type(error), error) from error
 
-    try:
-        return await run_child_context(
-            ctx, wait_in_child, name, None, sub_type=OperationSubType.WAIT_FOR_CALLBACK
-        )
-    except ChildContextError as error:
-        typed = _typed_failure(ctx.runtime, error)
-        if typed is error:
-            raise
-        # A submitter failure keeps its StepError as the cause; a callback error stands alone,
-        # exactly as it does when rebuilt on replay.
-        raise typed from typed.__cause__
+    return wait_in_child
 
 
-def _typed_failure(runtime: ExecutionRuntime, error: ChildContextError) -> Exception:
-    """Turn a failed WaitForCallback context into the callback error it stands for.
-
-    On a first run the cause is the very error that escaped. On replay there is none, so the
-    context's own children tell: a failed submitter step escapes before the callback's result
-    is read, hence it is checked first (the answer is the same however late the callback ends).
-    """
-    cause = error.__cause__
-    if isinstance(cause, CallbackError):
-        return cause
-    if isinstance(cause, StepError):
-        return _submitter_failure(cause)
-    if cause is not None or error.operation_id is None:
-        return error
-    step = runtime.state.get(operation_id(error.operation_id, _SUBMITTER_POSITION))
-    if step is not None and step.Status is OperationStatus.FAILED:
-        step_error = StepError.from_error_object(
-            step.error,
-            execution_arn=runtime.execution_arn,
-            operation_id=step.Id,
-            operation_name=step.Name,
-        )
-        return _submitter_failure(step_error)
-    callback = runtime.state.get(operation_id(error.operation_id, _CALLBACK_POSITION))
-    if callback is not None and callback.Status not in (
-        OperationStatus.STARTED,
-        OperationStatus.SUCCEEDED,
-    ):
-        return _callback_failure(runtime, callback)
-    return error
-
-
-def _submitter_failure(error: StepError) -> CallbackSubmitterError:
-    failure = CallbackSubmitterError(
-        error.message or "Callback submitter failed",
-        error_type=error.error_type,
+def _rebuilt(error: ChildContextError) -> CallbackError | None:
+    """Rebuild the callback error a failed WaitForCallback context stands for, if it is one."""
+    error_class = _CHECKPOINTED_CLASSES.get(error.error_type or "")
+    if error_class is None:
+        return None
+    return error_class(
+        error.message,
+        error_type=error_class.__name__,
         error_data=error.error_data,
         stack_trace=error.stack_trace,
         execution_arn=error.execution_arn,
         operation_id=error.operation_id,
         operation_name=error.operation_name,
     )
-    failure.__cause__ = error
-    return failure
+
+
+def _as_checkpointed(
+    error_class: type[CallbackError], error: DurableOperationError
+) -> CallbackError:
+    """Return ``error`` as the WaitForCallback context stores it: its class names the kind."""
+    return error_class(
+        error.message,
+        error_type=error_class.__name__,
+        error_data=error.error_data,
+        stack_trace=error.stack_trace,
+    )
+
+
+_OFFICIAL_ERRORS = "aws_durable_execution_sdk_python.exceptions."
+# What a WaitForCallback context's ErrorType says about how it failed; the official SDK's
+# fully-qualified names are read too, so an execution it started replays the same way here.
+_CHECKPOINTED_CLASSES: dict[str, type[CallbackError]] = {
+    "CallbackError": CallbackError,
+    "CallbackTimeoutError": CallbackTimeoutError,
+    "CallbackSubmitterError": CallbackSubmitterError,
+    f"{_OFFICIAL_ERRORS}CallbackError": CallbackError,
+    f"{_OFFICIAL_ERRORS}CallbackExternalError": CallbackError,
+    f"{_OFFICIAL_ERRORS}CallbackTimeoutError": CallbackTimeoutError,
+    f"{_OFFICIAL_ERRORS}CallbackSubmitterError": CallbackSubmitterError,
+}

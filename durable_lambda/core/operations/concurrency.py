@@ -135,6 +135,11 @@ class _Scheduler:
             task.cancel()
         if unfinished:
             await asyncio.gather(*unfinished, return_exceptions=True)
+        for task in self.tasks:
+            if not task.cancelled():
+                # Mark what ended branches that were never taken (the batch stopped first) as
+                # seen, so asyncio does not log it as an exception nobody retrieved.
+                task.exception()
 
 
 async def run_branches(

@@ -38,8 +38,8 @@ def approval_timeout_seconds() -> int:
 
 def approval_command(callback_id: str) -> str:
     """Return the exact command that approves this callback on a local run."""
-    payload = '{"approved": true, "reviewer": "you"}'
-    return f"durable-lambda callback succeed {shlex.quote(callback_id)} --payload {shlex.quote(payload)}"
+    payload = shlex.quote('{"approved": true, "reviewer": "you"}')
+    return f"durable-lambda callback succeed {shlex.quote(callback_id)} --payload {payload}"
 
 
 def describe_request(workflow_id: str, callback_id: str, item_count: int) -> dict[str, Any]:

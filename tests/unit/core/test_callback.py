@@ -20,6 +20,7 @@ from durable_lambda.core.store import CallbackClosedError
 def _error_summary(error: CallbackError) -> dict[str, Any]:
     return {
         "class": type(error).__name__,
+        "is_callback_error": isinstance(error, CallbackError),
         "timed_out": error.timed_out,
         "error_type": error.error_type,
         "message": error.message,
@@ -103,6 +104,7 @@ async def test_a_failed_callback_raises_callback_error_with_the_senders_error() 
 
     assert result.result == {
         "class": "CallbackError",
+        "is_callback_error": True,
         "timed_out": False,
         "error_type": "RejectedError",
         "message": "not approved",
@@ -154,7 +156,6 @@ async def test_skipping_past_the_timeout_raises_callback_timeout_error() -> None
         try:
             await callback.result()
         except CallbackTimeoutError as error:
-            assert isinstance(error, CallbackError)
             return _error_summary(error)
         return "unreachable"
 
@@ -165,6 +166,7 @@ async def test_skipping_past_the_timeout_raises_callback_timeout_error() -> None
 
     assert result.result == {
         "class": "CallbackTimeoutError",
+        "is_callback_error": True,
         "timed_out": True,
         "error_type": "Callback.Timeout",
         "message": "Callback timed out",
@@ -195,9 +197,7 @@ async def test_a_missed_heartbeat_times_the_callback_out() -> None:
 
 async def test_heartbeats_keep_the_callback_alive_past_the_heartbeat_timeout() -> None:
     async def handler(event: Any, ctx: DurableContext) -> Any:
-        callback = await ctx.create_callback(
-            "job", CallbackConfig(heartbeat_timeout=Duration(10))
-        )
+        callback = await ctx.create_callback("job", CallbackConfig(heartbeat_timeout=Duration(10)))
         return await callback.result()
 
     runner = DurableTestRunner(handler)
@@ -213,9 +213,7 @@ async def test_heartbeats_keep_the_callback_alive_past_the_heartbeat_timeout() -
 
 async def test_without_heartbeats_a_late_answer_is_refused() -> None:
     async def handler(event: Any, ctx: DurableContext) -> Any:
-        callback = await ctx.create_callback(
-            "job", CallbackConfig(heartbeat_timeout=Duration(10))
-        )
+        callback = await ctx.create_callback("job", CallbackConfig(heartbeat_timeout=Duration(10)))
         return await callback.result()
 
     runner = DurableTestRunner(handler)
@@ -267,9 +265,7 @@ async def test_a_custom_sub_type_is_recorded() -> None:
 
 async def test_the_configured_serdes_reads_the_answer() -> None:
     async def handler(event: Any, ctx: DurableContext) -> Any:
-        callback = await ctx.create_callback(
-            "raw", CallbackConfig(serdes=PassThroughSerDes())
-        )
+        callback = await ctx.create_callback("raw", CallbackConfig(serdes=PassThroughSerDes()))
         return await callback.result()
 
     run = await DurableTestRunner(handler).start()
@@ -353,3 +349,20 @@ async def test_a_renamed_callback_on_replay_fails_as_non_deterministic() -> None
     assert result.status == "FAILED"
     assert result.error is not None
     assert result.error.ErrorType == "NonDeterministicExecutionError"
+
+
+async def test_a_name_reused_in_a_loop_is_answered_one_callback_at_a_time() -> None:
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        answers = []
+        for _ in range(3):
+            callback = await ctx.create_callback("review")
+            answers.append(await callback.result())
+        return answers
+
+    run = await DurableTestRunner(handler).start()
+    for answer in ("draft", "revised", "final"):
+        await run.callback("review").succeed(answer)
+    result = await run.result()
+
+    assert result.result == ["draft", "revised", "final"]
+    assert len({op.id for op in run.operations(type=OperationType.CALLBACK)}) == 3
