@@ -34,6 +34,7 @@ __all__ = [
     "InvocationError",
     "InvokeError",
     "NonDeterministicExecutionError",
+    "ReplayHorizonReached",
     "SerDesError",
     "StepError",
     "StepInterruptedError",
@@ -231,6 +232,10 @@ class SuspendExecution(BaseException):
 
     A BaseException so that a user's ``except Exception`` cannot swallow it.
     """
+
+
+class ReplayHorizonReached(BaseException):
+    """Internal signal: a replay-only run reached the end of the recorded history."""
 
 
 def error_object_from_exception(error: BaseException) -> ErrorObject:

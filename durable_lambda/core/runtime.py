@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import CheckpointMode
-from durable_lambda.core.errors import SerDesError, SuspendExecution
+from durable_lambda.core.errors import ReplayHorizonReached, SerDesError, SuspendExecution
 from durable_lambda.core.logging import ReplayAwareLogger
 from durable_lambda.core.ports import Clock, Logger, RandomSource
 from durable_lambda.core.serdes import SerDes, SerDesContext, deserialize
@@ -46,6 +46,10 @@ class RuntimeOptions:
         max_operation_payload_bytes: Above this a child context's result is not stored; the
             children are replayed to rebuild it.
         max_response_bytes: Above this the execution's result is checkpointed, not returned.
+        replay_only: Replay the recorded operations and stop, with ``ReplayHorizonReached``,
+            at the first operation that would run for the first time (no body runs, nothing
+            is checkpointed): how ``durable-lambda replay`` checks today's code against a
+            recorded history.
     """
 
     checkpoint_mode: CheckpointMode = CheckpointMode.BATCHED
@@ -53,6 +57,7 @@ class RuntimeOptions:
     always_replay: bool = False
     max_operation_payload_bytes: int = MAX_OPERATION_PAYLOAD_BYTES
     max_response_bytes: int = MAX_RESPONSE_BYTES
+    replay_only: bool = False
 
 
 class ExecutionRuntime:
@@ -98,8 +103,14 @@ class ExecutionRuntime:
         return self.replaying
 
     def note_new_work(self) -> None:
-        """Record that the code reached an operation with no completed checkpoint."""
+        """Record that the code reached an operation with no completed checkpoint.
+
+        Raises:
+            ReplayHorizonReached: in replay-only mode, where nothing new may run.
+        """
         self.replaying = False
+        if self.options.replay_only:
+            raise ReplayHorizonReached
 
     def serdes_context(self, operation_id: str) -> SerDesContext:
         """Return the context a serializer is given for ``operation_id``."""
