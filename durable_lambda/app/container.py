@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import random
 from typing import TYPE_CHECKING, Any
-from typing import Any
 
 from dependency_injector import containers, providers
 

@@ -227,7 +227,7 @@ class Operation(WireModel):
 
     def _outcome_details(
         self,
-    ) -> StepDetails | ContextDetails | CallbackDetails | ChainedInvokeDetails | None:
+    ) -> _StepDetails | _ContextDetails | _CallbackDetails | _ChainedInvokeDetails | None:
         if self.Type is OperationType.STEP:
             return self.StepDetails
         if self.Type is OperationType.CONTEXT:

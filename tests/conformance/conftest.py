@@ -1,0 +1,1 @@
+"""The conformance suites run with the rest of the tests; ``pytest -m conformance`` runs them alone."""
