@@ -1,25 +1,26 @@
-"""``DurableContext``: what a durable handler is given, and through which every durable call goes."""
+"""``DurableContext``: what a durable handler is given; every durable call goes through it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from datetime import datetime
+from random import Random
 from typing import Any, TypeVar, overload
+from uuid import UUID
 
-from durable_lambda.core.config import ChildConfig, Duration, StepConfig
+from durable_lambda.core.config import (
+    CallbackConfig,
+    ChildConfig,
+    Duration,
+    InvokeConfig,
+    MapConfig,
+    ParallelConfig,
+    StepConfig,
+    WaitForCallbackConfig,
+    WaitForConditionConfig,
+)
 from durable_lambda.core.ids import OperationIdSequence
 from durable_lambda.core.model import OperationType
-from durable_lambda.core.config import CallbackConfig, WaitForCallbackConfig
-from durable_lambda.core.operations.callback import (
-    Callback,
-    WaitForCallbackContext,
-    run_create_callback,
-    run_wait_for_callback,
-)
-from durable_lambda.core.config import InvokeConfig, WaitForConditionConfig
-from durable_lambda.core.operations.condition import run_wait_for_condition
-from durable_lambda.core.operations.invoke import run_invoke
-from collections.abc import Sequence
-from durable_lambda.core.config import MapConfig, ParallelConfig
 from durable_lambda.core.operations.batch import (
     ItemT,
     ParallelBranch,
@@ -28,18 +29,19 @@ from durable_lambda.core.operations.batch import (
     run_parallel,
 )
 from durable_lambda.core.operations.batch_result import BatchResult
+from durable_lambda.core.operations.callback import (
+    Callback,
+    WaitForCallbackContext,
+    run_create_callback,
+    run_wait_for_callback,
+)
 from durable_lambda.core.operations.child import run_child_context
-from durable_lambda.core.operations.step import run_step
-from durable_lambda.core.operations.wait import run_wait
-from collections.abc import Iterable
-from datetime import datetime
-from random import Random
-from uuid import UUID
 from durable_lambda.core.operations.combinators import (
     CombinatorKind,
     SettledResult,
     run_combinator,
 )
+from durable_lambda.core.operations.condition import run_wait_for_condition
 from durable_lambda.core.operations.helpers import (
     OperationMetadata,
     current_time,
@@ -47,6 +49,9 @@ from durable_lambda.core.operations.helpers import (
     new_uuid,
     read_operation_metadata,
 )
+from durable_lambda.core.operations.invoke import run_invoke
+from durable_lambda.core.operations.step import run_step
+from durable_lambda.core.operations.wait import run_wait
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import ExecutionRuntime
 from durable_lambda.core.state import OperationIdentity
@@ -448,14 +453,15 @@ class DurableContext:
     async def all(self, awaitables: Iterable[Awaitable[T]], name: str | None = None) -> list[T]:
         """Await durable calls together; return their values in order, or raise the first failure.
 
-        Pass the calls unawaited, e.g. ``await ctx.all([ctx.step(a), ctx.step(b)])``: they run
-        as tasks started in list order, so they take their operation ids in list order. Each
-        must take its ids before its first ``await`` (every durable call does); wrap a branch of
-        several operations in ``ctx.run_in_child_context``. The outcome is checkpointed as a
-        CONTEXT with subtype ``All`` whose id is taken before the awaitables' ids; replay
-        returns the same outcome without running any body again. If none failed but some cannot
-        progress in this invocation, the invocation suspends once the others finished. On the
-        first failure the unfinished calls are cancelled (see ``race``).
+        Pass the calls unawaited, e.g. ``await ctx.all([ctx.step(a), ctx.step(b)])``: each is
+        run up to its first ``await`` at once, in list order, then finished as an asyncio task,
+        so they take their operation ids in list order. Each must take its ids before its first
+        ``await`` (every durable call does, combinators included); wrap a branch of several
+        operations in ``ctx.run_in_child_context``. The outcome is checkpointed as a CONTEXT
+        with subtype ``All`` whose id is taken before the awaitables' ids; replay returns the
+        same outcome without running any body again. If none failed but some cannot progress in
+        this invocation, the invocation suspends once the others finished. On the first failure
+        the unfinished calls are cancelled (see ``race``).
 
         Args:
             awaitables: Durable calls made on this context, not yet awaited.
@@ -476,7 +482,7 @@ class DurableContext:
     ) -> list[SettledResult[T]]:
         """Await durable calls together and report how each ended, value or error, in order.
 
-        The calls run as in ``all`` (tasks started in list order); nothing is cancelled. The
+        The calls run as in ``all`` (started in list order); nothing is cancelled. The
         invocation suspends while any of them cannot progress. The outcome is checkpointed as a
         CONTEXT with subtype ``AllSettled``.
 
@@ -505,7 +511,8 @@ class DurableContext:
         operations then resolve at once; replay awaits only the winner and skips the losers'
         ids without running them. Losers are cancelled: unfinished tasks get
         ``CancelledError`` (a plain-function step body keeps running in its thread, its result
-        abandoned; the step stays STARTED), and a losing wait still running gets a CANCEL update.
+        abandoned; the step stays STARTED), and every wait a loser started on this context
+        that is still running gets a CANCEL update.
 
         Args:
             awaitables: Durable calls made on this context, not yet awaited (at least one).
@@ -516,7 +523,7 @@ class DurableContext:
 
         Raises:
             Exception: the winner's error, when the first call to settle failed.
-            ValidationError: no awaitables were given.
+            ValidationError: no awaitables were given, or one was already started.
             NonDeterministicExecutionError: another operation was checkpointed here.
 
         Example:

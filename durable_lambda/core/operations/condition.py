@@ -130,7 +130,7 @@ async def _poll(
 ) -> tuple[str, WaitForConditionDecision]:
     """Run one check and ask the strategy about it; return the new state's payload and decision."""
     serdes_context = ctx.runtime.serdes_context(identity.operation_id)
-    stored = None
+    stored = op.result_payload if op is not None else None
     if not stored:
         stored = serialize(serdes, config.initial_state, serdes_context)
     state = deserialize(serdes, stored, serdes_context)

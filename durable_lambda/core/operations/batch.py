@@ -1,0 +1,408 @@
+"""Map and parallel: many branches under one CONTEXT, each branch a child CONTEXT of its own.
+
+On the wire (as the official AWS SDK writes it): the parent CONTEXT (SubType ``Map`` or
+``Parallel``) is started; each branch, when it starts, is a child CONTEXT (``MapIteration`` or
+``ParallelBranch``) named by the item namer or branch name, else ``map-item-{i}`` or
+``parallel-branch-{i}``, that succeeds with its result or fails with its error; then the parent
+succeeds with the serialized ``BatchResult``. A result too large for one checkpoint is stored as a
+JSON summary with ``ContextOptions.ReplayChildren``, and replay rebuilds it from the children.
+
+Failures beyond the tolerance do not raise: the parent still succeeds, with a ``BatchResult``
+whose items say what failed. On replay a succeeded parent returns its stored result and no branch
+runs; a parent still started runs its branches again, each replaying from its own checkpoint.
+
+The result is written by ``config.serdes`` (else the execution's serializer): a serializer of the
+user's own is handed the ``BatchResult`` itself, as in the official SDK, and must give one back
+(or its dict form); the built-in ``JsonSerDes`` and ``EnvelopeSerDes`` write ``to_dict()``, and
+``EnvelopeSerDes`` under the official SDK's ``br`` tag, so the official SDK can resume it.
+
+The branches themselves are in ``batch_branches.py``; how they are scheduled, bounded and
+suspended, in ``concurrency.py``; when a batch is complete, in ``core/completion.py``; the
+result's shape, in ``batch_result.py``; item batching, in ``item_batching.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from durable_lambda.core.completion import CompletionPolicy
+from durable_lambda.core.config import CompletionConfig, MapConfig, ParallelConfig
+from durable_lambda.core.errors import (
+    ChildContextError,
+    ExecutionError,
+    NonDeterministicExecutionError,
+    SerDesError,
+    ValidationError,
+    error_object_from_exception,
+)
+from durable_lambda.core.model import (
+    ContextOptions,
+    ErrorObject,
+    Operation,
+    OperationAction,
+    OperationStatus,
+    OperationSubType,
+    OperationType,
+)
+from durable_lambda.core.operations.batch_branches import (
+    BatchBranches,
+    context_update,
+    replays_children,
+)
+from durable_lambda.core.operations.batch_result import (
+    BatchItem,
+    BatchItemStatus,
+    BatchResult,
+    CompletionRecord,
+    summary_envelope,
+)
+from durable_lambda.core.operations.concurrency import (
+    BatchRun,
+    BranchOutcome,
+    BranchState,
+    run_branches,
+)
+from durable_lambda.core.operations.item_batching import batch_items, batching_enabled
+from durable_lambda.core.runtime import call_user_function
+from durable_lambda.core.serdes import EnvelopeSerDes, JsonSerDes, SerDes, serialize
+from durable_lambda.core.state import OperationIdentity
+
+if TYPE_CHECKING:
+    from durable_lambda.core.context import DurableContext
+
+__all__ = ["ItemT", "ParallelBranch", "ResultT", "run_map", "run_parallel"]
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+"""The type of a map's items."""
+ResultT = TypeVar("ResultT")
+"""The type of what a map's function or a parallel's branches return."""
+E = TypeVar("E", bound=ExecutionError)
+
+_SUCCEED, _FAIL = OperationAction.SUCCEED, OperationAction.FAIL
+
+_DEFAULT_MAP_CONFIG = MapConfig()
+_DEFAULT_PARALLEL_CONFIG = ParallelConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelBranch(Generic[T]):
+    """A parallel branch with a name of its own, shown in history instead of the default name.
+
+    Attributes:
+        func: The branch: an async function given the branch's ``DurableContext``.
+        name: The branch context's name; None for the default name.
+
+    Example:
+        >>> await ctx.parallel(
+        ...     [ParallelBranch(fetch_user, "user"), ParallelBranch(fetch_orders, "orders")]
+        ... )
+    """
+
+    func: Callable[[DurableContext], Awaitable[T]]
+    name: str | None = None
+
+    def __call__(self, ctx: DurableContext) -> Awaitable[T]:
+        """Run the branch (a ``ParallelBranch`` can stand wherever its function can)."""
+        return self.func(ctx)
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchSpec:
+    """What differs between a map and a parallel."""
+
+    sub_type: str
+    branch_sub_type: str
+    result_type: str
+    names: list[str]
+    body: Callable[[DurableContext, int], Awaitable[Any]]
+    max_concurrency: int | None
+    completion_config: CompletionConfig
+    serdes: SerDes[Any] | None
+    item_serdes: SerDes[Any] | None
+    summary_generator: Callable[[Any], str] | None
+
+
+async def run_map(
+    ctx: DurableContext,
+    items: Iterable[Any],
+    fn: Callable[..., Awaitable[Any]],
+    name: str | None,
+    config: MapConfig | None,
+) -> BatchResult[Any]:
+    """Run ``fn(child_ctx, item, index, items)`` for every item as the next operation of ``ctx``.
+
+    Raises:
+        ValidationError: ``fn`` is not callable, or the completion config asks for more
+            successes than there are items (or batches).
+    """
+    config = config or _DEFAULT_MAP_CONFIG
+    _check_callable(fn, "fn")
+    units = _map_units(ctx, items, config)
+    config.completion_config.check_total(len(units))
+    namer = config.item_namer
+
+    async def body(child: DurableContext, index: int) -> Any:
+        return await call_user_function(fn, child, units[index], index, units)
+
+    spec = _BatchSpec(
+        sub_type=OperationSubType.MAP,
+        branch_sub_type=OperationSubType.MAP_ITERATION,
+        result_type="MapResult",
+        names=[namer(unit, i) if namer else f"map-item-{i}" for i, unit in enumerate(units)],
+        body=body,
+        max_concurrency=config.max_concurrency,
+        completion_config=config.completion_config,
+        serdes=config.serdes,
+        item_serdes=config.item_serdes,
+        summary_generator=config.summary_generator,
+    )
+    return await _run_batch(ctx, spec, name)
+
+
+def _map_units(ctx: DurableContext, items: Iterable[Any], config: MapConfig) -> Sequence[Any]:
+    """Return what each iteration is given: the items, or batches of them."""
+    # Indexes, names and ids are fixed by the items' order, so any iterable is taken as a list.
+    items = items if isinstance(items, Sequence) else list(items)
+    if not batching_enabled(config.item_batcher):
+        return items
+    runtime = ctx.runtime
+
+    def size_of(item: Any) -> int:
+        payload = serialize(runtime.serdes, item, runtime.serdes_context(""))
+        return len(payload.encode())
+
+    return batch_items(items, config.item_batcher, size_of)
+
+
+async def run_parallel(
+    ctx: DurableContext,
+    branches: Sequence[Callable[[DurableContext], Awaitable[Any]] | ParallelBranch[Any]],
+    name: str | None,
+    config: ParallelConfig | None,
+) -> BatchResult[Any]:
+    """Run every branch with a child context of its own, as the next operation of ``ctx``.
+
+    Raises:
+        ValidationError: a branch is not callable, or the completion config asks for more
+            successes than there are branches.
+    """
+    config = config or _DEFAULT_PARALLEL_CONFIG
+    config.completion_config.check_total(len(branches))
+    functions = [b.func if isinstance(b, ParallelBranch) else b for b in branches]
+    for index, function in enumerate(functions):
+        _check_callable(function, f"branches[{index}]")
+
+    async def body(child: DurableContext, index: int) -> Any:
+        return await call_user_function(functions[index], child)
+
+    spec = _BatchSpec(
+        sub_type=OperationSubType.PARALLEL,
+        branch_sub_type=OperationSubType.PARALLEL_BRANCH,
+        result_type="ParallelResult",
+        names=[_branch_name(branch, i) for i, branch in enumerate(branches)],
+        body=body,
+        max_concurrency=config.max_concurrency,
+        completion_config=config.completion_config,
+        serdes=config.serdes,
+        item_serdes=config.item_serdes,
+        summary_generator=config.summary_generator,
+    )
+    return await _run_batch(ctx, spec, name)
+
+
+def _check_callable(value: object, field: str) -> None:
+    if not callable(value):
+        raise ValidationError(
+            f"{field} must be an async function given a DurableContext, not {type(value).__name__}",
+            field=field,
+        )
+
+
+def _branch_name(branch: object, index: int) -> str:
+    # An explicit empty name is kept, as the official SDK keeps it.
+    if isinstance(branch, ParallelBranch) and branch.name is not None:
+        return branch.name
+    return f"parallel-branch-{index}"
+
+
+async def _run_batch(ctx: DurableContext, spec: _BatchSpec, name: str | None) -> BatchResult[Any]:
+    runtime = ctx.runtime
+    identity = ctx.next_identity(OperationType.CONTEXT, spec.sub_type, name)
+    op = runtime.state.checked(identity)
+    batch = _Batch(ctx, identity, spec)
+    if op is not None:
+        if op.Status is OperationStatus.FAILED:
+            raise batch.error(op.error)
+        if op.Status is OperationStatus.SUCCEEDED:
+            if replays_children(op):
+                return await batch.rebuild(op)
+            return batch.read_result(op.result_payload)
+    else:
+        runtime.note_new_work()
+        runtime.checkpointer.enqueue(context_update(identity, OperationAction.START))
+    run = await run_branches(
+        len(spec.names),
+        batch.branches.start,
+        max_concurrency=spec.max_concurrency,
+        policy=CompletionPolicy.from_config(len(spec.names), spec.completion_config),
+    )
+    return await batch.complete(_result_of(run))
+
+
+def _result_of(run: BatchRun) -> BatchResult[Any]:
+    items: list[BatchItem[Any]] = []
+    for index in range(run.started):
+        outcome = run.outcomes.get(index)
+        items.append(_item(outcome) if outcome else _started(index))
+    return BatchResult[Any](all=items, completion_reason=run.reason)
+
+
+def _item(outcome: BranchOutcome) -> BatchItem[Any]:
+    if outcome.state is BranchState.SUCCEEDED:
+        return BatchItem[Any](
+            index=outcome.index, status=BatchItemStatus.SUCCEEDED, result=outcome.result
+        )
+    if outcome.state is BranchState.FAILED:
+        return BatchItem[Any](
+            index=outcome.index, status=BatchItemStatus.FAILED, error=outcome.error
+        )
+    return _started(outcome.index)
+
+
+def _started(index: int) -> BatchItem[Any]:
+    return BatchItem[Any](index=index, status=BatchItemStatus.STARTED)
+
+
+class _Batch:
+    """One map or parallel operation: its branches, and its own checkpoints and replay."""
+
+    def __init__(self, ctx: DurableContext, identity: OperationIdentity, spec: _BatchSpec) -> None:
+        self.runtime = ctx.runtime
+        self.identity = identity
+        self.spec = spec
+        self.serdes: SerDes[Any] = spec.serdes or self.runtime.serdes
+        self.branches = BatchBranches(
+            ctx.child_context(identity.operation_id),
+            spec.branch_sub_type,
+            spec.names,
+            spec.body,
+            spec.item_serdes or self.serdes,
+        )
+
+    async def complete(self, result: BatchResult[Any]) -> BatchResult[Any]:
+        """Checkpoint the parent's SUCCEED with ``result`` and return it as replay will."""
+        runtime = self.runtime
+        context = runtime.serdes_context(self.identity.operation_id)
+        # A serializer of the user's own is handed the BatchResult itself, as in the official
+        # SDK; the built-in ones write its dict form, which keeps the results' own types
+        # (datetime, tuple...) where a pydantic dump would turn them into strings and lists.
+        builtin = isinstance(self.serdes, JsonSerDes | EnvelopeSerDes)
+        payload = serialize(self.serdes, result.to_dict() if builtin else result, context)
+        if isinstance(self.serdes, EnvelopeSerDes):
+            payload = _official_batch_envelope(payload)
+        if len(payload) <= runtime.options.max_operation_payload_bytes:
+            runtime.checkpointer.enqueue(context_update(self.identity, _SUCCEED, payload))
+            await runtime.after_first_completion()
+            return self.read_result(payload)
+        try:
+            summary = summary_envelope(result, self.spec.result_type, self.spec.summary_generator)
+        except Exception as error:  # the user's summary generator failed: so does the batch
+            error_object = error_object_from_exception(error)
+            runtime.checkpointer.enqueue(context_update(self.identity, _FAIL, error=error_object))
+            await runtime.after_first_completion()
+            raise self.error(error_object) from error
+        options = ContextOptions(ReplayChildren=True)
+        update = context_update(self.identity, _SUCCEED, summary, context_options=options)
+        runtime.checkpointer.enqueue(update)
+        await runtime.after_first_completion()
+        return result
+
+    def read_result(self, payload: str | None) -> BatchResult[Any]:
+        """Read the parent's stored payload back as a ``BatchResult``.
+
+        Raises:
+            SerDesError: the payload does not hold a batch result.
+        """
+        value = self.runtime.read(self.serdes, payload, self.identity.operation_id)
+        try:
+            if isinstance(value, BatchResult):
+                return value
+            if isinstance(value, dict):
+                return BatchResult.from_dict(value, self.spec.completion_config)
+            raise SerDesError(f"the serializer returned {type(value).__name__}")
+        except SerDesError as error:
+            problem = SerDesError(
+                f"the stored result of this {self.spec.sub_type} is not a batch result: "
+                f"{error.message}",
+                execution_arn=self.runtime.execution_arn,
+                operation_id=self.identity.operation_id,
+            )
+            raise self._fatal(problem) from error
+
+    async def rebuild(self, op: Operation) -> BatchResult[Any]:
+        """Rebuild a result stored with ``ReplayChildren`` from the branches' checkpoints.
+
+        The summary's completion record says which branches had started and which were still
+        running, so the rebuilt result equals the one returned the first time; no branch body
+        runs again (a branch whose own result was too large re-runs over its checkpoints).
+        """
+        record = CompletionRecord.from_summary(op.result_payload)
+        if record is None:  # a summary without a record: derive every branch from its checkpoint
+            items = [await self._rebuild_item(i, terminal=False) for i in range(len(self.branches))]
+            return BatchResult.from_items(items, self.spec.completion_config)
+        if record.started_total > len(self.branches):
+            raise self._mismatch(f"{record.started_total} branches were started")
+        items = []
+        for index in range(record.started_total):
+            if index in record.started_indexes:
+                self.branches.checkpoint(index)
+                items.append(_started(index))
+            else:
+                items.append(await self._rebuild_item(index, terminal=True))
+        return BatchResult[Any](all=items, completion_reason=record.completion_reason)
+
+    async def _rebuild_item(self, index: int, *, terminal: bool) -> BatchItem[Any]:
+        op = self.branches.checkpoint(index)
+        if op is None or op.Status not in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
+            if terminal:
+                raise self._mismatch(f"branch {index} finished, but its checkpoint has not")
+            return _started(index)
+        return _item(await self.branches.run(index, op))
+
+    def error(self, error: ErrorObject | None) -> ChildContextError:
+        """Return the error a failed parent CONTEXT raises."""
+        return ChildContextError.from_error_object(
+            error,
+            execution_arn=self.runtime.execution_arn,
+            operation_id=self.identity.operation_id,
+            operation_name=self.identity.name,
+        )
+
+    def _mismatch(self, what: str) -> NonDeterministicExecutionError:
+        return self._fatal(
+            NonDeterministicExecutionError(
+                f"non-deterministic replay: the stored {self.spec.sub_type} result says {what}, "
+                f"but the code now has {len(self.branches)} branches or other checkpoints",
+                execution_arn=self.runtime.execution_arn,
+                operation_id=self.identity.operation_id,
+                operation_name=self.identity.name,
+            )
+        )
+
+    def _fatal(self, error: E) -> E:
+        # Recorded on the state so that the execution fails even if user code catches it.
+        self.runtime.state.fatal_error = self.runtime.state.fatal_error or error
+        return error
+
+
+def _official_batch_envelope(payload: str) -> str:
+    # EnvelopeSerDes writes the dict form as a map ("m"); the official SDK writes a BatchResult
+    # as the same value under its own tag ("br") and reads nothing else back as a BatchResult.
+    # Retagging keeps an execution movable back to the official SDK, as EnvelopeSerDes promises.
+    prefix = '{"t":"m",'
+    if payload.startswith(prefix):
+        return '{"t":"br",' + payload[len(prefix) :]
+    return payload

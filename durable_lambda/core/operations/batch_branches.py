@@ -1,0 +1,183 @@
+"""The branches of one map or parallel: each a child CONTEXT, checkpointed like a child context.
+
+Branch ``i`` of the batch whose CONTEXT id is ``parent`` has the id ``operation_id(parent, i)``
+(the official SDK's derivation, from the 0-based index), so its id never depends on which branch
+started or finished first. Every identity is made before any branch runs.
+
+One branch, by what its checkpoint holds:
+
+* none: START is checkpointed when the scheduler admits it; the body runs; SUCCEED with the
+  result (or, when too large, an empty payload and ``ReplayChildren``) or FAIL with the error.
+* STARTED: the body runs again over its own children's checkpoints.
+* SUCCEEDED: the stored result is read back, nothing runs (with ``ReplayChildren``, the body
+  runs again over its children's checkpoints to rebuild the result; nothing is checkpointed).
+* FAILED: the stored error is the outcome, nothing runs.
+
+A body that raises ``SuspendExecution`` (it waits on time or the outside world) is suspended for
+this invocation; errors that end the invocation propagate; any other error is the branch's failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
+
+from durable_lambda.core.errors import (
+    CheckpointError,
+    ExecutionError,
+    InvocationError,
+    SuspendExecution,
+    error_object_from_exception,
+)
+from durable_lambda.core.ids import operation_id
+from durable_lambda.core.model import (
+    ContextOptions,
+    ErrorObject,
+    Operation,
+    OperationAction,
+    OperationStatus,
+    OperationType,
+    OperationUpdate,
+)
+from durable_lambda.core.operations.concurrency import BranchOutcome, BranchState
+from durable_lambda.core.serdes import SerDes, deserialize, serialize
+from durable_lambda.core.state import OperationIdentity
+
+if TYPE_CHECKING:
+    from durable_lambda.core.context import DurableContext
+
+__all__ = ["BatchBranches", "context_update", "replays_children"]
+
+BranchBody = Callable[["DurableContext", int], Awaitable[Any]]
+"""Runs branch ``index`` with its own context and returns its result."""
+
+
+class BatchBranches:
+    """Runs the branches of one batch (see the module docstring).
+
+    Args:
+        batch_context: The context of the batch's CONTEXT operation.
+        sub_type: The branches' subtype (``MapIteration`` or ``ParallelBranch``).
+        names: Each branch's name, by index.
+        body: Runs one branch.
+        serdes: Stores each branch's result.
+    """
+
+    def __init__(
+        self,
+        batch_context: DurableContext,
+        sub_type: str,
+        names: Sequence[str],
+        body: BranchBody,
+        serdes: SerDes[Any],
+    ) -> None:
+        self.context = batch_context
+        self.runtime = batch_context.runtime
+        self.body = body
+        self.serdes = serdes
+        parent_id = batch_context.parent_id
+        self.identities = [
+            OperationIdentity(
+                operation_id(parent_id, index), OperationType.CONTEXT, sub_type, name, parent_id
+            )
+            for index, name in enumerate(names)
+        ]
+
+    def __len__(self) -> int:
+        return len(self.identities)
+
+    def start(self, index: int) -> Coroutine[Any, Any, BranchOutcome]:
+        """Checkpoint branch ``index``'s START if it is new; return the coroutine that runs it.
+
+        Raises:
+            NonDeterministicExecutionError: a different operation was checkpointed at its id.
+        """
+        identity = self.identities[index]
+        op = self.runtime.state.checked(identity)
+        if op is None:
+            self.runtime.note_new_work()
+            self.runtime.checkpointer.enqueue(context_update(identity, OperationAction.START))
+        return self.run(index, op)
+
+    def checkpoint(self, index: int) -> Operation | None:
+        """Return branch ``index``'s checkpoint, checked to be that branch's.
+
+        Raises:
+            NonDeterministicExecutionError: a different operation was checkpointed at its id.
+        """
+        return self.runtime.state.checked(self.identities[index])
+
+    async def run(self, index: int, op: Operation | None) -> BranchOutcome:
+        """Run, or replay, branch ``index`` whose checkpoint is ``op``."""
+        identity = self.identities[index]
+        rebuilding = False
+        if op is not None and op.Status is OperationStatus.FAILED:
+            return BranchOutcome(index, BranchState.FAILED, error=op.error)
+        if op is not None and op.Status is OperationStatus.SUCCEEDED:
+            if not replays_children(op):
+                result = self.runtime.read(self.serdes, op.result_payload, identity.operation_id)
+                return BranchOutcome(index, BranchState.SUCCEEDED, result)
+            rebuilding = True
+        try:
+            raw = await self.body(self.context.child_context(identity.operation_id), index)
+        except SuspendExecution:
+            return BranchOutcome(index, BranchState.SUSPENDED)
+        except (ExecutionError, InvocationError, CheckpointError):
+            raise
+        except Exception as error:
+            return await self._fail(index, error)
+        if rebuilding:
+            return BranchOutcome(index, BranchState.SUCCEEDED, raw)
+        return BranchOutcome(index, BranchState.SUCCEEDED, await self._succeed(index, raw))
+
+    async def _fail(self, index: int, error: Exception) -> BranchOutcome:
+        error_object = error_object_from_exception(error)
+        update = context_update(self.identities[index], OperationAction.FAIL, error=error_object)
+        self.runtime.checkpointer.enqueue(update)
+        await self.runtime.after_first_completion()
+        return BranchOutcome(index, BranchState.FAILED, error=error_object)
+
+    async def _succeed(self, index: int, raw: Any) -> Any:
+        identity = self.identities[index]
+        context = self.runtime.serdes_context(identity.operation_id)
+        payload = serialize(self.serdes, raw, context)
+        if len(payload) > self.runtime.options.max_operation_payload_bytes:
+            # As the official SDK stores a too-large branch result: no summary, children replayed.
+            options = ContextOptions(ReplayChildren=True)
+            update = context_update(identity, OperationAction.SUCCEED, "", context_options=options)
+            result = raw
+        else:
+            update = context_update(identity, OperationAction.SUCCEED, payload)
+            # Hand back what replay will read, so the first run and every replay agree.
+            result = deserialize(self.serdes, payload, context)
+        self.runtime.checkpointer.enqueue(update)
+        await self.runtime.after_first_completion()
+        return result
+
+
+def replays_children(op: Operation | None) -> bool:
+    """Whether a CONTEXT checkpoint stored a summary, its children to be replayed for the result."""
+    details = op.ContextDetails if op is not None else None
+    return bool(details and details.ReplayChildren)
+
+
+def context_update(
+    identity: OperationIdentity,
+    action: OperationAction,
+    payload: str | None = None,
+    *,
+    error: ErrorObject | None = None,
+    context_options: ContextOptions | None = None,
+) -> OperationUpdate:
+    """Return the update that moves the CONTEXT operation ``identity`` by ``action``."""
+    return OperationUpdate(
+        Id=identity.operation_id,
+        ParentId=identity.parent_id,
+        Name=identity.name,
+        Type=OperationType.CONTEXT,
+        SubType=identity.sub_type,
+        Action=action,
+        Payload=payload,
+        Error=error,
+        ContextOptions=context_options,
+    )
