@@ -14,6 +14,7 @@ Example:
 """
 
 from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
+from durable_lambda.core.completion import CompletionReason
 from durable_lambda.core.config import (
     CallbackConfig,
     CheckpointMode,
@@ -49,6 +50,16 @@ from durable_lambda.core.errors import (
     WaitForConditionError,
 )
 from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
+from durable_lambda.core.operations.batch import ParallelBranch
+from durable_lambda.core.operations.batch_result import BatchItem, BatchItemStatus, BatchResult
+from durable_lambda.core.operations.callback import (
+    Callback,
+    CallbackSubmitterError,
+    WaitForCallbackContext,
+)
+from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
+from durable_lambda.core.operations.helpers import OperationMetadata
+from durable_lambda.core.operations.item_batching import BatchedInput
 from durable_lambda.core.retry import (
     JitterStrategy,
     RetryDecision,
@@ -67,14 +78,22 @@ from durable_lambda.core.serdes import (
 )
 
 __all__ = [
+    "AllFailedError",
+    "BatchItem",
+    "BatchItemStatus",
+    "BatchResult",
+    "BatchedInput",
+    "Callback",
     "CallbackConfig",
     "CallbackError",
+    "CallbackSubmitterError",
     "CallbackTimeoutError",
     "CheckpointError",
     "CheckpointMode",
     "ChildConfig",
     "ChildContextError",
     "CompletionConfig",
+    "CompletionReason",
     "DurableContext",
     "DurableExecutionError",
     "DurableFunction",
@@ -93,8 +112,10 @@ __all__ = [
     "MapConfig",
     "NonDeterministicExecutionError",
     "Operation",
+    "OperationMetadata",
     "OperationStatus",
     "OperationType",
+    "ParallelBranch",
     "ParallelConfig",
     "PassThroughSerDes",
     "RetryDecision",
@@ -105,6 +126,7 @@ __all__ = [
     "SerDes",
     "SerDesContext",
     "SerDesError",
+    "SettledResult",
     "StepConfig",
     "StepContext",
     "StepError",
@@ -112,6 +134,7 @@ __all__ = [
     "StepSemantics",
     "ValidationError",
     "WaitForCallbackConfig",
+    "WaitForCallbackContext",
     "WaitForConditionConfig",
     "WaitForConditionError",
     "create_retry_strategy",

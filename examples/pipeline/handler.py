@@ -32,16 +32,16 @@ from durable_lambda import (
     Duration,
     JitterStrategy,
     MapConfig,
+    ParallelBranch,
     ParallelConfig,
     RetryStrategyConfig,
     StepConfig,
     StepContext,
     WaitForCallbackConfig,
+    WaitForCallbackContext,
     create_retry_strategy,
     durable_execution,
 )
-from durable_lambda.core.operations.batch import ParallelBranch
-from durable_lambda.core.operations.callback import WaitForCallbackContext
 
 RETRIES = create_retry_strategy(
     RetryStrategyConfig(
