@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from durable_lambda.app.testing_invokes import FunctionRegistry
-from durable_lambda.app.testing_runner import DurableTestRunner, TestExecution
+from durable_lambda.app.testing_runner import DurableTestRunner, ExecutionStuckError, TestExecution
 from durable_lambda.core.config import CheckpointMode, Duration, InvokeConfig
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import InvokeError, ValidationError
@@ -387,3 +387,33 @@ async def test_the_start_update_is_the_one_the_official_sdk_sends(
     # The official SDK's JSON has spaces after separators, ours is compact: same JSON value.
     assert json.loads(ours.pop("Payload")) == json.loads(official.pop("Payload"))
     assert ours == official
+
+
+async def test_stopping_a_blocked_durable_target_stops_the_invoke() -> None:
+    async def waits_for_a_human(event: Any, ctx: DurableContext) -> Any:
+        callback = await ctx.create_callback("approval")
+        return await callback.result()
+
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        try:
+            return await ctx.invoke("approve", {"order": 1}, name="approve")
+        except InvokeError as error:
+            return _error_summary(error)
+
+    run = await DurableTestRunner(handler, functions={"approve": waits_for_a_human}).start()
+    with pytest.raises(ExecutionStuckError):
+        await run.result()  # the target waits on a callback nobody answers
+    [started] = _events(await run.history(), EventType.CHAINED_INVOKE_STARTED)
+    assert started.ChainedInvokeStartedDetails is not None
+    child_arn = started.ChainedInvokeStartedDetails.DurableExecutionArn
+    assert child_arn is not None
+    stop = ErrorObject(ErrorType="Stopped", ErrorMessage="operator cancelled the order")
+    assert await run.service.stop_execution(child_arn, stop)
+    result = await run.result()
+
+    assert result.result == {
+        "class": "InvokeError",
+        "type": "Stopped",
+        "message": "the chained invoke of 'approve' was stopped: operator cancelled the order",
+    }
+    assert (await _invoke_op(run)).Status is OperationStatus.STOPPED
