@@ -9,35 +9,30 @@ execution ends. Nothing sleeps: a three-day wait completes at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from durable_lambda.adapters.clock.clocks import FakeClock
-from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
-from durable_lambda.app.container import Container
-from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
-from durable_lambda.app.testing_invokes import (
+from durable_lambda.app.chained_invokes import (
     ChainedInvokeRunner,
     FunctionRegistry,
     LocalServiceWithFunctions,
 )
+from durable_lambda.app.container import Container
+from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
+from durable_lambda.app.orchestrator import CountingService, ExecutionDriver, ExecutionStuckError
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
-from durable_lambda.core.errors import DurableExecutionError, InvocationError
 from durable_lambda.core.history import HistoryEvent
 from durable_lambda.core.model import (
-    CheckpointResponse,
     ErrorObject,
-    ExecutionState,
     InvocationOutput,
-    InvocationStatus,
     Operation,
     OperationStatus,
     OperationType,
-    OperationUpdate,
 )
 from durable_lambda.core.runtime import RuntimeOptions
 
@@ -52,37 +47,6 @@ __all__ = [
 ]
 
 _MAX_INVOCATION_RETRIES = 3
-
-
-class ExecutionStuckError(DurableExecutionError):
-    """The execution cannot progress: it waits on something the test never provides."""
-
-
-class CountingService:
-    """Wraps a ``DurableService`` and counts the checkpoint calls and updates that go through it."""
-
-    def __init__(self, inner: LocalDurableService) -> None:
-        self.inner = inner
-        self.checkpoint_calls = 0
-        self.updates_sent = 0
-
-    async def checkpoint(
-        self,
-        execution_arn: str,
-        checkpoint_token: str,
-        updates: Sequence[OperationUpdate],
-        client_token: str | None = None,
-    ) -> CheckpointResponse:
-        """Forward a checkpoint call, counting it."""
-        self.checkpoint_calls += 1
-        self.updates_sent += len(updates)
-        return await self.inner.checkpoint(execution_arn, checkpoint_token, updates, client_token)
-
-    async def get_state(
-        self, execution_arn: str, checkpoint_token: str, marker: str, max_items: int | None = None
-    ) -> ExecutionState:
-        """Forward a state page request."""
-        return await self.inner.get_state(execution_arn, checkpoint_token, marker, max_items)
 
 
 @dataclass(frozen=True)
@@ -181,28 +145,22 @@ class CallbackHandle:
         await self._execution.service.send_callback_heartbeat(callback_id)
 
 
-class TestExecution:
-    """One execution driven by a ``DurableTestRunner``."""
+class TestExecution(ExecutionDriver):
+    """One execution driven by a ``DurableTestRunner``, with what a test asserts on."""
 
     __test__ = False  # not a pytest test class
 
     def __init__(
         self, runner: DurableTestRunner, arn: str, function: DurableFunction[Any] | None = None
     ) -> None:
-        self.runner = runner
-        self.arn = arn
         # A chained invoke's durable target runs as an execution of its own function.
-        self.function = function or runner.function
-        self.service = runner.local_service
-        self.invocations: list[InvocationOutput] = []
-        self.pending_work = False
-        self._operations_now: list[Operation] = []
+        super().__init__(runner, arn, function or runner.function)
 
     # -- driving ------------------------------------------------------------------------
 
     async def result(self) -> ExecutionResult:
         """Drive the execution to its end, skipping time (callback deadlines included)."""
-        await self._drive(until=None, skip_deadlines=True)
+        await self.drive(until=None, skip_deadlines=True)
         record = await self.service.get_record(self.arn)
         return ExecutionResult(
             status=record.status.value,
@@ -231,7 +189,7 @@ class TestExecution:
                     return op.CallbackDetails.CallbackId
             return None
 
-        await self._drive(until=lambda: found(open_only=True) is not None, skip_deadlines=False)
+        await self.drive(until=lambda: found(open_only=True) is not None, skip_deadlines=False)
         callback_id = found(open_only=True) or found(open_only=False)
         if callback_id is None:
             raise ExecutionStuckError(
@@ -257,73 +215,6 @@ class TestExecution:
     def callback(self, name: str) -> CallbackHandle:
         """Return the callback named ``name`` (or created inside a context of that name)."""
         return CallbackHandle(self, name)
-
-    async def _drive(self, until: Callable[[], bool] | None, skip_deadlines: bool) -> None:
-        while True:
-            record = await self.service.get_record(self.arn)
-            self._operations_now = list(record.operations.values())
-            if record.status.is_terminal or (until is not None and until()):
-                return
-            if self.pending_work or await self.service.needs_invocation(self.arn):
-                await self._invoke()
-                continue
-            if await self.runner.chained_invokes.run_pending(self, skip_deadlines=skip_deadlines):
-                continue
-            if await self.service.advance(self.arn):
-                continue
-            target = await self._next_time_to_skip_to(skip_deadlines)
-            if target is None:
-                if until is None:
-                    raise ExecutionStuckError(
-                        "the execution waits on a callback or invoke that nobody answers",
-                        execution_arn=self.arn,
-                    )
-                return
-            self.runner.clock.set(max(target, self.runner.clock.now()))
-
-    async def _next_time_to_skip_to(self, skip_deadlines: bool) -> datetime | None:
-        """Return the next timer to skip to; never past a callback deadline a test may beat."""
-        due = await self.service.next_due(self.arn, include_deadlines=True)
-        if due is None or skip_deadlines:
-            return due
-        due_timer = await self.service.next_due(self.arn, include_deadlines=False)
-        if due_timer is None or due_timer > due:
-            return None
-        return due_timer
-
-    async def _invoke(self) -> None:
-        self.pending_work = False
-        event = (await self.service.invocation_input(self.arn)).to_wire()
-        started = self.runner.clock.now()
-        for attempt in range(_MAX_INVOCATION_RETRIES + 1):
-            calls_before = self.runner.counting_service.checkpoint_calls
-            try:
-                output = await self.function.invoke_model(
-                    event,
-                    service=self.runner.counting_service,
-                    clock=self.runner.clock,
-                    options=self.runner.options,
-                )
-                break
-            except InvocationError:
-                # Lambda retries an invocation that raised; so does the runner, a few times.
-                if attempt == _MAX_INVOCATION_RETRIES:
-                    raise
-                event = (await self.service.invocation_input(self.arn)).to_wire()
-        self.invocations.append(output)
-        progressed = self.runner.counting_service.checkpoint_calls > calls_before
-        if (
-            output.Status is InvocationStatus.PENDING
-            and self.runner.options.always_replay
-            and progressed
-            and not await self.service.has_pending_work(self.arn)
-        ):
-            # Always-replay mode ended the invocation after an operation completed; the real
-            # service would call PENDING with nothing pending an error, so nothing is recorded
-            # and the handler is simply invoked again from the top.
-            self.pending_work = True
-            return
-        await self.service.record_invocation(self.arn, started, self.runner.clock.now(), output)
 
     # -- inspecting ---------------------------------------------------------------------
 
@@ -370,12 +261,6 @@ class TestExecution:
     def checkpoint_calls(self) -> int:
         """Checkpoint calls made by every invocation of this runner so far."""
         return self.runner.counting_service.checkpoint_calls
-
-    def _parent_name(self, op: Operation) -> str | None:
-        for candidate in self._operations_now:
-            if candidate.Id == op.ParentId:
-                return candidate.Name
-        return None
 
 
 class DurableTestRunner:
@@ -428,6 +313,8 @@ class DurableTestRunner:
             log_during_replay=log_during_replay,
         )
         self.function_name = function_name
+        self.wait_for_outside = False  # a test answers callbacks itself; nobody else will
+        self.poll_interval = 0.0
 
     async def __aenter__(self) -> DurableTestRunner:
         return self

@@ -1,7 +1,7 @@
-"""Chained invokes in the test runner: which functions exist, and how a target is run.
+"""Chained invokes run locally: which functions exist, and how a target is run.
 
-The Lambda service runs the target of a ``ctx.invoke`` on its own; the test runner plays that part
-with functions the test registers by name:
+The Lambda service runs the target of a ``ctx.invoke`` on its own; the test runner and the local
+orchestrator play that part with functions registered by name:
 
 * a durable target (a ``@durable_execution`` object, or a bare ``async def handler(event, ctx)``)
   runs as its own durable execution on the same local service, driven by the same machinery as
@@ -43,7 +43,7 @@ from durable_lambda.core.service_validation import MAX_CHAINED_INVOKE_PAYLOAD_BY
 from durable_lambda.core.store import ChainedInvokeRequest, ExecutionRecord, ExecutionStatus
 
 if TYPE_CHECKING:
-    from durable_lambda.app.testing_runner import TestExecution
+    from durable_lambda.app.orchestrator import ExecutionDriver
 
 __all__ = [
     "FUNCTION_NOT_FOUND_ERROR_TYPE",
@@ -170,13 +170,13 @@ class ChainedInvokeRunner:
 
     def __init__(self, registry: FunctionRegistry) -> None:
         self.registry = registry
-        self._children: dict[str, TestExecution] = {}
+        self._children: dict[str, ExecutionDriver] = {}
 
-    def child(self, execution_arn: str) -> TestExecution | None:
+    def child(self, execution_arn: str) -> ExecutionDriver | None:
         """Return the execution started for a durable target, by its ARN."""
         return self._children.get(execution_arn)
 
-    async def run_pending(self, execution: TestExecution, *, skip_deadlines: bool) -> bool:
+    async def run_pending(self, execution: ExecutionDriver, *, skip_deadlines: bool) -> bool:
         """Run what ``execution``'s pending chained invokes wait on; True if any completed.
 
         A durable target is driven until it ends or blocks on something only the test can
@@ -197,7 +197,7 @@ class ChainedInvokeRunner:
         return completed
 
     async def _run(
-        self, execution: TestExecution, request: ChainedInvokeRequest, skip_deadlines: bool
+        self, execution: ExecutionDriver, request: ChainedInvokeRequest, skip_deadlines: bool
     ) -> _Outcome | None:
         child = self._children.get(request.DurableExecutionArn or "")
         if child is None:
@@ -208,14 +208,14 @@ class ChainedInvokeRunner:
             if isinstance(target, PlainTarget):
                 return await _call_plain(target, request.Payload)
             child = await self._start_child(execution, request, target)
-        await child._drive(until=_never, skip_deadlines=skip_deadlines)
+        await child.drive(until=_never, skip_deadlines=skip_deadlines)
         return await _child_outcome(child)
 
     async def _start_child(
-        self, execution: TestExecution, request: ChainedInvokeRequest, target: DurableTarget
-    ) -> TestExecution:
+        self, execution: ExecutionDriver, request: ChainedInvokeRequest, target: DurableTarget
+    ) -> ExecutionDriver:
         # A run-time import: the runner imports this module.
-        from durable_lambda.app.testing_runner import TestExecution
+        from durable_lambda.app.orchestrator import ExecutionDriver
 
         child_arn = await execution.service.start_execution(
             _bare_name(request.FunctionName), request.Payload
@@ -223,7 +223,8 @@ class ChainedInvokeRunner:
         await execution.service.attach_chained_invoke_execution(
             execution.arn, request.OperationId, child_arn
         )
-        child = TestExecution(execution.runner, child_arn, function=target.function)
+        # The child is driven by the same kind of driver as its caller (test or orchestrator).
+        child = type(execution)(execution.runner, child_arn, target.function)
         self._children[child_arn] = child
         return child
 
@@ -258,7 +259,7 @@ async def _call_plain(target: PlainTarget, payload: str | None) -> _Outcome:
     return _Outcome(OperationStatus.SUCCEEDED, result=text)
 
 
-async def _child_outcome(child: TestExecution) -> _Outcome | None:
+async def _child_outcome(child: ExecutionDriver) -> _Outcome | None:
     """Map a durable target's end onto its caller's CHAINED_INVOKE; None while it runs."""
     record = await child.service.get_record(child.arn)
     status = record.status
