@@ -215,7 +215,6 @@ class ChainedInvokeRunner:
         self, execution: ExecutionDriver, request: ChainedInvokeRequest, target: DurableTarget
     ) -> ExecutionDriver:
         # A run-time import: the runner imports this module.
-        from durable_lambda.app.orchestrator import ExecutionDriver
 
         child_arn = await execution.service.start_execution(
             _bare_name(request.FunctionName), request.Payload

@@ -22,14 +22,14 @@ from typing import Any, Literal, Protocol
 
 from durable_lambda.adapters.clock.clocks import SystemClock
 from durable_lambda.adapters.local.service import LocalDurableService
-from durable_lambda.app.container import Container
-from durable_lambda.app.lambda_handler import DurableFunction
-from durable_lambda.app.loading import load_handler
 from durable_lambda.app.chained_invokes import (
     ChainedInvokeRunner,
     FunctionRegistry,
     LocalServiceWithFunctions,
 )
+from durable_lambda.app.container import Container
+from durable_lambda.app.lambda_handler import DurableFunction
+from durable_lambda.app.loading import load_handler
 from durable_lambda.core.errors import DurableExecutionError, InvocationError, ReplayHorizonReached
 from durable_lambda.core.model import (
     CheckpointResponse,
