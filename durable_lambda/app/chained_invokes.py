@@ -214,8 +214,6 @@ class ChainedInvokeRunner:
     async def _start_child(
         self, execution: ExecutionDriver, request: ChainedInvokeRequest, target: DurableTarget
     ) -> ExecutionDriver:
-        # A run-time import: the runner imports this module.
-
         child_arn = await execution.service.start_execution(
             _bare_name(request.FunctionName), request.Payload
         )
