@@ -9,7 +9,7 @@ execution ends. Nothing sleeps: a three-day wait completes at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,7 @@ from durable_lambda.core.model import (
     OperationStatus,
     OperationType,
 )
+from durable_lambda.core.plugins import InstrumentationPlugin
 from durable_lambda.core.runtime import RuntimeOptions
 
 __all__ = [
@@ -276,6 +277,8 @@ class DurableTestRunner:
             (``@durable_execution`` objects or bare ``async def handler(event, ctx)``), each run
             as an execution of its own, and plain functions of the payload (sync or async),
             called once. Invoking any other name fails with ``ResourceNotFoundException``.
+        plugins: Instrumentation plugins for every invocation, after those the
+            ``@durable_execution`` function was given.
 
     Example:
         >>> async def test_order() -> None:
@@ -295,10 +298,12 @@ class DurableTestRunner:
         start_time: datetime | None = None,
         function_name: str = "test-function",
         functions: Mapping[str, Any] | None = None,
+        plugins: Sequence[InstrumentationPlugin] = (),
     ) -> None:
         container = Container()
         container.config.from_dict({"backend": "memory", "clock": "fake"})
         if isinstance(handler, DurableFunction):
+            plugins = (*handler.plugins, *plugins)
             handler = handler.handler
         self.function: DurableFunction[Any] = durable_execution(container=container)(handler)
         self.clock = FakeClock(start_time) if start_time else FakeClock()
@@ -311,6 +316,7 @@ class DurableTestRunner:
             checkpoint_mode=CheckpointMode(str(checkpoint_mode).upper()),
             always_replay=always_replay,
             log_during_replay=log_during_replay,
+            plugins=tuple(plugins),
         )
         self.function_name = function_name
         self.wait_for_outside = False  # a test answers callbacks itself; nobody else will

@@ -376,7 +376,9 @@ class CallbackConfig(ConfigModel):
     Args:
         timeout: How long to wait for the answer; ``Duration(0)`` (the default) means no limit.
         heartbeat_timeout: The longest gap allowed between heartbeats; ``Duration(0)`` means none.
-        serdes: Reads the result; None means the payload is returned as sent.
+        serdes: Reads the answer; None means the execution's default serializer (JSON is
+            decoded; the official SDK returns the raw text instead, which
+            ``PassThroughSerDes()`` reproduces).
         sub_type: The subtype recorded for the callback; None or ``""`` means ``Callback``.
 
     """

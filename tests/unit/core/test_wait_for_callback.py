@@ -62,6 +62,19 @@ def _summary(error: Exception) -> dict[str, Any]:
     }
 
 
+def _expected(error_class: type[CallbackError], message: str, operation: str) -> dict[str, Any]:
+    """What ``_summary`` gives for an error rebuilt from a failed WaitForCallback context."""
+    return {
+        "class": error_class.__name__,
+        "is_callback_error": True,
+        "is_submitter_error": error_class is CallbackSubmitterError,
+        "cause": "ChildContextError",
+        "error_type": error_class.__name__,
+        "message": message,
+        "operation": operation,
+    }
+
+
 async def test_the_submitter_gets_the_callback_id_and_the_answer_is_returned() -> None:
     received: list[tuple[str, int]] = []
 
@@ -175,15 +188,7 @@ async def test_a_submitter_that_keeps_failing_raises_callback_submitter_error() 
     result = await DurableTestRunner(handler).run()
 
     assert result.result == "handled"
-    expected = {
-        "class": "CallbackSubmitterError",
-        "is_callback_error": True,
-        "is_submitter_error": True,
-        "cause": "ChildContextError",
-        "error_type": "CallbackSubmitterError",
-        "message": "cannot send attempt 2",
-        "operation": "job",
-    }
+    expected = _expected(CallbackSubmitterError, "cannot send attempt 2", "job")
     assert seen == [expected, expected]  # first run, then replay: the same error
 
 
@@ -203,15 +208,7 @@ async def test_a_callback_failure_is_the_same_error_on_first_run_and_replay() ->
     result = await run.result()
 
     assert result.result == "recovered"
-    expected = {
-        "class": "CallbackError",
-        "is_callback_error": True,
-        "is_submitter_error": False,
-        "cause": "ChildContextError",
-        "error_type": "CallbackError",
-        "message": "not approved",
-        "operation": "approval",
-    }
+    expected = _expected(CallbackError, "not approved", "approval")
     assert seen == [expected, expected]
     assert run.operation("approval").status is OperationStatus.FAILED
     # The sender's own error stays on the inner callback.
@@ -233,15 +230,7 @@ async def test_a_timed_out_callback_raises_callback_timeout_error_on_every_repla
     result = await DurableTestRunner(handler).run()
 
     assert result.result == "timed-out-handled"
-    expected = {
-        "class": "CallbackTimeoutError",
-        "is_callback_error": True,
-        "is_submitter_error": False,
-        "cause": "ChildContextError",
-        "error_type": "CallbackTimeoutError",
-        "message": "Callback timed out",
-        "operation": "slow",
-    }
+    expected = _expected(CallbackTimeoutError, "Callback timed out", "slow")
     assert seen == [expected, expected]
 
 
@@ -445,16 +434,13 @@ async def test_ids_names_and_subtypes_match_the_official_sdk() -> None:
     assert result.result == "done"
 
     assert shapes(await run.operations_async()) == shapes(official_record.operations.values())
-    ours_updates = {
-        (e.EventType, e.Id): e.CallbackStartedDetails
-        for e in await run.history()
-        if e.EventType is EventType.CALLBACK_STARTED
-    }
-    official_updates = {
-        (e.EventType, e.Id): e.CallbackStartedDetails
-        for e in official_record.history
-        if e.EventType is EventType.CALLBACK_STARTED
-    }
-    assert {key: d.Timeout if d else None for key, d in ours_updates.items()} == {
-        key: d.Timeout if d else None for key, d in official_updates.items()
+    # The START updates carry the same CallbackOptions, as the service recorded them.
+    assert _callback_options(await run.history()) == _callback_options(official_record.history)
+
+
+def _callback_options(events: Any) -> dict[str, tuple[int | None, int | None]]:
+    return {
+        str(event.Id): (details.Timeout, details.HeartbeatTimeout)
+        for event in events
+        if (details := event.CallbackStartedDetails) is not None
     }
