@@ -20,6 +20,7 @@ from durable_lambda.app.testing_runner import (
     OperationView,
     TestExecution,
 )
+from durable_lambda.contract import DurableServiceContract, ExecutionStoreContract, sample_record
 from durable_lambda.core.logging import CapturedLog, CapturingLogger, NullLogger
 
 __all__ = [
@@ -27,11 +28,14 @@ __all__ = [
     "CapturedLog",
     "CapturingLogger",
     "CountingService",
+    "DurableServiceContract",
     "DurableTestRunner",
     "ExecutionResult",
+    "ExecutionStoreContract",
     "ExecutionStuckError",
     "FakeClock",
     "NullLogger",
     "OperationView",
     "TestExecution",
+    "sample_record",
 ]

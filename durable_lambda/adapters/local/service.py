@@ -10,6 +10,7 @@ Which store (memory, files) decides where executions live.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -87,8 +88,14 @@ class LocalDurableService:
         return lock
 
     async def _change(self, arn: str, change: Callable[[ExecutionRecord], T]) -> T:
-        """Apply ``change`` to the stored record atomically: saved only if it returns."""
-        async with self._lock(arn):
+        """Apply ``change`` to the stored record atomically: saved only if it returns.
+
+        A store shared by several processes (the file store) offers ``record_lock(arn)``; it is
+        held across the load, the change and the save so that no other process's change is lost.
+        """
+        record_lock = getattr(self.store, "record_lock", None)
+        guard = record_lock(arn) if record_lock is not None else contextlib.nullcontext()
+        async with self._lock(arn), guard:
             record = await self.store.load(arn)
             outcome = change(record)
             await self.store.save(record)
