@@ -60,6 +60,16 @@ from durable_lambda.core.operations.callback import (
 from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
 from durable_lambda.core.operations.helpers import OperationMetadata
 from durable_lambda.core.operations.item_batching import BatchedInput
+from durable_lambda.core.plugins import (
+    AttemptInfo,
+    AttemptOutcome,
+    BasePlugin,
+    InstrumentationPlugin,
+    InvocationEndInfo,
+    InvocationEndStatus,
+    InvocationStartInfo,
+    OperationInfo,
+)
 from durable_lambda.core.retry import (
     JitterStrategy,
     RetryDecision,
@@ -79,6 +89,9 @@ from durable_lambda.core.serdes import (
 
 __all__ = [
     "AllFailedError",
+    "AttemptInfo",
+    "AttemptOutcome",
+    "BasePlugin",
     "BatchItem",
     "BatchItemStatus",
     "BatchResult",
@@ -102,8 +115,12 @@ __all__ = [
     "EnvelopeSerDes",
     "ErrorObject",
     "ExecutionError",
+    "InstrumentationPlugin",
     "InvalidCheckpointTokenError",
+    "InvocationEndInfo",
+    "InvocationEndStatus",
     "InvocationError",
+    "InvocationStartInfo",
     "InvokeConfig",
     "InvokeError",
     "ItemBatcher",
@@ -112,6 +129,7 @@ __all__ = [
     "MapConfig",
     "NonDeterministicExecutionError",
     "Operation",
+    "OperationInfo",
     "OperationMetadata",
     "OperationStatus",
     "OperationType",

@@ -8,8 +8,9 @@ clients keep working), and returns the invocation output as a dict.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from durable_lambda.app.container import Container, default_container
@@ -17,6 +18,7 @@ from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
 from durable_lambda.core.model import InvocationOutput
+from durable_lambda.core.plugins import InstrumentationPlugin
 from durable_lambda.core.ports import Clock, DurableService
 from durable_lambda.core.runtime import RuntimeOptions
 
@@ -44,15 +46,18 @@ class DurableFunction(Generic[R]):
     Attributes:
         handler: The user's ``async def handler(event, ctx)``.
         container: The dependency container it draws its adapters from.
+        plugins: Instrumentation plugins added to every invocation's options.
     """
 
     def __init__(
         self,
         handler: Callable[[Any, DurableContext], Awaitable[R]],
         container: Container,
+        plugins: Sequence[InstrumentationPlugin] = (),
     ) -> None:
         self.handler = handler
         self.container = container
+        self.plugins = tuple(plugins)
         functools.update_wrapper(self, handler)
 
     def __call__(self, event: object, lambda_context: object = None) -> dict[str, Any]:
@@ -89,9 +94,12 @@ class DurableFunction(Generic[R]):
         clock: Clock | None = None,
         options: RuntimeOptions | None = None,
     ) -> InvocationOutput:
-        """Like ``invoke``, returning the output model."""
+        """Like ``invoke``, returning the output model; ``self.plugins`` join ``options``'s."""
         invocation = parse_invocation_input(event)
         container = self.container
+        options = options or container.runtime_options()
+        if self.plugins:
+            options = dataclasses.replace(options, plugins=(*options.plugins, *self.plugins))
         return await run_invocation(
             self.handler,
             invocation,
@@ -100,7 +108,7 @@ class DurableFunction(Generic[R]):
             clock=clock or container.clock(),
             random=container.random(),
             logger=container.logger(),
-            options=options or container.runtime_options(),
+            options=options,
         )
 
 
@@ -119,6 +127,7 @@ def durable_execution(
     client: Any = None,
     boto_config: BotocoreConfig | None = None,
     container: Container | None = None,
+    plugins: Sequence[InstrumentationPlugin] = (),
 ) -> Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]: ...
 
 
@@ -130,6 +139,7 @@ def durable_execution(
     client: Any = None,
     boto_config: BotocoreConfig | None = None,
     container: Container | None = None,
+    plugins: Sequence[InstrumentationPlugin] = (),
 ) -> (
     DurableFunction[R]
     | Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]
@@ -146,6 +156,8 @@ def durable_execution(
         client: A boto3 ``lambda`` client to use instead of the default one.
         boto_config: A botocore ``Config`` for the default client (retries, timeouts).
         container: A fully configured container, for custom wiring.
+        plugins: Instrumentation plugins (see ``durable_lambda.core.plugins``), called in order;
+            an exception a plugin raises is logged and never affects the execution.
 
     Example:
         >>> @durable_execution
@@ -160,7 +172,7 @@ def durable_execution(
             chosen.config.log_during_replay.from_value(log_during_replay)
             chosen.aws_client.set_provides(client)
             chosen.aws_boto_config.set_provides(boto_config)
-        return DurableFunction(fn, chosen)
+        return DurableFunction(fn, chosen, plugins)
 
     if handler is not None:
         return decorate(handler)

@@ -40,6 +40,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.plugins import ObservedCheckpointer, PluginDispatcher
 from durable_lambda.core.ports import Clock, DurableService, Logger, RandomSource
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
 from durable_lambda.core.serdes import SerDes
@@ -108,7 +109,15 @@ async def run_invocation(
         ExecutionError: the input holds no EXECUTION operation, so nothing can run.
     """
     state = await load_state(invocation, service)
-    checkpointer = Checkpointer(service, state, invocation.CheckpointToken, options.checkpoint_mode)
+    plugins = PluginDispatcher(
+        options.plugins, logger.bind(execution_arn=state.execution_arn), state.execution_arn
+    )
+    token, mode = invocation.CheckpointToken, options.checkpoint_mode
+    checkpointer = (
+        ObservedCheckpointer(plugins, service, state, token, mode)
+        if plugins
+        else Checkpointer(service, state, token, mode)
+    )
     runtime = ExecutionRuntime(
         state=state,
         checkpointer=checkpointer,
@@ -117,7 +126,21 @@ async def run_invocation(
         random=random,
         logger=logger,
         options=options,
+        plugins=plugins,
     )
+    plugins.invocation_started(state)
+    try:
+        output = await _run_handler(handler, runtime)
+    except BaseException as error:  # Lambda retries it (or the process is going down)
+        plugins.invocation_raised(error)
+        raise
+    plugins.invocation_ended(output)
+    return output
+
+
+async def _run_handler(handler: DurableHandler, runtime: ExecutionRuntime) -> InvocationOutput:
+    """Run the handler with a root context and turn how it ended into the invocation's output."""
+    state = runtime.state
     try:
         event = _user_event(state)
         result = await handler(event, DurableContext(runtime))

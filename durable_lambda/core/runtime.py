@@ -12,6 +12,7 @@ from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.errors import ReplayHorizonReached, SerDesError, SuspendExecution
 from durable_lambda.core.logging import ReplayAwareLogger
+from durable_lambda.core.plugins import InstrumentationPlugin, PluginDispatcher
 from durable_lambda.core.ports import Clock, Logger, RandomSource
 from durable_lambda.core.serdes import SerDes, SerDesContext, deserialize
 from durable_lambda.core.state import DurableState
@@ -50,6 +51,8 @@ class RuntimeOptions:
             at the first operation that would run for the first time (no body runs, nothing
             is checkpointed): how ``durable-lambda replay`` checks today's code against a
             recorded history.
+        plugins: Instrumentation plugins told about the invocation, its operations and step
+            attempts (see ``durable_lambda.core.plugins``); their failures never affect it.
     """
 
     checkpoint_mode: CheckpointMode = CheckpointMode.BATCHED
@@ -58,6 +61,7 @@ class RuntimeOptions:
     max_operation_payload_bytes: int = MAX_OPERATION_PAYLOAD_BYTES
     max_response_bytes: int = MAX_RESPONSE_BYTES
     replay_only: bool = False
+    plugins: tuple[InstrumentationPlugin, ...] = ()
 
 
 class ExecutionRuntime:
@@ -71,6 +75,7 @@ class ExecutionRuntime:
         random: The randomness port (retry jitter).
         logger: The base logger; contexts bind operation fields onto it.
         options: How the invocation runs.
+        plugins: The invocation's plugin dispatcher; None for one without plugins.
     """
 
     def __init__(
@@ -83,6 +88,7 @@ class ExecutionRuntime:
         random: RandomSource,
         logger: Logger,
         options: RuntimeOptions,
+        plugins: PluginDispatcher | None = None,
     ) -> None:
         self.state = state
         self.checkpointer = checkpointer
@@ -92,6 +98,7 @@ class ExecutionRuntime:
         self.options = options
         self.execution_arn = state.execution_arn
         self.replaying = state.has_completed_work()
+        self.plugins = plugins or PluginDispatcher((), logger, state.execution_arn)
         self.logger: Logger = ReplayAwareLogger(
             logger.bind(execution_arn=state.execution_arn),
             self.is_replaying,

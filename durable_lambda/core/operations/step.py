@@ -97,7 +97,8 @@ async def run_step(
 
     step_context = ctx.step_context(identity, attempt)
     try:
-        raw = await call_user_function(fn, step_context)
+        with runtime.plugins.attempt(identity, attempt):
+            raw = await call_user_function(fn, step_context)
     except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
         raise
     except Exception as error:
