@@ -278,6 +278,20 @@ class StepSemantics(StrEnum):
     AT_LEAST_ONCE_PER_RETRY = "AT_LEAST_ONCE_PER_RETRY"
 
 
+class NestingType(StrEnum):
+    """How map iterations and parallel branches appear in the execution's history.
+
+    ``NESTED`` (the default): each iteration or branch is a child CONTEXT operation of its own,
+    checkpointed with its result. ``FLAT``: iterations run in virtual contexts that checkpoint
+    nothing themselves; their operations sit directly under the map or parallel CONTEXT, and on
+    replay an unfinished batch re-runs each iteration, whose operations replay from their own
+    checkpoints. Fewer checkpoints, at the price of replaying iteration bodies.
+    """
+
+    NESTED = "NESTED"
+    FLAT = "FLAT"
+
+
 class CheckpointMode(StrEnum):
     """When queued operation updates are sent to the service; ``BATCHED`` is the default.
 
@@ -362,12 +376,15 @@ class ChildConfig(ConfigModel):
         summary_generator: For a result too large to checkpoint (over 256 KiB): returns the text
             stored instead, and the children are replayed to rebuild the result. None stores an
             empty summary.
+        is_virtual: Checkpoint nothing for the context itself: its operations are recorded
+            under this context's parent, and it runs again on every replay (FLAT nesting).
 
     """
 
     serdes: _SerDesField = None
     sub_type: _SubTypeField = None
     summary_generator: Callable[[Any], str] | None = None
+    is_virtual: bool = False
 
 
 class CallbackConfig(ConfigModel):
@@ -508,6 +525,7 @@ class MapConfig(ConfigModel):
             item's result. None means the default serializer.
         item_serdes: Stores each item's result.
         summary_generator: Text stored instead of a result too large to checkpoint.
+        nesting_type: ``NESTED`` (a CONTEXT per iteration) or ``FLAT`` (virtual iterations).
         item_namer: ``(item, index) -> name`` for each iteration's context; None means
             ``map-item-{index}``. Called on every replay, so it must be deterministic.
 
@@ -520,6 +538,7 @@ class MapConfig(ConfigModel):
     item_serdes: _SerDesField = None
     summary_generator: Callable[[Any], str] | None = None
     item_namer: Callable[[Any, int], str] | None = None
+    nesting_type: NestingType = NestingType.NESTED
 
 
 class ParallelConfig(ConfigModel):
@@ -533,6 +552,7 @@ class ParallelConfig(ConfigModel):
             None); None means the default serializer.
         item_serdes: Stores each branch's result.
         summary_generator: Text stored instead of a result too large to checkpoint.
+        nesting_type: ``NESTED`` (a CONTEXT per branch) or ``FLAT`` (virtual branches).
 
     """
 
@@ -541,6 +561,7 @@ class ParallelConfig(ConfigModel):
     serdes: _SerDesField = None
     item_serdes: _SerDesField = None
     summary_generator: Callable[[Any], str] | None = None
+    nesting_type: NestingType = NestingType.NESTED
 
 
 class WaitForConditionConfig(ConfigModel, Generic[T]):

@@ -95,14 +95,22 @@ class DurableContext:
         ...     return order["id"]
     """
 
-    __slots__ = ("_ids", "_logger", "parent_id", "runtime")
+    __slots__ = ("_ids", "_logger", "id_prefix", "parent_id", "runtime")
 
     def __init__(
-        self, runtime: ExecutionRuntime, parent_id: str | None = None, logger: Logger | None = None
+        self,
+        runtime: ExecutionRuntime,
+        parent_id: str | None = None,
+        logger: Logger | None = None,
+        *,
+        id_prefix: str | None = None,
     ) -> None:
         self.runtime = runtime
         self.parent_id = parent_id
-        self._ids = OperationIdSequence(parent_id)
+        # A virtual context (FLAT nesting) takes its ids from its own operation's id while its
+        # operations are recorded under its parent's: the two only differ there.
+        self.id_prefix = id_prefix if id_prefix is not None else parent_id
+        self._ids = OperationIdSequence(self.id_prefix)
         self._logger = logger or runtime.logger
 
     @property
@@ -618,9 +626,15 @@ class DurableContext:
         """Take the next operation id of this context and describe the operation started there."""
         return OperationIdentity(self._ids.next_id(), type, sub_type, name, self.parent_id)
 
-    def child_context(self, operation_id: str) -> DurableContext:
-        """Return the context for operations parented on ``operation_id``."""
-        return DurableContext(self.runtime, operation_id, self._logger.bind(parent_id=operation_id))
+    def child_context(self, operation_id: str, *, virtual: bool = False) -> DurableContext:
+        """Return the context for the operations of the child context ``operation_id``.
+
+        Its ids derive from ``operation_id``; its operations are parented on ``operation_id``,
+        or, for a virtual child (FLAT nesting), on this context's own parent.
+        """
+        parent_id = self.parent_id if virtual else operation_id
+        logger = self._logger.bind(parent_id=parent_id)
+        return DurableContext(self.runtime, parent_id, logger, id_prefix=operation_id)
 
     def step_context(self, identity: OperationIdentity, attempt: int) -> StepContext:
         """Return what a step's body is given for this attempt."""

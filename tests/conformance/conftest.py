@@ -1,1 +1,1 @@
-"""The conformance suites run with the rest of the tests; ``pytest -m conformance`` runs them alone."""
+"""The conformance suites run with the other tests; ``pytest -m conformance`` runs them alone."""

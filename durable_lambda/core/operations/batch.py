@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from durable_lambda.core.completion import CompletionPolicy
-from durable_lambda.core.config import CompletionConfig, MapConfig, ParallelConfig
+from durable_lambda.core.config import CompletionConfig, MapConfig, NestingType, ParallelConfig
 from durable_lambda.core.errors import (
     ChildContextError,
     ExecutionError,
@@ -123,6 +123,7 @@ class _BatchSpec:
     serdes: SerDes[Any] | None
     item_serdes: SerDes[Any] | None
     summary_generator: Callable[[Any], str] | None
+    nesting_type: NestingType
 
 
 async def run_map(
@@ -158,6 +159,7 @@ async def run_map(
         serdes=config.serdes,
         item_serdes=config.item_serdes,
         summary_generator=config.summary_generator,
+        nesting_type=config.nesting_type,
     )
     return await _run_batch(ctx, spec, name)
 
@@ -209,6 +211,7 @@ async def run_parallel(
         serdes=config.serdes,
         item_serdes=config.item_serdes,
         summary_generator=config.summary_generator,
+        nesting_type=config.nesting_type,
     )
     return await _run_batch(ctx, spec, name)
 
@@ -290,6 +293,7 @@ class _Batch:
             spec.names,
             spec.body,
             spec.item_serdes or self.serdes,
+            virtual=spec.nesting_type is NestingType.FLAT,
         )
 
     async def complete(self, result: BatchResult[Any]) -> BatchResult[Any]:

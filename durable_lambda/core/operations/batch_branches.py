@@ -39,6 +39,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.operations.child import virtual_context_mismatch
 from durable_lambda.core.operations.concurrency import BranchOutcome, BranchState
 from durable_lambda.core.serdes import SerDes, deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
@@ -70,11 +71,14 @@ class BatchBranches:
         names: Sequence[str],
         body: BranchBody,
         serdes: SerDes[Any],
+        *,
+        virtual: bool = False,
     ) -> None:
         self.context = batch_context
         self.runtime = batch_context.runtime
         self.body = body
         self.serdes = serdes
+        self.virtual = virtual
         parent_id = batch_context.parent_id
         self.identities = [
             OperationIdentity(
@@ -94,6 +98,11 @@ class BatchBranches:
         """
         identity = self.identities[index]
         op = self.runtime.state.checked(identity)
+        if self.virtual:
+            # FLAT nesting: the branch checkpoints nothing itself and re-runs on every replay.
+            if op is not None:
+                raise virtual_context_mismatch(self.context, identity)
+            return self.run(index, None)
         if op is None:
             self.runtime.note_new_work()
             self.runtime.checkpointer.enqueue(context_update(identity, OperationAction.START))
@@ -119,7 +128,8 @@ class BatchBranches:
                 return BranchOutcome(index, BranchState.SUCCEEDED, result)
             rebuilding = True
         try:
-            raw = await self.body(self.context.child_context(identity.operation_id), index)
+            branch_context = self.context.child_context(identity.operation_id, virtual=self.virtual)
+            raw = await self.body(branch_context, index)
         except SuspendExecution:
             return BranchOutcome(index, BranchState.SUSPENDED)
         except (ExecutionError, InvocationError, CheckpointError):
@@ -132,6 +142,8 @@ class BatchBranches:
 
     async def _fail(self, index: int, error: Exception) -> BranchOutcome:
         error_object = error_object_from_exception(error)
+        if self.virtual:
+            return BranchOutcome(index, BranchState.FAILED, error=error_object)
         update = context_update(self.identities[index], OperationAction.FAIL, error=error_object)
         self.runtime.checkpointer.enqueue(update)
         await self.runtime.after_first_completion()
@@ -141,6 +153,8 @@ class BatchBranches:
         identity = self.identities[index]
         context = self.runtime.serdes_context(identity.operation_id)
         payload = serialize(self.serdes, raw, context)
+        if self.virtual:
+            return deserialize(self.serdes, payload, context)
         if len(payload) > self.runtime.options.max_operation_payload_bytes:
             # As the official SDK stores a too-large branch result: no summary, children replayed.
             options = ContextOptions(ReplayChildren=True)

@@ -18,6 +18,7 @@ from durable_lambda.core.errors import (
     ChildContextError,
     ExecutionError,
     InvocationError,
+    NonDeterministicExecutionError,
     SuspendExecution,
     error_object_from_exception,
 )
@@ -30,7 +31,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.serdes import deserialize, serialize
+from durable_lambda.core.serdes import SerDes, deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
@@ -54,6 +55,10 @@ async def run_child_context(
     identity = ctx.next_identity(OperationType.CONTEXT, config.sub_type or sub_type, name)
     op = runtime.state.checked(identity)
     serdes = config.serdes or runtime.serdes
+    if config.is_virtual:
+        if op is not None:
+            raise virtual_context_mismatch(ctx, identity)
+        return await _run_virtual(ctx, fn, identity, serdes)
     serdes_context = runtime.serdes_context(identity.operation_id)
     rebuilding = False
 
@@ -98,6 +103,46 @@ async def run_child_context(
     runtime.checkpointer.enqueue(_update(identity, OperationAction.SUCCEED, payload=payload))
     await runtime.after_first_completion()
     return deserialize(serdes, payload, serdes_context)
+
+
+async def _run_virtual(
+    ctx: DurableContext,
+    fn: Callable[[DurableContext], Awaitable[Any]],
+    identity: OperationIdentity,
+    serdes: SerDes[Any],
+) -> Any:
+    """Run a virtual child: nothing checkpointed for it, its operations under ``ctx``'s parent."""
+    child = ctx.child_context(identity.operation_id, virtual=True)
+    try:
+        result = await fn(child)
+    except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
+        raise
+    except Exception as error:
+        raise _child_error(ctx, identity, error_object_from_exception(error)) from error
+    context = ctx.runtime.serdes_context(identity.operation_id)
+    # Round-trip as a checkpointed result would be, so the first run and replays agree.
+    return deserialize(serdes, serialize(serdes, result, context), context)
+
+
+def virtual_context_mismatch(
+    ctx: DurableContext, identity: OperationIdentity
+) -> NonDeterministicExecutionError:
+    """Return the error for a checkpoint found at a virtual context's id.
+
+    A virtual context never checkpoints itself, so a checkpoint there was written by a
+    non-virtual context in an earlier invocation: the code changed its nesting.
+    """
+    error = NonDeterministicExecutionError(
+        "non-deterministic replay: a virtual (FLAT) context runs where a checkpointed, nested "
+        "context was recorded; the nesting of this operation changed",
+        recorded={"virtual": "False"},
+        attempted={"virtual": "True"},
+        execution_arn=ctx.runtime.execution_arn,
+        operation_id=identity.operation_id,
+        operation_name=identity.name,
+    )
+    ctx.runtime.state.fatal_error = ctx.runtime.state.fatal_error or error
+    return error
 
 
 def _child_error(

@@ -504,7 +504,7 @@ async def _cancel_losing_waits(ctx: DurableContext, winner: int, starts: list[in
     """Send CANCEL for every WAIT a losing awaitable started that the service still runs."""
     runtime = ctx.runtime
     candidates = [
-        derive_operation_id(ctx.parent_id, position)
+        derive_operation_id(ctx.id_prefix, position)
         for i in range(len(starts) - 1)
         if i != winner
         for position in range(starts[i] + 1, starts[i + 1] + 1)

@@ -173,7 +173,7 @@ async def read_operation_metadata(
         position = ctx.operations_started()
         if position == 0:
             return None
-        operation_id = derive_operation_id(ctx.parent_id, position)
+        operation_id = derive_operation_id(ctx.id_prefix, position)
     # Timestamps and statuses are set by the service: wait until it has seen every queued update.
     await ctx.runtime.checkpointer.flush()
     op = ctx.runtime.state.get(operation_id)
@@ -184,11 +184,11 @@ def _draw(ctx: DurableContext, purpose: str) -> bytes:
     runtime = ctx.runtime
     position = ctx.operations_started()
     draws = _DRAWS.setdefault(runtime, {})
-    key = (ctx.parent_id, position)
+    key = (ctx.id_prefix, position)
     count = draws.get(key, 0)
     draws[key] = count + 1
     material = "\x1f".join(
-        (runtime.execution_arn, ctx.parent_id or "", str(position), str(count), purpose)
+        (runtime.execution_arn, ctx.id_prefix or "", str(position), str(count), purpose)
     )
     return hashlib.blake2b(material.encode(), digest_size=32).digest()
 

@@ -20,6 +20,7 @@ from durable_lambda import (
     Duration,
     JsonSerDes,
     MapConfig,
+    NestingType,
     SerDesContext,
     durable_execution,
 )
@@ -264,4 +265,14 @@ async def req_9_19(event: Any, ctx: DurableContext) -> list[Any]:
 async def req_9_20(event: Any, ctx: DurableContext) -> list[Any]:
     result = await ctx.map(["x", "y"], _upper, name="op-serde-replay", config=_OPERATION_SERDES)
     await ctx.wait(Duration(1))
+    return result.get_results()
+
+
+@durable_execution
+async def req_9_12(event: Any, ctx: DurableContext) -> list[Any]:
+    async def item_step(item_ctx: DurableContext, item: str, index: int, items: Any) -> str:
+        return await item_ctx.step(lambda step: item)
+
+    config = MapConfig(max_concurrency=1, nesting_type=NestingType.FLAT)
+    result = await ctx.map(["fa", "fb"], item_step, name="flat", config=config)
     return result.get_results()

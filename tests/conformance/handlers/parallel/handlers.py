@@ -16,6 +16,7 @@ from durable_lambda import (
     CompletionConfig,
     DurableContext,
     Duration,
+    NestingType,
     ParallelBranch,
     ParallelConfig,
     SerDesContext,
@@ -262,3 +263,16 @@ async def req_8_22(event: Any, ctx: DurableContext) -> dict[str, Any]:
     branches = [_fails("branch 0 failed"), _returns("b1"), _returns("b2"), _returns("b3")]
     config = _sequential(CompletionConfig(tolerated_failure_percentage=25))
     return _projection(await ctx.parallel(branches, name="pct-boundary", config=config))
+
+
+@durable_execution
+async def req_8_12(event: Any, ctx: DurableContext) -> list[Any]:
+    def constant(value: str) -> Callable[[DurableContext], Awaitable[str]]:
+        async def branch(branch_ctx: DurableContext) -> str:
+            return await branch_ctx.step(lambda step: value)
+
+        return branch
+
+    config = ParallelConfig(max_concurrency=1, nesting_type=NestingType.FLAT)
+    result = await ctx.parallel([constant("fa"), constant("fb")], name="flat", config=config)
+    return result.get_results()
