@@ -230,8 +230,8 @@ def function_not_found(function_name: str) -> ErrorObject:
     """Return the error the service fails a chained invoke of an unknown function with."""
     return ErrorObject(
         ErrorType=FUNCTION_NOT_FOUND_ERROR_TYPE,
-        ErrorMessage=f"Function not found: {function_name}. Register it in the test runner's "
-        "functions.",
+        ErrorMessage=f"Function not found: {function_name}. Register it: "
+        "DurableTestRunner(functions=...) or durable-lambda run --function NAME=TARGET.",
     )
 
 

@@ -1,0 +1,136 @@
+"""``list``, ``status`` and ``history``: reading executions without running any code."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from durable_lambda.app.cli.common import (
+    answer_hint,
+    err_console,
+    find_execution,
+    open_service,
+    out_console,
+    resume_hint,
+    run_async,
+    store_option,
+)
+from durable_lambda.app.cli.options import CommandError
+from durable_lambda.app.cli.progress import callback_label
+from durable_lambda.app.cli.render import execution_table, history_tree, status_table
+from durable_lambda.app.history_html import render_html
+from durable_lambda.app.history_render import execution_timeline
+from durable_lambda.core.model import OperationStatus, OperationType
+from durable_lambda.core.service import describe_execution
+from durable_lambda.core.store import ExecutionRecord
+
+__all__ = ["history", "list_executions", "status"]
+
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+def _load(store: Path, reference: str) -> ExecutionRecord:
+    files, service = open_service(store)
+
+    async def go() -> ExecutionRecord:
+        return await service.get_record(await find_execution(files, reference))
+
+    return run_async(go())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@click.command(name="list")
+@store_option
+@_json_option
+def list_executions(store: Path, as_json: bool) -> int:
+    """List the executions in the store, oldest first."""
+    files, service = open_service(store)
+    executions = run_async(service.list_executions())
+    if as_json:
+        click.echo(json.dumps([summary.to_wire() for summary in executions], indent=2))
+    elif not executions:
+        err_console().print(f"no executions in {escape(str(files.root))}")
+    else:
+        out_console().print(execution_table(executions, _now()))
+    return 0
+
+
+@click.command()
+@click.argument("execution")
+@store_option
+@_json_option
+def status(execution: str, store: Path, as_json: bool) -> int:
+    """Show where EXECUTION stands (a full ARN or a unique prefix of its name or id)."""
+    record = _load(store, execution)
+    if as_json:
+        click.echo(json.dumps(describe_execution(record).to_wire(), indent=2))
+        return 0
+    console = out_console()
+    console.print(status_table(record, execution_timeline(record, _now())))
+    for op in record.operations.values():
+        waiting = op.Type is OperationType.CALLBACK and op.Status is OperationStatus.STARTED
+        if waiting and op.CallbackDetails and op.CallbackDetails.CallbackId:
+            parent = record.operations.get(op.ParentId) if op.ParentId else None
+            name = callback_label(op.Name) or (parent.Name if parent else None)
+            label = f"callback {name!r}" if name else "a callback"
+            console.print(
+                f"{escape(label)} waits for an answer:\n"
+                f"  {escape(answer_hint(op.CallbackDetails.CallbackId, store))}",
+                soft_wrap=True,
+            )
+    if not record.status.is_terminal:
+        console.print(
+            f"continue it with: {escape(resume_hint(record.name, store))}", soft_wrap=True
+        )
+    return 0
+
+
+def history_json(record: ExecutionRecord) -> dict[str, Any]:
+    """Return an execution, its operations and its history events as JSON-ready data."""
+    return {
+        "execution": describe_execution(record).to_wire(),
+        "operations": [op.to_wire() for op in record.operations.values()],
+        "events": [event.to_wire() for event in record.history],
+    }
+
+
+@click.command()
+@click.argument("execution")
+@store_option
+@_json_option
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Write a self-contained HTML timeline of the operations to FILE.",
+)
+def history(execution: str, store: Path, as_json: bool, html_file: Path | None) -> int:
+    """Show EXECUTION's operations as a tree nested by parent (or as JSON, or an HTML timeline)."""
+    if as_json and html_file is not None:
+        raise CommandError("give --json or --html, not both")
+    record = _load(store, execution)
+    if as_json:
+        click.echo(json.dumps(history_json(record), indent=2))
+        return 0
+    timeline = execution_timeline(record, _now())
+    if html_file is not None:
+        try:
+            html_file.write_text(render_html(record, timeline), encoding="utf-8")
+        except OSError as error:
+            raise CommandError(
+                f"cannot write {html_file}: {error.strerror or error}", exit_code=1
+            ) from None
+        err_console().print(f"wrote {escape(str(html_file))}", soft_wrap=True)
+        return 0
+    out_console().print(history_tree(record, timeline))
+    return 0

@@ -1,0 +1,248 @@
+"""``run``, ``resume`` and ``replay``: the commands that execute handler code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+from rich.markup import escape
+
+from durable_lambda.adapters.file.errors import ExecutionLockedError
+from durable_lambda.adapters.file.store import FileExecutionStore
+from durable_lambda.app.cli.common import (
+    err_console,
+    find_execution,
+    resume_hint,
+    run_async,
+    store_option,
+)
+from durable_lambda.app.cli.options import (
+    CommandError,
+    absolute_target,
+    load_functions,
+    parse_json,
+    parse_json_argument,
+    parse_pairs,
+)
+from durable_lambda.app.cli.progress import ProgressView
+from durable_lambda.app.orchestrator import LocalOrchestrator
+from durable_lambda.core.errors import DurableExecutionError
+from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+
+__all__ = ["replay", "resume", "run"]
+
+Until = Literal["end", "suspended"]
+
+_until_option = click.option(
+    "--until",
+    type=click.Choice(["end", "suspended"]),
+    default="end",
+    show_default=True,
+    help="end: wait through timers and for callbacks; suspended: return once it waits.",
+)
+_answer_option = click.option(
+    "--answer",
+    "answers",
+    multiple=True,
+    metavar="NAME=JSON",
+    help="Answer the callback named NAME (or created in a context named NAME) with JSON.",
+)
+_function_option = click.option(
+    "--function",
+    "functions",
+    multiple=True,
+    metavar="NAME=TARGET",
+    help="A function that ctx.invoke may call by NAME (file.py:attr or pkg.mod:attr).",
+)
+
+
+def _answers(values: Sequence[str]) -> dict[str, Any]:
+    return {
+        name: parse_json(text, f"--answer {name}") for name, text in parse_pairs(values, "--answer")
+    }
+
+
+@click.command()
+@click.argument("target")
+@click.option("--input", "input_", default="{}", metavar="JSON|@FILE", help="The event.")
+@click.option("--name", default=None, help="The execution's name (default: a new id).")
+@store_option
+@_until_option
+@_answer_option
+@_function_option
+def run(
+    target: str,
+    input_: str,
+    name: str | None,
+    store: Path,
+    until: Until,
+    answers: tuple[str, ...],
+    functions: tuple[str, ...],
+) -> int:
+    """Start an execution of TARGET (path/to/file.py:handler or package.module:handler).
+
+    Prints the result JSON when it succeeds (exit 0); one line with the error when it fails
+    (exit 1). With --until suspended it returns as soon as the execution waits (exit 0).
+    """
+    event = parse_json_argument(input_, "--input")
+    spec = absolute_target(target)
+    answer_values = _answers(answers)
+    orchestrator = LocalOrchestrator(FileExecutionStore(store), functions=load_functions(functions))
+
+    async def go() -> ExecutionRecord:
+        arn = await orchestrator.start(spec, event, name=name)
+        record = await orchestrator.local_service.get_record(arn)
+        err_console().print(
+            f"started {escape(record.name)}  [dim]{escape(arn)}[/dim]", soft_wrap=True
+        )
+        return await _drive(orchestrator, record, store, until, answer_values)
+
+    return _report(run_async(go()), store)
+
+
+@click.command()
+@click.argument("execution", required=False)
+@click.option("--all", "all_", is_flag=True, help="Resume every execution still in progress.")
+@store_option
+@_until_option
+@_answer_option
+@_function_option
+def resume(
+    execution: str | None,
+    all_: bool,
+    store: Path,
+    until: Until,
+    answers: tuple[str, ...],
+    functions: tuple[str, ...],
+) -> int:
+    """Continue an execution a previous process left in progress (or --all of them).
+
+    Without EXECUTION, resumes the one execution in progress, if there is exactly one.
+    """
+    if all_ and execution:
+        raise CommandError("give an EXECUTION or --all, not both")
+    answer_values = _answers(answers)
+    files = FileExecutionStore(store)
+    orchestrator = LocalOrchestrator(files, functions=load_functions(functions))
+
+    async def go() -> list[ExecutionRecord]:
+        records = []
+        for arn in await _to_resume(files, execution, all_):
+            record = await orchestrator.local_service.get_record(arn)
+            if record.status.is_terminal:
+                records.append(record)
+                continue
+            err_console().print(f"resuming {escape(record.name)}", soft_wrap=True)
+            try:
+                records.append(await _drive(orchestrator, record, store, until, answer_values))
+            except (CommandError, DurableExecutionError) as error:
+                # With --all, one execution that cannot be driven must not stop the others.
+                if not all_:
+                    raise
+                err_console().print(f"skipped: {escape(str(error))}", soft_wrap=True)
+        return records
+
+    records = run_async(go())
+    if not records:
+        err_console().print("nothing to resume: no execution is in progress")
+        return 0
+    return max(_report(record, store) for record in records)
+
+
+async def _to_resume(files: FileExecutionStore, execution: str | None, all_: bool) -> list[str]:
+    """Return the ARNs ``resume`` should drive.
+
+    Raises:
+        CommandError: No execution is in progress, or several are and none was named.
+    """
+    if execution:
+        return [await find_execution(files, execution)]
+    running = [
+        summary.DurableExecutionArn
+        for summary in await files.list_executions()
+        if summary.Status is ExecutionStatus.RUNNING
+    ]
+    if all_ or len(running) == 1:
+        return running
+    if not running:
+        raise CommandError("no execution is in progress", exit_code=1)
+    raise CommandError(f"{len(running)} executions are in progress: name one, or pass --all")
+
+
+async def _drive(
+    orchestrator: LocalOrchestrator,
+    record: ExecutionRecord,
+    store: Path,
+    until: Until,
+    answers: Mapping[str, Any],
+) -> ExecutionRecord:
+    """Drive one execution under its lock, showing progress."""
+    files = orchestrator.store
+    assert isinstance(files, FileExecutionStore)
+    view = ProgressView(err_console(), record.name, store, answered=answers.keys())
+    try:
+        async with files.lock(record.arn), view.showing():
+            return await orchestrator.run(
+                record.arn, until=until, answers=answers, on_progress=view.on_progress
+            )
+    except ExecutionLockedError as error:
+        holder = f"process {error.holder_pid}" if error.holder_pid else "another process"
+        raise CommandError(
+            f"execution {record.name} is being driven by {holder}; let it finish or stop it first",
+            exit_code=1,
+        ) from None
+
+
+def _report(record: ExecutionRecord, store: Path) -> int:
+    """Print how an execution ended (or where it stopped) and return the exit code."""
+    console = err_console()
+    if record.status is ExecutionStatus.SUCCEEDED:
+        result = json.loads(record.result) if record.result else None
+        console.print(f"[green]{escape(record.name)} SUCCEEDED[/green]")
+        click.echo(json.dumps(result, indent=2))
+        return 0
+    if record.status is ExecutionStatus.RUNNING:
+        console.print(
+            f"{escape(record.name)} is suspended (still RUNNING); continue it with:\n"
+            f"  {escape(resume_hint(record.name, store))}",
+            soft_wrap=True,
+        )
+        return 0
+    error = record.error
+    detail = f"{error.ErrorType or 'Error'}: {error.ErrorMessage or ''}" if error else "no error"
+    line = " ".join(f"{record.name} {record.status.value}: {detail}".split())
+    print(f"durable-lambda: {line}", file=sys.stderr)
+    return 1
+
+
+@click.command()
+@click.argument("target")
+@click.argument("execution")
+@store_option
+def replay(target: str, execution: str, store: Path) -> int:
+    """Run TARGET's code against EXECUTION's recorded history, executing no step.
+
+    Exit 0 when the code takes the recorded path; 1, naming the first operation that differs
+    (what was recorded against what the code attempted), when it does not.
+    """
+    spec = absolute_target(target)
+    files = FileExecutionStore(store)
+    orchestrator = LocalOrchestrator(files)
+
+    async def go() -> tuple[str, bool, str, str | None]:
+        arn = await find_execution(files, execution)
+        record = await orchestrator.local_service.get_record(arn)
+        report = await orchestrator.replay(spec, arn)
+        return record.name, report.ok, report.message, report.mismatch
+
+    name, ok, message, mismatch = run_async(go())
+    if ok:
+        click.echo(f"replay OK: {name}: {message}")
+        return 0
+    detail = " ".join((mismatch or message).split())
+    print(f"durable-lambda: replay of {name} differs: {detail}", file=sys.stderr)
+    return 1
