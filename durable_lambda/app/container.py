@@ -25,9 +25,7 @@ from dependency_injector import containers, providers
 
 from durable_lambda.adapters.aws.lambda_service import LambdaDurableService
 from durable_lambda.adapters.clock.clocks import FakeClock, SystemClock
-from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.adapters.logging.structlog_logger import StructlogLogger
-from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import JsonSerDes
@@ -35,7 +33,26 @@ from durable_lambda.core.serdes import JsonSerDes
 if TYPE_CHECKING:
     from botocore.config import Config as BotocoreConfig
 
+    from durable_lambda.adapters.local.service import LocalDurableService
+    from durable_lambda.adapters.memory.store import InMemoryExecutionStore
+    from durable_lambda.core.ports import Clock
+
 __all__ = ["Container", "default_container"]
+
+
+# The local backend is imported when first built, not with the container: a function on the
+# AWS backend never needs it, and importing it (history, store, service rules) costs ~15 ms at
+# cold start.
+def _in_memory_store() -> InMemoryExecutionStore:
+    from durable_lambda.adapters.memory.store import InMemoryExecutionStore
+
+    return InMemoryExecutionStore()
+
+
+def _local_service(store: InMemoryExecutionStore, clock: Clock) -> LocalDurableService:
+    from durable_lambda.adapters.local.service import LocalDurableService
+
+    return LocalDurableService(store=store, clock=clock)
 
 
 def _checkpoint_mode(value: str | CheckpointMode | None) -> CheckpointMode:
@@ -53,7 +70,7 @@ class Container(containers.DeclarativeContainer):
         fake=providers.Singleton(FakeClock),
     )
 
-    execution_store = providers.Singleton(InMemoryExecutionStore)
+    execution_store = providers.Singleton(_in_memory_store)
 
     # Not in ``config``: a Configuration deep-copies its whole value whenever any key is set,
     # which a boto3 client (it holds locks) does not survive, and a copy is not the caller's client.
@@ -69,7 +86,7 @@ class Container(containers.DeclarativeContainer):
             region_name=config.aws.region_name,
             endpoint_url=config.aws.endpoint_url,
         ),
-        memory=providers.Singleton(LocalDurableService, store=execution_store, clock=clock),
+        memory=providers.Singleton(_local_service, store=execution_store, clock=clock),
     )
 
     serdes: providers.Singleton[JsonSerDes[Any]] = providers.Singleton(JsonSerDes)

@@ -31,6 +31,7 @@ from durable_lambda.app.container import Container
 from durable_lambda.app.lambda_handler import DurableFunction
 from durable_lambda.app.loading import load_handler
 from durable_lambda.core.errors import DurableExecutionError, InvocationError, ReplayHorizonReached
+from durable_lambda.core.history import EventType
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
@@ -395,6 +396,8 @@ class LocalOrchestrator:
         record = await self.local_service.get_record(arn)
         driver = ExecutionDriver(self, arn, self._function(record.function_name))
         driver.on_progress = on_progress
+        # Lambda retries an invocation whose process died; a resumed run does the same.
+        driver.pending_work = _invocation_interrupted(record)
         pending_answers = dict(answers or {})
 
         def blocked() -> bool:
@@ -450,6 +453,31 @@ class LocalOrchestrator:
         if error is not None and error.ErrorType == "NonDeterministicExecutionError":
             return ReplayReport(False, replayed, "non-deterministic", error.ErrorMessage)
         return ReplayReport(True, replayed, f"replayed {replayed} operations: all match")
+
+
+def _invocation_interrupted(record: ExecutionRecord) -> bool:
+    """Whether the last invocation of ``record`` began but never ended (its process died).
+
+    Building an invocation's input marks every change delivered, so after such a crash nothing
+    is undelivered and, without a new invocation, the execution would wait for ever on work
+    only that invocation would have done. Its traces: history after the last
+    ``InvocationCompleted`` (or none at all), a step retry it was handed (READY), or a step it
+    was running (STARTED). An invocation that suspended cleanly leaves none of them.
+    """
+    if record.status.is_terminal or record.undelivered:
+        return False
+    completed = [
+        index
+        for index, event in enumerate(record.history)
+        if event.EventType is EventType.INVOCATION_COMPLETED
+    ]
+    if not completed or completed[-1] < len(record.history) - 1:
+        return True
+    return any(
+        op.Status is OperationStatus.READY
+        or (op.Type is OperationType.STEP and op.Status is OperationStatus.STARTED)
+        for op in record.operations.values()
+    )
 
 
 def _open_callback(driver: ExecutionDriver, answers: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -140,9 +140,18 @@ class Checkpointer:
         await self.flush()
 
     async def settle(self) -> None:
-        """Flush in EAGER mode; elsewhere return at once (called after each operation completes)."""
+        """Flush in EAGER mode; elsewhere return at once unless a full batch waits.
+
+        Called after each operation completes. Durable calls that never suspend (steps of
+        ``async def`` functions awaiting nothing) keep the event loop to themselves, so the
+        sender started for a full batch would not run before the invocation ends, and every
+        update would stay queued until then. Yielding once per full batch lets the sender take
+        it: memory stays bounded and the work is checkpointed as it goes.
+        """
         if self.mode is CheckpointMode.EAGER:
             await self.flush()
+        elif self._batch_is_full():
+            await asyncio.sleep(0)
 
     def _batch_is_full(self) -> bool:
         return len(self._queue) >= self._max_updates or self._queued_bytes >= self._max_bytes

@@ -162,6 +162,8 @@ async def call_user_function(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 def _is_async_callable(fn: Callable[..., Any]) -> bool:
+    if inspect.iscoroutinefunction(fn):  # the common case, answered without the loop below
+        return True
     while hasattr(fn, "func"):  # functools.partial
         fn = fn.func
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(

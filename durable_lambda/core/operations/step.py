@@ -63,7 +63,6 @@ async def run_step(
     identity = ctx.next_identity(OperationType.STEP, OperationSubType.STEP, name)
     op = runtime.state.checked(identity)
     serdes = config.serdes or runtime.serdes
-    serdes_context = runtime.serdes_context(identity.operation_id)
     attempt = _attempts_made(op) + 1
 
     if op is not None:
@@ -104,6 +103,7 @@ async def run_step(
     except Exception as error:
         await _retry_or_fail(ctx, identity, config, error, attempt)
 
+    serdes_context = runtime.serdes_context(identity.operation_id)  # not needed by replays
     payload = serialize(serdes, raw, serdes_context)
     # Hand back what replay would hand back, so the first run and every replay see equal values.
     result = deserialize(serdes, payload, serdes_context)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from durable_lambda.app.testing_invokes import FunctionRegistry
+from durable_lambda.app.chained_invokes import FunctionRegistry
 from durable_lambda.app.testing_runner import DurableTestRunner, ExecutionStuckError, TestExecution
 from durable_lambda.core.config import CheckpointMode, Duration, InvokeConfig
 from durable_lambda.core.context import DurableContext
