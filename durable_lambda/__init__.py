@@ -77,7 +77,10 @@ from durable_lambda.core.retry import (
     RetryPresets,
     RetryStrategy,
     RetryStrategyConfig,
+    WaitForConditionDecision,
+    WaitStrategyConfig,
     create_retry_strategy,
+    create_wait_strategy,
 )
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import (
@@ -156,7 +159,10 @@ __all__ = [
     "WaitForCallbackConfig",
     "WaitForCallbackContext",
     "WaitForConditionConfig",
+    "WaitForConditionDecision",
     "WaitForConditionError",
+    "WaitStrategyConfig",
     "create_retry_strategy",
+    "create_wait_strategy",
     "durable_execution",
 ]

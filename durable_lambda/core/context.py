@@ -19,6 +19,7 @@ from durable_lambda.core.config import (
     WaitForCallbackConfig,
     WaitForConditionConfig,
 )
+from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.ids import OperationIdSequence
 from durable_lambda.core.model import OperationType
 from durable_lambda.core.operations.batch import (
@@ -59,6 +60,9 @@ from durable_lambda.core.state import OperationIdentity
 __all__ = ["DurableContext", "StepContext"]
 
 T = TypeVar("T")
+
+MAX_NAME_LENGTH = 256
+"""The longest operation name the service accepts."""
 
 
 class StepContext:
@@ -623,7 +627,21 @@ class DurableContext:
     def next_identity(
         self, type: OperationType, sub_type: str | None, name: str | None
     ) -> OperationIdentity:
-        """Take the next operation id of this context and describe the operation started there."""
+        """Take the next operation id of this context and describe the operation started there.
+
+        Raises:
+            ValidationError: ``name`` is not 1 to 256 printable ASCII characters, which is all
+                the service accepts (checked here so a local run fails as AWS would).
+        """
+        if name is not None and not (
+            len(name) <= MAX_NAME_LENGTH and name.isascii() and name.isprintable() and name
+        ):
+            raise ValidationError(
+                f"operation name {name[:80]!r} must be 1 to {MAX_NAME_LENGTH} printable ASCII "
+                "characters",
+                field="name",
+                execution_arn=self.runtime.execution_arn,
+            )
         return OperationIdentity(self._ids.next_id(), type, sub_type, name, self.parent_id)
 
     def child_context(self, operation_id: str, *, virtual: bool = False) -> DurableContext:

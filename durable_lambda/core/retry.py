@@ -28,6 +28,7 @@ from durable_lambda.core.errors import WaitForConditionError
 from durable_lambda.core.ports import RandomSource
 
 __all__ = [
+    "MAX_DELAY_SECONDS",
     "JitterStrategy",
     "LinearRetryStrategyConfig",
     "RetryDecision",
@@ -41,6 +42,7 @@ __all__ = [
     "create_linear_retry_strategy",
     "create_retry_strategy",
     "create_wait_strategy",
+    "delay_seconds_for_service",
 ]
 
 T = TypeVar("T")
@@ -87,6 +89,19 @@ def apply_jitter(delay: Duration, jitter: JitterStrategy, random: RandomSource) 
     else:
         spread = base
     return Duration(max(1, math.ceil(spread)))
+
+
+MAX_DELAY_SECONDS = 31_622_400
+"""The longest delay the service accepts before a retry or the next poll (366 days)."""
+
+
+def delay_seconds_for_service(delay: Duration) -> int:
+    """Return ``delay`` as the whole seconds the service accepts: at least 1, at most 366 days.
+
+    A strategy may compute any delay (an exponential backoff without a cap grows fast); the
+    service refuses a ``NextAttemptDelaySeconds`` outside 1..31,622,400, so it is clamped.
+    """
+    return min(max(1, delay.to_seconds()), MAX_DELAY_SECONDS)
 
 
 class RetryDecision(ConfigModel):

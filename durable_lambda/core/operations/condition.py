@@ -47,7 +47,11 @@ from durable_lambda.core.model import (
     OperationUpdate,
     StepOptions,
 )
-from durable_lambda.core.retry import WaitForConditionDecision, apply_jitter
+from durable_lambda.core.retry import (
+    WaitForConditionDecision,
+    apply_jitter,
+    delay_seconds_for_service,
+)
 from durable_lambda.core.runtime import call_user_function
 from durable_lambda.core.serdes import SerDes, deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
@@ -101,7 +105,7 @@ async def run_wait_for_condition(
         # A fresh read of what was checkpointed: equal to what every replay returns, and out of
         # reach of a strategy that mutated the state it was shown.
         return runtime.read(serdes, payload, identity.operation_id)
-    delay = apply_jitter(decision.delay, decision.jitter, runtime.random).to_seconds()
+    delay = delay_seconds_for_service(apply_jitter(decision.delay, decision.jitter, runtime.random))
     ctx.logger.info(
         "condition not met; polling again",
         operation_id=identity.operation_id,

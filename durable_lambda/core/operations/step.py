@@ -38,7 +38,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
     StepOptions,
 )
-from durable_lambda.core.retry import RetryPresets, apply_jitter
+from durable_lambda.core.retry import RetryPresets, apply_jitter, delay_seconds_for_service
 from durable_lambda.core.runtime import call_user_function
 from durable_lambda.core.serdes import deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
@@ -138,7 +138,7 @@ async def _retry_or_fail(
                 identity,
                 OperationAction.RETRY,
                 error=error_object,
-                step_options=StepOptions(NextAttemptDelaySeconds=max(1, delay.to_seconds())),
+                step_options=StepOptions(NextAttemptDelaySeconds=delay_seconds_for_service(delay)),
             )
         )
         raise SuspendExecution

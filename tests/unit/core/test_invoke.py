@@ -222,7 +222,11 @@ async def test_replaying_a_finished_invoke_does_not_invoke_the_target_again(
     durable_runs: list[Any] = []
 
     async def counted_double(event: Any, ctx: DurableContext) -> Any:
-        durable_runs.append(await ctx.step(lambda _: event, name="record-run"))
+        def record_run(step: Any) -> Any:
+            durable_runs.append(event)
+            return event
+
+        await ctx.step(record_run, name="record-run")
         return event * 2
 
     def plain(payload: Any) -> Any:

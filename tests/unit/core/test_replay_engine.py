@@ -13,6 +13,7 @@ from durable_lambda import (
     DurableContext,
     Duration,
     JitterStrategy,
+    RetryDecision,
     RetryStrategyConfig,
     StepConfig,
     StepContext,
@@ -398,3 +399,38 @@ async def test_an_unreadable_stored_result_fails_the_execution_with_a_serdes_err
     assert result.status == "FAILED"
     assert result.error is not None
     assert result.error.ErrorType == "SerDesError"
+
+
+async def test_a_retry_delay_beyond_the_service_limit_is_clamped_not_a_crash() -> None:
+    def fails(step: StepContext) -> None:
+        raise ConnectionError("down")
+
+    def century(error: Exception, attempt: int) -> RetryDecision:
+        if attempt > 1:
+            return RetryDecision.no_retry()
+        return RetryDecision.retry(Duration.from_years(100))
+
+    async def handler(event: Any, ctx: DurableContext) -> None:
+        await ctx.step(fails, name="slow-retry", config=StepConfig(retry_strategy=century))
+
+    runner = DurableTestRunner(handler)
+    start = runner.clock.now()
+    result = await runner.run()
+
+    assert result.status == "FAILED"
+    assert result.error is not None
+    assert result.error.ErrorType == "ConnectionError"  # the step's own error, not pydantic's
+    assert (runner.clock.now() - start).total_seconds() == 31_622_400
+
+
+@pytest.mark.parametrize("name", ["", "x" * 257, "tab\there", "naïve"])
+async def test_an_operation_name_the_service_would_refuse_is_a_validation_error(name: str) -> None:
+    async def handler(event: Any, ctx: DurableContext) -> None:
+        await ctx.wait(Duration.from_seconds(1), name=name)
+
+    result = await DurableTestRunner(handler).run()
+
+    assert result.status == "FAILED"
+    assert result.error is not None
+    assert result.error.ErrorType == "ValidationError"
+    assert "printable ASCII" in (result.error.ErrorMessage or "")
