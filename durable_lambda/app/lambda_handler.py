@@ -13,6 +13,8 @@ import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
+from dependency_injector import providers
+
 from durable_lambda.app.container import Container, default_container
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
@@ -21,6 +23,7 @@ from durable_lambda.core.model import InvocationOutput
 from durable_lambda.core.plugins import InstrumentationPlugin
 from durable_lambda.core.ports import Clock, DurableService
 from durable_lambda.core.runtime import RuntimeOptions
+from durable_lambda.core.serdes import SerDes
 
 if TYPE_CHECKING:
     from botocore.config import Config as BotocoreConfig
@@ -128,6 +131,7 @@ def durable_execution(
     boto_config: BotocoreConfig | None = None,
     container: Container | None = None,
     plugins: Sequence[InstrumentationPlugin] = (),
+    serdes: SerDes[Any] | None = None,
 ) -> Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]: ...
 
 
@@ -140,6 +144,7 @@ def durable_execution(
     boto_config: BotocoreConfig | None = None,
     container: Container | None = None,
     plugins: Sequence[InstrumentationPlugin] = (),
+    serdes: SerDes[Any] | None = None,
 ) -> (
     DurableFunction[R]
     | Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]
@@ -158,6 +163,8 @@ def durable_execution(
         container: A fully configured container, for custom wiring.
         plugins: Instrumentation plugins (see ``durable_lambda.core.plugins``), called in order;
             an exception a plugin raises is logged and never affects the execution.
+        serdes: The execution-wide serializer of operation results and payloads (``JsonSerDes``
+            by default; ``EnvelopeSerDes`` for executions the official SDK must also read).
 
     Example:
         >>> @durable_execution
@@ -172,6 +179,8 @@ def durable_execution(
             chosen.config.log_during_replay.from_value(log_during_replay)
             chosen.aws_client.set_provides(client)
             chosen.aws_boto_config.set_provides(boto_config)
+        if serdes is not None:
+            chosen.serdes.override(providers.Object(serdes))
         return DurableFunction(fn, chosen, plugins)
 
     if handler is not None:

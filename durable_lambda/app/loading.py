@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dependency_injector import providers
+
 from durable_lambda.app.container import Container
 from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
 from durable_lambda.core.errors import ValidationError
@@ -61,6 +63,10 @@ def load_handler(spec: str, container: Container | None = None) -> DurableFuncti
         )
     if container is None:
         return target if isinstance(target, DurableFunction) else durable_execution(handler)
+    if isinstance(target, DurableFunction):
+        # Run it locally with the wiring given, but with its own serializer and plugins.
+        container.serdes.override(providers.Object(target.container.serdes()))
+        return DurableFunction(handler, container, target.plugins)
     return durable_execution(container=container)(handler)
 
 

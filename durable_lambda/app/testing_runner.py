@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dependency_injector import providers
+
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.app.chained_invokes import (
@@ -304,6 +306,8 @@ class DurableTestRunner:
         container.config.from_dict({"backend": "memory", "clock": "fake"})
         if isinstance(handler, DurableFunction):
             plugins = (*handler.plugins, *plugins)
+            # The handler's own serializer is part of its behaviour on the wire: keep it.
+            container.serdes.override(providers.Object(handler.container.serdes()))
             handler = handler.handler
         self.function: DurableFunction[Any] = durable_execution(container=container)(handler)
         self.clock = FakeClock(start_time) if start_time else FakeClock()

@@ -434,3 +434,19 @@ async def test_an_operation_name_the_service_would_refuse_is_a_validation_error(
     assert result.error is not None
     assert result.error.ErrorType == "ValidationError"
     assert "printable ASCII" in (result.error.ErrorMessage or "")
+
+
+async def test_the_handlers_own_serializer_is_used_by_the_test_runner() -> None:
+    from durable_lambda import EnvelopeSerDes, durable_execution
+
+    @durable_execution(serdes=EnvelopeSerDes())
+    async def handler(event: Any, ctx: DurableContext) -> int:
+        value: dict[str, int] = await ctx.step(lambda s: {"ok": 3}, name="value")
+        return value["ok"]
+
+    run = await DurableTestRunner(handler).start()
+    result = await run.result()
+
+    assert result.result == 3
+    # Written in the official SDK's envelope, as the handler asked.
+    assert run.step("value").operation.result_payload == '{"t":"m","v":{"ok":{"t":"i","v":3}}}'
