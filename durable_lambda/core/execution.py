@@ -146,6 +146,8 @@ async def _run_handler(handler: DurableHandler, runtime: ExecutionRuntime) -> In
         result = await handler(event, DurableContext(runtime))
         if state.fatal_error is not None:
             raise state.fatal_error
+        if runtime.replay_requested:
+            raise SuspendExecution  # always-replay: replay once more before the result counts
     except SuspendExecution:
         if state.fatal_error is not None:
             return await _finish(runtime, _failed(state.fatal_error))

@@ -41,9 +41,11 @@ class RuntimeOptions:
     Attributes:
         checkpoint_mode: When checkpoints are sent (see ``CheckpointMode``).
         log_during_replay: Emit ``ctx.logger`` events while replaying (silent by default).
-        always_replay: End the invocation after every operation that completes for the first
-            time, so the next invocation replays everything from the top (a testing aid that
-            flushes out non-determinism).
+        always_replay: After every operation that completes for the first time, end the
+            invocation at the next new operation, so the next invocation replays everything
+            from the top (a testing aid that flushes out non-determinism). Ending at the next
+            operation, not at the completion itself, lets the code that consumes the result
+            (a race recording its winner, a map collecting an item) run first.
         max_operation_payload_bytes: Above this a child context's result is not stored; the
             children are replayed to rebuild it.
         max_response_bytes: Above this the execution's result is checkpointed, not returned.
@@ -98,6 +100,7 @@ class ExecutionRuntime:
         self.options = options
         self.execution_arn = state.execution_arn
         self.replaying = state.has_completed_work()
+        self._replay_requested = False
         self.plugins = plugins or PluginDispatcher((), logger, state.execution_arn)
         self.logger: Logger = ReplayAwareLogger(
             logger.bind(execution_arn=state.execution_arn),
@@ -109,15 +112,24 @@ class ExecutionRuntime:
         """Whether the code is still going over operations that were checkpointed before."""
         return self.replaying
 
+    @property
+    def replay_requested(self) -> bool:
+        """Whether always-replay mode wants this invocation to end and replay from the top."""
+        return self._replay_requested
+
     def note_new_work(self) -> None:
         """Record that the code reached an operation with no completed checkpoint.
 
         Raises:
             ReplayHorizonReached: in replay-only mode, where nothing new may run.
+            SuspendExecution: in always-replay mode, when an operation completed since the
+                invocation began: end here and replay from the top.
         """
         self.replaying = False
         if self.options.replay_only:
             raise ReplayHorizonReached
+        if self._replay_requested:
+            raise SuspendExecution
 
     def serdes_context(self, operation_id: str) -> SerDesContext:
         """Return the context a serializer is given for ``operation_id``."""
@@ -137,13 +149,12 @@ class ExecutionRuntime:
     async def after_first_completion(self) -> None:
         """Settle per the checkpoint mode after an operation completed for the first time.
 
-        Raises:
-            SuspendExecution: in always-replay mode, to end the invocation here so that the
-                next one replays everything from the top.
+        In always-replay mode this also asks for the invocation to end at the next new
+        operation (see ``RuntimeOptions.always_replay``).
         """
         await self.checkpointer.settle()
         if self.options.always_replay:
-            raise SuspendExecution
+            self._replay_requested = True
 
 
 async def call_user_function(fn: Callable[..., Any], *args: Any) -> Any:

@@ -650,3 +650,53 @@ async def test_a_coroutine_given_twice_is_refused_before_anything_starts() -> No
     result = await DurableTestRunner(handler).run()
 
     assert result.result == ["awaitables", 0]
+
+
+@pytest.mark.parametrize("always_replay", [False, True])
+async def test_a_race_of_two_waits_is_won_by_the_shorter_one_in_every_mode(
+    always_replay: bool,
+) -> None:
+    async def wait_then(ctx: DurableContext, seconds: int, label: str) -> str:
+        await ctx.wait(Duration.from_seconds(seconds), name=f"wait-{label}")
+        return label
+
+    async def handler(event: Any, ctx: DurableContext) -> str:
+        async def slow(child: DurableContext) -> str:
+            return await wait_then(child, 60, "slow")
+
+        async def fast(child: DurableContext) -> str:
+            return await wait_then(child, 5, "fast")
+
+        return await ctx.race(
+            [
+                ctx.run_in_child_context(slow, name="slow"),
+                ctx.run_in_child_context(fast, name="fast"),
+            ],
+            name="suppliers",
+        )
+
+    result = await DurableTestRunner(handler, always_replay=always_replay).run()
+
+    assert result.status == "SUCCEEDED"
+    assert result.result == "fast"
+
+
+@pytest.mark.parametrize("always_replay", [False, True])
+async def test_a_race_of_steps_keeps_the_first_finisher_when_replayed(always_replay: bool) -> None:
+    async def slow(step: StepContext) -> str:
+        await asyncio.sleep(0.05)
+        return "slow"
+
+    async def fast(step: StepContext) -> str:
+        return "fast"
+
+    async def handler(event: Any, ctx: DurableContext) -> str:
+        winner: str = await ctx.race(
+            [ctx.step(slow, name="slow"), ctx.step(fast, name="fast")], name="suppliers"
+        )
+        await ctx.wait(Duration.from_seconds(1), name="then")  # forces a replay of the race
+        return winner
+
+    result = await DurableTestRunner(handler, always_replay=always_replay).run()
+
+    assert result.result == "fast"
