@@ -66,6 +66,7 @@ def load_handler(spec: str, container: Container | None = None) -> DurableFuncti
     if isinstance(target, DurableFunction):
         # Run it locally with the wiring given, but with its own serializer and plugins.
         container.serdes.override(providers.Object(target.container.serdes()))
+        container.runtime_options.override(providers.Object(target.container.runtime_options()))
         return DurableFunction(handler, container, target.plugins)
     return durable_execution(container=container)(handler)
 

@@ -131,8 +131,8 @@ class DriverHost(Protocol):
         ...
 
     @property
-    def options(self) -> RuntimeOptions:
-        """How invocations run."""
+    def options(self) -> RuntimeOptions | None:
+        """How invocations run; None for each handler's own settings."""
         ...
 
     @property
@@ -169,6 +169,9 @@ class ExecutionDriver:
         self.pending_work = False
         self._operations_now: list[Operation] = []
         self.on_progress: Callable[[Progress], None] | None = None
+        # The host's options if it sets them (the test runner does), else the handler's own
+        # (its checkpoint mode, say, as given to @durable_execution).
+        self._options = host.options or function.container.runtime_options()
 
     async def drive(self, until: Callable[[], bool] | None, skip_deadlines: bool) -> None:
         """Run invocations and fire timers until the execution ends or ``until()`` holds.
@@ -228,7 +231,7 @@ class ExecutionDriver:
             calls_before = counting.checkpoint_calls
             try:
                 output = await self.function.invoke_model(
-                    event, service=counting, clock=self.runner.clock, options=self.runner.options
+                    event, service=counting, clock=self.runner.clock, options=self._options
                 )
                 break
             except InvocationError:
@@ -238,11 +241,7 @@ class ExecutionDriver:
                 event = (await self.service.invocation_input(self.arn)).to_wire()
         self.invocations.append(output)
         progressed = counting.checkpoint_calls > calls_before
-        if (
-            output.Status is InvocationStatus.PENDING
-            and self.runner.options.always_replay
-            and progressed
-        ):
+        if output.Status is InvocationStatus.PENDING and self._options.always_replay and progressed:
             # Always-replay mode ended the invocation after an operation completed: replay
             # from the top at once, before any time passes. With nothing pending the real
             # service would call PENDING an error, so such an invocation is not recorded.
@@ -335,7 +334,8 @@ class LocalOrchestrator:
         clock: The clock; the system clock by default, a ``FakeClock`` to skip time.
         functions: What ``ctx.invoke`` can call, by function name (durable handlers or plain
             functions of the payload).
-        options: How invocations run (checkpoint mode...).
+        options: How invocations run (checkpoint mode...); None (the default) runs each
+            handler with the options it was decorated with.
         poll_interval: How often, while waiting, the store is checked for outside changes.
     """
 
@@ -350,8 +350,7 @@ class LocalOrchestrator:
     ) -> None:
         self.store = store
         self.clock: Clock = clock or SystemClock()
-        self.container = Container()
-        self.container.config.from_dict({"backend": "memory", "clock": "system"})
+        self.container = _local_container()
         self.registry = FunctionRegistry(functions or {}, self.container)
         self.local_service: LocalDurableService = LocalServiceWithFunctions(
             store, self.clock, registry=self.registry
@@ -359,12 +358,13 @@ class LocalOrchestrator:
         self.service = self.local_service
         self.counting_service = CountingService(self.local_service)
         self.chained_invokes = ChainedInvokeRunner(self.registry)
-        self.options = options or RuntimeOptions()
+        self.options = options
         self.wait_for_outside = True
         self.poll_interval = poll_interval
 
     def _function(self, target: str) -> DurableFunction[Any]:
-        return load_handler(target, self.container)
+        # A container of its own: the handler's serializer and options are set on it.
+        return load_handler(target, _local_container())
 
     async def start(self, target: str, event: Any, *, name: str | None = None) -> str:
         """Start an execution of ``target`` (kept as its function name) and return its ARN.
@@ -478,6 +478,12 @@ def _invocation_interrupted(record: ExecutionRecord) -> bool:
         or (op.Type is OperationType.STEP and op.Status is OperationStatus.STARTED)
         for op in record.operations.values()
     )
+
+
+def _local_container() -> Container:
+    container = Container()
+    container.config.from_dict({"backend": "memory", "clock": "system"})
+    return container
 
 
 def _open_callback(driver: ExecutionDriver, answers: Mapping[str, Any]) -> tuple[str, str] | None:
