@@ -98,19 +98,24 @@ async def test_the_execution_timeout_ends_the_execution() -> None:
 # --8<-- [end:timeout]
 
 
-async def test_a_retry_delay_over_366_days_fails_the_execution() -> None:
+async def test_a_retry_delay_over_366_days_is_clamped_to_the_service_limit() -> None:
     from durable_lambda import RetryDecision, StepConfig
 
     def failing(step: Any) -> None:
         raise RuntimeError("down")
 
     def far_away(error: Exception, attempts: int) -> RetryDecision:
+        if attempts > 1:
+            return RetryDecision.no_retry()
         return RetryDecision.retry(Duration(31_622_401))
 
     async def handler(event: dict[str, Any], ctx: DurableContext) -> None:
         await ctx.step(failing, name="s", config=StepConfig(retry_strategy=far_away))
 
-    result = await DurableTestRunner(handler).run({})
+    runner = DurableTestRunner(handler)
+    started = runner.clock.now()
+    result = await runner.run({})
     assert result.status == "FAILED"
     assert result.error is not None
-    assert "NextAttemptDelaySeconds" in (result.error.ErrorMessage or "")
+    assert result.error.ErrorType == "RuntimeError"
+    assert (runner.clock.now() - started).total_seconds() == 31_622_400

@@ -76,16 +76,20 @@ def _raise_validation_error(model: type[BaseModel], error: pydantic.ValidationEr
     details = error.errors(include_url=False)
     first = details[0]
     cause = first.get("ctx", {}).get("error")
-    if isinstance(cause, ValidationError):
-        # model_validate of a model with its own __init__ runs that __init__, which already
-        # raised ours; pydantic wrapped it, so unwrap it rather than describe it twice.
-        raise cause
     loc = first["loc"]
     field = str(loc[0]) if loc else None
     path = "".join(f"[{part}]" for part in loc[1:] if isinstance(part, int))
-    rule = str(cause) if isinstance(cause, Exception) else first["msg"]
     name = model.__name__.split("[", 1)[0]  # a parametrized generic is named "X[int]"
     where = f"{name}.{field}{path}" if field else name
+    if isinstance(cause, ValidationError):
+        if not loc:
+            # model_validate of a model with its own __init__ runs that __init__, which already
+            # raised ours; pydantic wrapped it, so unwrap it rather than describe it twice.
+            raise cause
+        # A nested model (a Duration, a CompletionConfig) rejected its value: say where it sits.
+        inner = f"{field}.{cause.field}" if cause.field else field
+        raise ValidationError(f"{cause} (in {where})", field=inner) from cause
+    rule = str(cause) if isinstance(cause, Exception) else first["msg"]
     message = f"{where}: {rule}"
     if first["type"] != "missing":
         shown = repr(first["input"])
@@ -166,6 +170,15 @@ def _whole_seconds(value: object) -> object:
     return value
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    """``value * factor`` for a number; anything else is left for validation to reject."""
+    return value * factor if _is_number(value) else value
+
+
 @functools.total_ordering
 class Duration(ConfigModel):
     """A span of time in whole seconds, never negative.
@@ -211,6 +224,12 @@ class Duration(ConfigModel):
         seconds: float = 0,
     ) -> Duration:
         """Return the sum of the given parts, e.g. ``Duration.of(days=1, hours=6)``."""
+        parts = {"weeks": weeks, "days": days, "hours": hours, "minutes": minutes}
+        for part, value in (*parts.items(), ("seconds", seconds)):
+            if not _is_number(value):
+                raise ValidationError(
+                    f"Duration.{part}: must be a number (got {value!r})", field=part
+                )
         total = weeks * 604_800 + days * 86_400 + hours * 3_600 + minutes * 60 + seconds
         return cls(total)
 
@@ -222,32 +241,32 @@ class Duration(ConfigModel):
     @classmethod
     def from_minutes(cls, value: float) -> Duration:
         """Return a duration of ``value`` minutes."""
-        return cls(value * 60)
+        return cls(_scaled(value, 60))
 
     @classmethod
     def from_hours(cls, value: float) -> Duration:
         """Return a duration of ``value`` hours."""
-        return cls(value * 3_600)
+        return cls(_scaled(value, 3_600))
 
     @classmethod
     def from_days(cls, value: float) -> Duration:
         """Return a duration of ``value`` days."""
-        return cls(value * 86_400)
+        return cls(_scaled(value, 86_400))
 
     @classmethod
     def from_weeks(cls, value: float) -> Duration:
         """Return a duration of ``value`` weeks."""
-        return cls(value * 604_800)
+        return cls(_scaled(value, 604_800))
 
     @classmethod
     def from_months(cls, value: float) -> Duration:
         """Return a duration of ``value`` months of 30 days."""
-        return cls(value * cls.SECONDS_PER_MONTH)
+        return cls(_scaled(value, cls.SECONDS_PER_MONTH))
 
     @classmethod
     def from_years(cls, value: float) -> Duration:
         """Return a duration of ``value`` years of 365 days."""
-        return cls(value * cls.SECONDS_PER_YEAR)
+        return cls(_scaled(value, cls.SECONDS_PER_YEAR))
 
     def to_seconds(self) -> int:
         """Return the length in whole seconds."""

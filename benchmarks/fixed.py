@@ -1,0 +1,243 @@
+"""Per-invocation fixed cost, cold start, the plain-Python floor, and thread vs inline steps."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dependency_injector import providers
+
+from benchmarks.harness import per, time_async, time_sync
+from benchmarks.ours import NullService, replay_event
+from durable_lambda.app.container import Container
+from durable_lambda.app.lambda_handler import durable_execution
+from durable_lambda.core.context import DurableContext
+from durable_lambda.core.runtime import call_user_function
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fixed_cost(repeats: int) -> dict[str, Any]:
+    """Time warm invocations of an empty handler through the Lambda entry point.
+
+    ``setup`` is from the call to the handler's first line, ``teardown`` from its last line to
+    the return of the Lambda entry point; both are medians over ``repeats`` warm invocations.
+    """
+    marks: dict[str, float] = {}
+    container = Container()
+    container.config.from_dict({"backend": "memory", "clock": "system"})
+    container.service.override(providers.Object(NullService()))
+
+    async def empty(event: Any, ctx: DurableContext) -> str:
+        marks["first"] = time.perf_counter()
+        marks["last"] = time.perf_counter()
+        return "ok"
+
+    function = durable_execution(container=container)(empty)
+    event = replay_event(0)
+    setups: list[float] = []
+    teardowns: list[float] = []
+    totals: list[float] = []
+    function(event, None)  # warm-up: the first call creates the container's event loop
+    for _ in range(repeats):
+        started = time.perf_counter()
+        output = function(event, None)
+        ended = time.perf_counter()
+        assert output["Status"] == "SUCCEEDED", output
+        setups.append(marks["first"] - started)
+        teardowns.append(ended - marks["last"])
+        totals.append(ended - started)
+    return {
+        "setup_ms": statistics.median(setups) * 1e3,
+        "teardown_ms": statistics.median(teardowns) * 1e3,
+        "total_ms": statistics.median(totals) * 1e3,
+    }
+
+
+_COLD_OURS = """
+import time
+started = time.perf_counter()
+import durable_lambda
+from durable_lambda import durable_execution
+
+@durable_execution
+async def handler(event, ctx):
+    return event
+"""
+
+_COLD_OFFICIAL = """
+import time
+started = time.perf_counter()
+import aws_durable_execution_sdk_python
+from aws_durable_execution_sdk_python import durable_execution
+
+@durable_execution
+def handler(event, ctx):
+    return event
+"""
+
+# VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report its parent's.
+_COLD_REPORT = """
+elapsed = time.perf_counter() - started
+import json
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM")]
+print(json.dumps({"import_s": elapsed, "maxrss_kb": int(hwm[0].split()[1]) if hwm else 0}))
+"""
+
+_COLD_MEMORY = """
+import tracemalloc
+tracemalloc.start()
+{body}
+import json
+print(json.dumps({{"peak_bytes": tracemalloc.get_traced_memory()[1]}}))
+"""
+
+
+def _python_run(python: str, code: str, env: dict[str, str]) -> tuple[float, dict[str, Any]]:
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env
+    )
+    elapsed = time.perf_counter() - started
+    return elapsed, json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@dataclass(frozen=True)
+class ColdVariant:
+    """One way to cold-start an SDK: which interpreter, what code, what extra environment."""
+
+    name: str
+    python: str
+    body: str
+    env: dict[str, str]
+
+
+def ours_variant(name: str, python: str | None = None, *, boto3: bool = False) -> ColdVariant:
+    """``import durable_lambda`` + one decorated handler, from this source tree (``PYTHONPATH``).
+
+    ``python`` defaults to this interpreter (the dev environment, where structlog and
+    dependency-injector also import rich and PyYAML, which are present); ``boto3`` adds
+    ``import boto3``, which ours does on its first call to AWS rather than at import.
+    """
+    body = _COLD_OURS + ("import boto3\n" if boto3 else "")
+    return ColdVariant(name, python or sys.executable, body, {"PYTHONPATH": str(ROOT)})
+
+
+def official_variant(name: str, python: str) -> ColdVariant:
+    """The official SDK's import + one decorated handler, in ``python``."""
+    return ColdVariant(name, python, _COLD_OFFICIAL, {})
+
+
+def cold_starts(variants: list[ColdVariant], repeats: int) -> dict[str, dict[str, Any]]:
+    """Import each SDK and decorate a handler in fresh processes; return medians per variant.
+
+    The variants take turns, one process each per round, so that a busy moment of the machine
+    falls on all of them alike. ``import_ms`` is measured inside the process (import +
+    decoration), ``process_ms`` from spawning the interpreter to its exit, ``maxrss_mb`` is the
+    process's peak resident memory; ``peak_bytes`` (tracemalloc, Python allocations of the
+    import) comes from one more process per variant, as tracing slows the import down.
+    """
+    samples: dict[str, list[tuple[float, dict[str, Any]]]] = {v.name: [] for v in variants}
+    for _ in range(repeats):
+        for variant in variants:
+            env = {**os.environ, **variant.env}
+            samples[variant.name].append(
+                _python_run(variant.python, variant.body + _COLD_REPORT, env)
+            )
+    results: dict[str, dict[str, Any]] = {}
+    for variant in variants:
+        runs = samples[variant.name]
+        env = {**os.environ, **variant.env}
+        _, memory = _python_run(variant.python, _COLD_MEMORY.format(body=variant.body), env)
+        results[variant.name] = {
+            "import_ms": statistics.median(report["import_s"] for _, report in runs) * 1e3,
+            "process_ms": statistics.median(elapsed for elapsed, _ in runs) * 1e3,
+            "maxrss_mb": statistics.median(report["maxrss_kb"] for _, report in runs) / 1024,
+            "peak_bytes": memory["peak_bytes"],
+        }
+    return results
+
+
+# -- the floor ------------------------------------------------------------------------------
+
+
+def _floor_fn(step: None) -> int:
+    return 1
+
+
+async def _floor_async_fn(step: None) -> int:
+    return 1
+
+
+def floor_sync(n: int, repeats: int) -> dict[str, Any]:
+    """The same logical work in plain Python: call, ``json.dumps`` the result, append a record."""
+
+    def run() -> None:
+        records: list[dict[str, Any]] = []
+        for i in range(n):
+            result = _floor_fn(None)
+            records.append({"Id": str(i), "Action": "SUCCEED", "Payload": json.dumps(result)})
+
+    timing = time_sync(lambda: run(), repeats)
+    return {"seconds": timing.seconds, "us_per_unit": per(timing.seconds, n)}
+
+
+async def floor_async(n: int, repeats: int) -> dict[str, Any]:
+    """The floor with an awaited ``async def`` function, as an async step runs."""
+
+    async def run() -> None:
+        records: list[dict[str, Any]] = []
+        for i in range(n):
+            result = await _floor_async_fn(None)
+            records.append({"Id": str(i), "Action": "SUCCEED", "Payload": json.dumps(result)})
+
+    timing = await time_async(run, repeats)
+    return {"seconds": timing.seconds, "us_per_unit": per(timing.seconds, n)}
+
+
+# -- plain step functions: a worker thread or inline ------------------------------------------
+
+
+async def thread_vs_inline(n: int, repeats: int) -> dict[str, Any]:
+    """Cost per call of running a plain function in a worker thread vs inline vs ``async def``.
+
+    ``call_user_function`` is what a step uses; ``inline`` is a direct call; ``to_thread`` is
+    ``asyncio.to_thread`` alone.
+    """
+
+    def plain(step: None) -> int:
+        return 1
+
+    async def coroutine(step: None) -> int:
+        return 1
+
+    def loop_of(call: Callable[[], Any]) -> Callable[[], Any]:
+        async def run() -> None:
+            for _ in range(n):
+                await call()
+
+        return run
+
+    async def inline() -> int:
+        return plain(None)
+
+    cases: dict[str, Callable[[], Any]] = {
+        "plain_via_call_user_function": lambda: call_user_function(plain, None),
+        "async_via_call_user_function": lambda: call_user_function(coroutine, None),
+        "plain_to_thread": lambda: asyncio.to_thread(plain, None),
+        "plain_inline": inline,
+    }
+    figures: dict[str, Any] = {}
+    for name, call in cases.items():
+        timing = await time_async(loop_of(call), repeats)
+        figures[name] = per(timing.seconds, n)
+    return figures

@@ -1,0 +1,143 @@
+"""The issue's targets, evaluated on the results of one run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.format import fmt, get, ratio, sizes, table
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of the issue, the figure measured against it, and whether it is met."""
+
+    name: str
+    measured: str
+    met: bool | None
+
+
+def targets(results: dict[str, Any]) -> list[Target]:
+    """Evaluate the issue's targets on ``results`` (None: not measured in this run)."""
+    steps = results.get("steps") or {}
+    official = results.get("official_steps") or {}
+    n = max(sizes(official, 2) or [0])
+    n = 1_000 if 1_000 in sizes(official, 2) else n
+    found: list[Target] = []
+
+    def add(name: str, value: float | None, ok: Callable[[float], bool], unit: str) -> None:
+        found.append(
+            Target(
+                name,
+                "-" if value is None else f"{fmt(value, 2)}{unit}",
+                None if value is None else ok(value),
+            )
+        )
+
+    add(
+        f"per step (async) vs official, runner vs runner, N={n:,}: >= 50x",
+        ratio(
+            get(official, f"runner/sync/{n}", "us_per_unit"),
+            get(steps, f"runner/async/{n}", "us_per_unit"),
+        ),
+        lambda v: v >= 50,
+        "x",
+    )
+    add(
+        f"per step (async) vs official, SDK-only vs official direct, N={n:,}: >= 50x",
+        ratio(
+            get(official, f"direct/sync/{n}", "us_per_unit"),
+            get(steps, f"sdk/async/{n}", "us_per_unit"),
+        ),
+        lambda v: v >= 50,
+        "x",
+    )
+    big = max(sizes(steps, 2) or [0])
+    floor = get(results, "floor", "async", "us_per_unit")
+    add(
+        f"per step (async) within 10x of the floor (SDK-only, N={big:,})",
+        ratio(get(steps, f"sdk/async/{big}", "us_per_unit"), floor),
+        lambda v: v <= 10,
+        "x",
+    )
+    add(
+        f"per step (async) within 10x of the floor (direct, local service, N={big:,})",
+        ratio(get(steps, f"direct/async/{big}", "us_per_unit"), floor),
+        lambda v: v <= 10,
+        "x",
+    )
+    group = results.get("concurrency") or {}
+    items = 1_000 if "official/map/runner/1000/None" in group else 10
+    for concurrency in ("None", "10"):
+        for ours_harness, official_harness, label in (
+            ("runner", "runner", "runner vs runner"),
+            ("sdk", "direct", "SDK-only vs official direct"),
+        ):
+            add(
+                f"per map item vs official, {label}, {items:,} items, "
+                f"max_concurrency={concurrency}: >= 20x",
+                ratio(
+                    get(
+                        group,
+                        f"official/map/{official_harness}/{items}/{concurrency}",
+                        "us_per_unit",
+                    ),
+                    get(group, f"ours/map/{ours_harness}/{items}/{concurrency}", "us_per_unit"),
+                ),
+                lambda v: v >= 20,
+                "x",
+            )
+    replay = results.get("replay") or {}
+    rn = 1_000 if "official/1000" in replay else min(sizes(replay, 1) or [0])
+    add(
+        f"replay vs official, N={rn:,}: >= 20x",
+        ratio(
+            get(replay, f"official/{rn}", "us_per_unit"), get(replay, f"ours/{rn}", "us_per_unit")
+        ),
+        lambda v: v >= 20,
+        "x",
+    )
+    add(
+        "OPTIMISTIC sequential at-least-once steps: <= 2 blocking round trips",
+        get(results, "latency", "ours/OPTIMISTIC", "blocking_round_trips"),
+        lambda v: v <= 2,
+        "",
+    )
+    add(
+        "fixed cost per invocation < 2 ms",
+        get(results, "fixed", "ours/fixed", "total_ms"),
+        lambda v: v < 2,
+        " ms",
+    )
+    ours_cold = get(results, "fixed", "ours/cold", "import_ms") or get(
+        results, "fixed", "ours-dev/cold", "import_ms"
+    )
+    add(
+        "cold start no slower than official (import + decorate, ours / official)",
+        ratio(ours_cold, get(results, "fixed", "official/cold", "import_ms")),
+        lambda v: v <= 1,
+        "x",
+    )
+    step_sizes = sizes(steps, 2)
+    if len(step_sizes) >= 2:
+        add(
+            "memory per step flat as N grows "
+            f"(bytes/step N={step_sizes[-1]:,} / N={step_sizes[-2]:,})",
+            ratio(
+                get(steps, f"sdk/async/{step_sizes[-1]}", "bytes_per_unit"),
+                get(steps, f"sdk/async/{step_sizes[-2]}", "bytes_per_unit"),
+            ),
+            lambda v: v <= 1.25,
+            "x",
+        )
+    return found
+
+
+def targets_table(results: dict[str, Any]) -> str:
+    """The targets as a table: met, not met, or not measured."""
+    rows = [
+        [t.name, t.measured, {True: "met", False: "NOT met", None: "-"}[t.met]]
+        for t in targets(results)
+    ]
+    return table(["target", "measured", "verdict"], rows)

@@ -1,0 +1,118 @@
+"""The benchmarks still run (every workload once, at tiny sizes; no figure is judged here), and
+the optimisations they led to stay in place.
+
+The full run (``python -m benchmarks``) takes minutes and compares against the official SDK in a
+virtual environment of its own; CI only checks that every workload runs and reports its figures,
+ours through the real command line, and one official workload through the official SDK installed
+in this environment (a dev dependency).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from durable_lambda.core.context import DurableContext, StepContext
+from durable_lambda.core.logging import CapturedLog, CapturingLogger, ReplayAwareLogger
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run_benchmarks(tmp_path: Path, *args: str) -> dict[str, Any]:
+    out = tmp_path / "results.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(out), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "## Targets" in completed.stdout
+    results: dict[str, Any] = json.loads(out.read_text())
+    return results
+
+
+def test_quick_run_measures_every_workload_of_ours(tmp_path: Path) -> None:
+    results = _run_benchmarks(tmp_path, "--no-official")
+
+    steps = results["steps"]
+    for harness in ("runner", "direct", "sdk"):
+        for kind in ("async", "sync"):
+            figures = steps[f"{harness}/{kind}/10"]
+            assert figures["us_per_unit"] > 0
+            assert figures["calls"] >= 1
+    assert steps["sdk/async/10"]["peak_bytes"] > 0
+    # One checkpoint call per step in EAGER; BATCHED and OPTIMISTIC share calls.
+    assert results["modes"]["EAGER/10"]["calls"] == 10
+    assert results["modes"]["OPTIMISTIC/10"]["calls"] == 1
+    assert results["replay"]["ours/10"]["calls"] == 0  # a replay checkpoints nothing
+    concurrency = results["concurrency"]
+    assert concurrency["ours/map/runner/10/10"]["us_per_unit"] > 0
+    assert concurrency["ours/parallel/direct/5"]["peak_bytes"] > 0
+    assert results["latency"]["ours/OPTIMISTIC"]["calls"] == 1
+    assert results["fixed"]["ours/fixed"]["total_ms"] > 0
+    assert results["fixed"]["ours-dev/cold"]["import_ms"] > 0
+    assert results["floor"]["async"]["us_per_unit"] > 0
+    assert set(results["floor"]["thread_vs_inline"]) >= {"plain_inline", "plain_to_thread"}
+
+
+def test_official_workloads_still_run_against_the_official_sdk() -> None:
+    from benchmarks.official import run_official
+
+    python = Path(sys.executable)
+    steps = run_official(
+        python, workload="direct", handler="steps", n=3, repeats=1, replay=False, memory=False
+    )
+    assert steps["calls"] >= 1
+    assert steps["us_per_unit"] > 0
+    replay = run_official(python, workload="direct", handler="steps", n=3, repeats=1, replay=True)
+    assert replay["calls"] == 0
+
+
+# Regression guards for the optimisations docs/performance.md reports.
+
+
+async def test_batched_updates_go_out_while_a_handler_that_never_suspends_runs() -> None:
+    from benchmarks.ours import NullService, fresh_invocation, invoke
+
+    service = NullService()
+    calls_seen_at_the_last_step: list[int] = []
+
+    async def handler(event: dict[str, Any], ctx: DurableContext) -> int:
+        for i in range(1_000):
+            await ctx.step(_async_one, name=f"s{i}")
+        calls_seen_at_the_last_step.append(service.checkpoint_calls)
+        return 1
+
+    _, invocation = await fresh_invocation({})
+    assert await invoke(handler, invocation, service, "BATCHED") == "SUCCEEDED"
+    # 2,000 updates are exactly 8 full batches of 250, each sent as soon as it filled: all of
+    # them went out while the handler ran (none did before the settle yield was added).
+    assert calls_seen_at_the_last_step == [8]
+    assert service.checkpoint_calls == 8
+
+
+async def test_a_step_logger_bound_lazily_still_logs_its_fields() -> None:
+    logger = CapturingLogger()
+    replay_aware = ReplayAwareLogger(logger.bind(execution_arn="arn"), lambda: False)
+
+    step_logger = replay_aware.bind(operation_id="op-1").bind(attempt=2)
+    assert logger.events() == []  # nothing is bound or logged until an event is
+    step_logger.info("charged", amount=3)
+
+    assert logger.records == [
+        CapturedLog(
+            "info",
+            "charged",
+            {"execution_arn": "arn", "operation_id": "op-1", "attempt": 2, "amount": 3},
+        )
+    ]
+
+
+async def _async_one(step: StepContext) -> int:
+    return 1
