@@ -246,14 +246,19 @@ async def run_combinator(
             raise _mismatch(ctx, identity, "the replayed outcome differs from the checkpointed one")
         return combined.unwrap()
     if op is None:
-        runtime.note_new_work()
+        try:
+            runtime.note_new_work()
+        except BaseException:
+            _discard(items)  # ending here (always-replay, replay-only): close what never ran
+            raise
         runtime.checkpointer.enqueue(_record_update(identity, OperationAction.START))
     winner, outcomes, starts = await _run(ctx, kind, items)
     combined = _combine(ctx, kind, identity, winner, outcomes, len(items))
     settled = "".join(outcomes[i].code for i in range(len(items)))
     ids = tuple(starts[i + 1] - starts[i] for i in range(len(items)))
     decision = _Decision(combined.error is not None, winner, settled, ids)
-    runtime.note_new_work()
+    # Recording the outcome finishes work already under way: it must not be cut short here.
+    runtime.replaying = False
     action = OperationAction.FAIL if decision.failed else OperationAction.SUCCEED
     runtime.checkpointer.enqueue(_record_update(identity, action, decision, combined.error))
     if winner is not None:

@@ -429,7 +429,9 @@ async def test_any_skips_a_failure_and_returns_the_first_success(always_replay: 
     result = await run.result()
 
     assert result.result == "second"
-    assert bodies.runs == {"first": 1, "second": 1, "third": 1}
+    assert bodies.runs["first"] == bodies.runs["second"] == 1
+    # "third" lost the moment "second" won; it may have been cancelled before its body ran.
+    assert bodies.runs["third"] <= 1
     assert decision(run, "any-ok")["winner"] == 1
 
 
