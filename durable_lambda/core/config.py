@@ -2,46 +2,38 @@
 
 Names, fields and defaults follow the official AWS Python SDK (``aws_durable_execution_sdk_python``
 3.0.0) so that code written for it reads the same here. Every model is a frozen pydantic model built
-on ``ConfigModel``; a bad value raises ``durable_lambda.core.errors.ValidationError`` naming the
-model, the field and the rule, e.g. ``MapConfig.max_concurrency: Input should be greater than or
-equal to 1 (got 0)``. Construct the models with keyword arguments (``Duration`` also takes its
+on ``ConfigModel`` (see ``durable_lambda.core.config_base``); a bad value raises
+``durable_lambda.core.errors.ValidationError`` naming the model, the field and the rule, e.g.
+``MapConfig.max_concurrency: Input should be greater than or equal to 1 (got 0)``. Construct the
+models with keyword arguments (``Duration``, from ``durable_lambda.core.duration``, also takes its
 seconds positionally); ``model_validate`` is validated the same way. ``model_copy(update=...)``
-skips validation: use ``replace(...)`` for a changed copy.
+skips validation: use ``replace(...)`` for a changed copy. ``ConfigModel`` and ``Duration`` are
+importable from here too.
 
 Retry and wait strategies (``RetryStrategyConfig``, ``WaitStrategyConfig`` and their factories) live
-in ``durable_lambda.core.retry``, which builds on this module.
+in ``durable_lambda.core.retry``, which builds on ``ConfigModel`` and ``Duration``.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import re
 from collections.abc import Callable
 from enum import StrEnum
-from typing import (
-    TYPE_CHECKING,
-    Annotated,
-    Any,
-    ClassVar,
-    Generic,
-    NoReturn,
-    Self,
-    TypeAlias,
-    TypeVar,
-)
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeAlias, TypeVar
 
-import pydantic
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
+from durable_lambda.core.config_base import ConfigModel
+from durable_lambda.core.duration import Duration
 from durable_lambda.core.errors import ValidationError
 
 if TYPE_CHECKING:
     from durable_lambda.core.retry import RetryStrategy, WaitStrategy
     from durable_lambda.core.serdes import SerDes
 else:
-    # retry.py builds on this module, so it is not imported at run time: pydantic only needs to
-    # know that these fields hold callables; the precise signatures are for the type checker.
+    # retry.py is a floor below the operations' configs and is not imported at run time:
+    # pydantic only needs to know that these fields hold callables; the precise signatures are
+    # for the type checker.
     _T = TypeVar("_T")
     RetryStrategy = Callable[..., object]
     WaitStrategy = Callable[[_T, int], object]
@@ -65,223 +57,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-_MAX_REPR = 80
 # The service's limit on CallbackOptions.TimeoutSeconds / HeartbeatTimeoutSeconds.
 _MAX_CALLBACK_TIMEOUT_SECONDS = 99_999_999
 _SUB_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
-
-
-def _raise_validation_error(model: type[BaseModel], error: pydantic.ValidationError) -> NoReturn:
-    """Raise pydantic's first complaint as our ValidationError: model, field, rule, value."""
-    details = error.errors(include_url=False)
-    first = details[0]
-    cause = first.get("ctx", {}).get("error")
-    loc = first["loc"]
-    field = str(loc[0]) if loc else None
-    path = "".join(f"[{part}]" for part in loc[1:] if isinstance(part, int))
-    name = model.__name__.split("[", 1)[0]  # a parametrized generic is named "X[int]"
-    where = f"{name}.{field}{path}" if field else name
-    if isinstance(cause, ValidationError):
-        if not loc:
-            # model_validate of a model with its own __init__ runs that __init__, which already
-            # raised ours; pydantic wrapped it, so unwrap it rather than describe it twice.
-            raise cause
-        # A nested model (a Duration, a CompletionConfig) rejected its value: say where it sits.
-        inner = f"{field}.{cause.field}" if cause.field else field
-        raise ValidationError(f"{cause} (in {where})", field=inner) from cause
-    rule = str(cause) if isinstance(cause, Exception) else first["msg"]
-    message = f"{where}: {rule}"
-    if first["type"] != "missing":
-        shown = repr(first["input"])
-        message += f" (got {shown[:_MAX_REPR]}{'...' if len(shown) > _MAX_REPR else ''})"
-    if len(details) > 1:
-        message += f" [and {len(details) - 1} more problem(s)]"
-    raise ValidationError(message, field=field) from error
-
-
-class ConfigModel(BaseModel):
-    """Base of every configuration model: frozen, strict, no unknown fields, our errors.
-
-    Strict mode means no silent coercion: an ``int`` field rejects ``"3"`` and ``True``, an enum
-    field wants the enum member, a tuple field wants a tuple.
-
-    Raises:
-        ValidationError: from the constructor and ``model_validate`` when a value breaks a rule,
-            and from attribute assignment, since the models are frozen.
-
-    """
-
-    model_config = ConfigDict(
-        frozen=True, strict=True, extra="forbid", arbitrary_types_allowed=True
-    )
-
-    def __init__(self, **data: object) -> None:
-        try:
-            super().__init__(**data)
-        except pydantic.ValidationError as error:
-            _raise_validation_error(type(self), error)
-
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate ``obj`` (a mapping or an instance) into this model.
-
-        Raises:
-            ValidationError: when a value breaks a rule.
-
-        """
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except pydantic.ValidationError as error:
-            _raise_validation_error(cls, error)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise ValidationError(
-            f"{type(self).__name__}.{name}: the model is frozen; use replace({name}=...) instead",
-            field=name,
-        )
-
-    def __delattr__(self, name: str) -> None:
-        raise ValidationError(f"{type(self).__name__}.{name}: the model is frozen", field=name)
-
-    def replace(self, **changes: object) -> Self:
-        """Return a validated copy with ``changes`` applied.
-
-        Raises:
-            ValidationError: when a changed value breaks a rule or names no field.
-
-        """
-        values: dict[str, object] = {name: getattr(self, name) for name in type(self).model_fields}
-        values.update(changes)
-        return type(self)(**values)
-
-
-def _whole_seconds(value: object) -> object:
-    """Let a float through only when it is a whole number of seconds (up to float rounding)."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number of seconds, not a bool")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number of seconds")
-        nearest = round(value)
-        # 0.1 hour is 360.00000000000006 s in floating point: that is still a whole 360.
-        if abs(value - nearest) > 1e-9 * max(1.0, abs(value)):
-            raise ValueError("must be a whole number of seconds")
-        return nearest
-    return value
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _scaled(value: Any, factor: float) -> Any:
-    """``value * factor`` for a number; anything else is left for validation to reject."""
-    return value * factor if _is_number(value) else value
-
-
-@functools.total_ordering
-class Duration(ConfigModel):
-    """A span of time in whole seconds, never negative.
-
-    Months and years are fixed lengths (the official SDK defines neither): a month is 30 days and
-    a year 365 days. Float inputs are accepted only where they come to whole seconds.
-
-    Args:
-        seconds: The length in seconds (positional or keyword); 0 by default.
-
-    Raises:
-        ValidationError: for a negative, fractional, non-finite or non-numeric length.
-
-    Example:
-        >>> Duration.of(hours=1, minutes=30) == Duration.from_minutes(90)
-        True
-
-    """
-
-    SECONDS_PER_MONTH: ClassVar[int] = 30 * 86_400
-    SECONDS_PER_YEAR: ClassVar[int] = 365 * 86_400
-
-    seconds: Annotated[int, BeforeValidator(_whole_seconds), Field(ge=0)] = 0
-
-    if TYPE_CHECKING:
-
-        def __init__(self, seconds: float = 0) -> None: ...
-
-    else:
-        # model_validate hands a dict's keys to __init__: let unknown ones through to pydantic,
-        # which names them in a ValidationError, while the type checker sees the narrow form.
-        def __init__(self, seconds=0, **unknown):
-            super().__init__(seconds=seconds, **unknown)
-
-    @classmethod
-    def of(
-        cls,
-        *,
-        weeks: float = 0,
-        days: float = 0,
-        hours: float = 0,
-        minutes: float = 0,
-        seconds: float = 0,
-    ) -> Duration:
-        """Return the sum of the given parts, e.g. ``Duration.of(days=1, hours=6)``."""
-        parts = {"weeks": weeks, "days": days, "hours": hours, "minutes": minutes}
-        for part, value in (*parts.items(), ("seconds", seconds)):
-            if not _is_number(value):
-                raise ValidationError(
-                    f"Duration.{part}: must be a number (got {value!r})", field=part
-                )
-        total = weeks * 604_800 + days * 86_400 + hours * 3_600 + minutes * 60 + seconds
-        return cls(total)
-
-    @classmethod
-    def from_seconds(cls, value: float) -> Duration:
-        """Return a duration of ``value`` seconds."""
-        return cls(value)
-
-    @classmethod
-    def from_minutes(cls, value: float) -> Duration:
-        """Return a duration of ``value`` minutes."""
-        return cls(_scaled(value, 60))
-
-    @classmethod
-    def from_hours(cls, value: float) -> Duration:
-        """Return a duration of ``value`` hours."""
-        return cls(_scaled(value, 3_600))
-
-    @classmethod
-    def from_days(cls, value: float) -> Duration:
-        """Return a duration of ``value`` days."""
-        return cls(_scaled(value, 86_400))
-
-    @classmethod
-    def from_weeks(cls, value: float) -> Duration:
-        """Return a duration of ``value`` weeks."""
-        return cls(_scaled(value, 604_800))
-
-    @classmethod
-    def from_months(cls, value: float) -> Duration:
-        """Return a duration of ``value`` months of 30 days."""
-        return cls(_scaled(value, cls.SECONDS_PER_MONTH))
-
-    @classmethod
-    def from_years(cls, value: float) -> Duration:
-        """Return a duration of ``value`` years of 365 days."""
-        return cls(_scaled(value, cls.SECONDS_PER_YEAR))
-
-    def to_seconds(self) -> int:
-        """Return the length in whole seconds."""
-        return self.seconds
-
-    # Typed for Duration only, so mypy flags `Duration(5) + 5`; untyped callers get TypeError.
-    def __add__(self, other: Duration) -> Duration:
-        if not isinstance(other, Duration):
-            return NotImplemented
-        return Duration(self.seconds + other.seconds)
-
-    def __lt__(self, other: Duration) -> bool:
-        if not isinstance(other, Duration):
-            return NotImplemented
-        return self.seconds < other.seconds
 
 
 class StepSemantics(StrEnum):
