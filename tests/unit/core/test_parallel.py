@@ -334,3 +334,40 @@ async def test_a_branch_that_is_not_callable_is_rejected_before_anything_starts(
 
     assert outcome.result == "rejected"
     assert run.operations() == []
+
+
+async def test_a_branch_waiting_on_a_callback_lets_the_others_finish() -> None:
+    finished: list[str] = []
+
+    async def approval(ctx: DurableContext) -> Any:
+        return await ctx.wait_for_callback(lambda callback_id, c: None, name="approval")
+
+    def worker(label: str) -> Any:
+        async def branch(ctx: DurableContext) -> str:
+            value = await ctx.step(_constant(label), name=f"work-{label}")
+            finished.append(label)
+            return str(value)
+
+        return branch
+
+    async def handler(event: Any, ctx: DurableContext) -> list[Any]:
+        config = ParallelConfig(completion_config=CompletionConfig.all_completed())
+        result = await ctx.parallel([approval, worker("a"), worker("b")], name="p", config=config)
+        return result.get_results()
+
+    run = await DurableTestRunner(handler).start()
+    callback = run.callback("approval")
+    await callback.callback_id()  # drives the first invocation to its suspension
+
+    # The others finished in the invocation that suspended on the callback.
+    assert sorted(finished) == ["a", "b"]
+    assert [op.status.value for op in run.operations(parent="p")] == [
+        "STARTED",
+        "SUCCEEDED",
+        "SUCCEEDED",
+    ]
+    await callback.succeed({"approved": True})
+    result = await run.result()
+
+    assert result.result == [{"approved": True}, "a", "b"]
+    assert sorted(finished) == ["a", "b"]  # not run again when the callback's answer resumed it
