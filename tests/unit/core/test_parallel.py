@@ -344,9 +344,9 @@ async def test_a_branch_waiting_on_a_callback_lets_the_others_finish() -> None:
 
     def worker(label: str) -> Any:
         async def branch(ctx: DurableContext) -> str:
-            value = await ctx.step(_constant(label), name=f"work-{label}")
+            value: str = await ctx.step(lambda step: label, name=f"work-{label}")
             finished.append(label)
-            return str(value)
+            return value
 
         return branch
 
