@@ -19,7 +19,6 @@ from durable_lambda.core.config import (
     WaitForCallbackConfig,
     WaitForConditionConfig,
 )
-from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.ids import OperationIdSequence
 from durable_lambda.core.model import OperationType
 from durable_lambda.core.operations.batch import (
@@ -51,7 +50,10 @@ from durable_lambda.core.operations.helpers import (
     read_operation_metadata,
 )
 from durable_lambda.core.operations.invoke import run_invoke
+from durable_lambda.core.operations.names import MAX_NAME_LENGTH as MAX_NAME_LENGTH
+from durable_lambda.core.operations.names import check_operation_name, recorded_name
 from durable_lambda.core.operations.step import run_step
+from durable_lambda.core.operations.step_context import StepContext
 from durable_lambda.core.operations.wait import run_wait
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import ExecutionRuntime
@@ -60,28 +62,6 @@ from durable_lambda.core.state import OperationIdentity
 __all__ = ["DurableContext", "StepContext"]
 
 T = TypeVar("T")
-
-MAX_NAME_LENGTH = 256
-"""The longest operation name the service accepts."""
-
-
-class StepContext:
-    """What a step's function is given: which attempt this is, and a logger bound to the step.
-
-    Attributes:
-        operation_id: The step's deterministic operation id.
-        name: The step's name, if it has one.
-        attempt: The 1-based number of this attempt.
-        logger: A logger bound with the execution, the step and the attempt.
-    """
-
-    __slots__ = ("attempt", "logger", "name", "operation_id")
-
-    def __init__(self, operation_id: str, name: str | None, attempt: int, logger: Logger) -> None:
-        self.operation_id = operation_id
-        self.name = name
-        self.attempt = attempt
-        self.logger = logger
 
 
 class DurableContext:
@@ -186,7 +166,7 @@ class DurableContext:
             StepError: every attempt failed, or the error was not retryable.
             NonDeterministicExecutionError: a different operation was checkpointed here.
         """
-        return await run_step(self, fn, _default_name(fn, name), config)
+        return await run_step(self, fn, recorded_name(fn, name), config)
 
     async def wait(self, duration: Duration, name: str | None = None) -> None:
         """Suspend for ``duration`` (1 second to 366 days) without consuming compute.
@@ -215,7 +195,7 @@ class DurableContext:
         Raises:
             ChildContextError: ``fn`` raised; carries the original error's type and message.
         """
-        result: T = await run_child_context(self, fn, _default_name(fn, name), config)
+        result: T = await run_child_context(self, fn, recorded_name(fn, name), config)
         return result
 
     # -- callbacks (core/operations/callback.py) ------------------------------------------
@@ -275,7 +255,7 @@ class DurableContext:
             CallbackTimeoutError: no answer, or no heartbeat, came within the time-out.
             CallbackError: the sender reported a failure (base of the errors above).
         """
-        return await run_wait_for_callback(self, submitter, _default_name(submitter, name), config)
+        return await run_wait_for_callback(self, submitter, recorded_name(submitter, name), config)
 
     # -- chained invoke (core/operations/invoke.py) ----------------------------------------
     async def invoke(
@@ -417,7 +397,7 @@ class DurableContext:
             >>> receipts = result.get_results()
         """
         result: BatchResult[ResultT] = await run_map(
-            self, items, fn, _default_name(fn, name), config
+            self, items, fn, recorded_name(fn, name), config
         )
         return result
 
@@ -633,15 +613,7 @@ class DurableContext:
             ValidationError: ``name`` is not 1 to 256 printable ASCII characters, which is all
                 the service accepts (checked here so a local run fails as AWS would).
         """
-        if name is not None and not (
-            len(name) <= MAX_NAME_LENGTH and name.isascii() and name.isprintable() and name
-        ):
-            raise ValidationError(
-                f"operation name {name[:80]!r} must be 1 to {MAX_NAME_LENGTH} printable ASCII "
-                "characters",
-                field="name",
-                execution_arn=self.runtime.execution_arn,
-            )
+        check_operation_name(name, self.runtime.execution_arn)
         return OperationIdentity(self._ids.next_id(), type, sub_type, name, self.parent_id)
 
     def child_context(self, operation_id: str, *, virtual: bool = False) -> DurableContext:
@@ -658,9 +630,3 @@ class DurableContext:
         """Return what a step's body is given for this attempt."""
         logger = self._logger.bind(operation_id=identity.operation_id, attempt=attempt)
         return StepContext(identity.operation_id, identity.name, attempt, logger)
-
-
-def _default_name(fn: Callable[..., Any], name: str | None) -> str | None:
-    # As in the official SDK, only an explicit name or one set by a decorator is recorded: a
-    # function's __name__ is not, so histories written by either SDK carry the same names.
-    return name or getattr(fn, "_original_name", None)

@@ -11,6 +11,7 @@ Two wire formats are read everywhere and written by choice:
 envelope otherwise; ``EnvelopeSerDes`` writes what the official SDK writes, byte for byte, so
 an execution can move back to it. Both read either format. Compact separators and ASCII escapes
 match the official SDK, so both write the same bytes it does for primitives and lists of them.
+The envelope itself is encoded and decoded by ``durable_lambda.core.envelope``.
 """
 
 from __future__ import annotations
@@ -19,19 +20,26 @@ import dataclasses
 import inspect
 import json
 import math
-from base64 import b64decode, b64encode
-from collections.abc import Callable, Iterable
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, ClassVar, Generic, Protocol, cast, overload, runtime_checkable
-from uuid import UUID
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import to_jsonable_python
 from typing_extensions import TypeVar
 
+from durable_lambda.core.envelope import (
+    ENVELOPE_JSON,
+    JSON_SCALARS,
+    UnsupportedValueError,
+    encode_envelope,
+    is_model,
+    is_official_primitive,
+    is_plain,
+    looks_like_envelope,
+    model_data,
+    read_payload,
+    type_name,
+)
 from durable_lambda.core.errors import SerDesError, ValidationError
 
 __all__ = [
@@ -49,11 +57,7 @@ __all__ = [
 # Defaults to Any so that a bare JsonSerDes() is a JsonSerDes[Any] (PEP 696).
 T = TypeVar("T", default=Any)
 
-_COMPACT = (",", ":")
 _PREVIEW_CHARS = 80
-# Tags the official envelope has no word for; only JsonSerDes writes them.
-_SET, _FROZENSET, _KEYED_MAP = "S", "fs", "M"
-_JSON_SCALARS = frozenset({str, int, bool, float, type(None)})
 _SUPPORTED = (
     "None, bool, int, float, str, list, tuple, dict, bytes, datetime, date, Decimal, UUID, "
     "pydantic models and dataclasses"
@@ -91,239 +95,10 @@ class SerDes(Protocol[T]):
         ...
 
 
-class _UnsupportedValueError(Exception):
-    """Raised inside the encoder; carries the path to the value so the message can point at it."""
-
-    def __init__(self, value: object, what: str = "a value") -> None:
-        super().__init__(what)
-        self.what = what
-        self.type_name = _type_name(value)
-        self.path: list[str] = []
-
-
-class _MalformedPayloadError(ValueError):
-    """Raised inside the decoder for a payload that parses as JSON but is not a valid envelope."""
-
-
-# region encoding
-
-
-def _type_name(value: object) -> str:
-    kind = type(value)
-    return (
-        kind.__qualname__
-        if kind.__module__ == "builtins"
-        else f"{kind.__module__}.{kind.__qualname__}"
-    )
-
-
-def _is_model(value: object) -> bool:
-    return isinstance(value, BaseModel) or (
-        dataclasses.is_dataclass(value) and not isinstance(value, type)
-    )
-
-
-def _model_data(value: Any) -> Any:
-    """Dump a pydantic model or dataclass to JSON data (aliases, so validation reads it back)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable_python(value, by_alias=True)
-    raise TypeError(f"{_type_name(value)} is not JSON serializable")
-
-
-def _is_plain(value: Any) -> bool:
-    """Tell whether plain JSON carries ``value`` exactly (models count: they dump to JSON)."""
-    kind = type(value)
-    if kind in _JSON_SCALARS:
-        return kind is not float or math.isfinite(value)
-    # Loops rather than all(...), which is twice as slow: this walk is on every write's path.
-    if isinstance(value, list):
-        for item in value:  # noqa: SIM110
-            if not _is_plain(item):
-                return False
-        return True
-    if isinstance(value, dict):
-        for key, item in value.items():  # noqa: SIM110
-            if not (isinstance(key, str) and _is_plain(item)):
-                return False
-        return True
-    if isinstance(value, (str, int)):  # str and int subclasses such as StrEnum and IntEnum
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return _is_model(value)
-
-
-def _is_official_primitive(value: Any) -> bool:
-    """Tell whether the official SDK writes ``value`` as plain JSON: primitives, lists of them."""
-    if value is None or isinstance(value, (str, int, float)):
-        return True
-    return isinstance(value, list) and all(_is_official_primitive(item) for item in value)
-
-
-def _looks_like_envelope(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 2 and "t" in value and "v" in value
-
-
-def _encode(value: Any, extended: bool) -> dict[str, Any]:
-    """Wrap ``value`` and everything in it as the envelope; ``extended`` allows our own tags."""
-    if value is None:
-        return {"t": "n", "v": None}
-    if isinstance(value, str):
-        return {"t": "s", "v": value}
-    if isinstance(value, bool):
-        return {"t": "b", "v": value}
-    if isinstance(value, int):
-        return {"t": "i", "v": value}
-    if isinstance(value, float):
-        return {"t": "f", "v": value}
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return {"t": "B", "v": b64encode(bytes(value)).decode("ascii")}
-    if isinstance(value, UUID):
-        return {"t": "u", "v": str(value)}
-    if isinstance(value, Decimal):
-        return {"t": "d", "v": str(value)}
-    if isinstance(value, datetime):
-        return {"t": "dt", "v": value.isoformat()}
-    if isinstance(value, date):
-        return {"t": "D", "v": value.isoformat()}
-    if isinstance(value, list):
-        return {"t": "l", "v": _encode_items(value, extended)}
-    if isinstance(value, tuple):
-        return {"t": "t", "v": _encode_items(value, extended)}
-    if isinstance(value, dict):
-        return _encode_dict(value, extended)
-    if extended and isinstance(value, (set, frozenset)):
-        tag = _FROZENSET if isinstance(value, frozenset) else _SET
-        return {"t": tag, "v": _encode_items(_stable_order(value), extended)}
-    if _is_model(value):
-        return _encode(_model_data(value), extended)
-    raise _UnsupportedValueError(value)
-
-
-def _stable_order(items: Iterable[Any]) -> list[Any]:
-    # Sorted where the elements allow it, so the same set always gives the same payload.
-    try:
-        return sorted(items)
-    except TypeError:
-        return list(items)
-
-
-def _encode_items(items: Iterable[Any], extended: bool) -> list[Any]:
-    encoded = []
-    for index, item in enumerate(items):
-        try:
-            encoded.append(_encode(item, extended))
-        except _UnsupportedValueError as error:
-            error.path.append(f"[{index}]")
-            raise
-    return encoded
-
-
-def _encode_dict(value: dict[Any, Any], extended: bool) -> dict[str, Any]:
-    if extended and not all(isinstance(key, str) for key in value):
-        # JSON object keys are strings; other keys travel as [key, value] pairs, both wrapped.
-        pairs = _encode_items(([key, item] for key, item in value.items()), extended)
-        return {"t": _KEYED_MAP, "v": [pair["v"] for pair in pairs]}
-    encoded = {}
-    for key, item in value.items():
-        if not (key is None or isinstance(key, (str, int, float))):
-            # json.dumps turns None, bool, int and float keys into strings, as the official SDK
-            # lets it; any other key cannot be written at all.
-            raise _UnsupportedValueError(key, "a dict key")
-        try:
-            encoded[key] = _encode(item, extended)
-        except _UnsupportedValueError as error:
-            error.path.append(f"[{key!r}]")
-            raise
-    return {"t": "m", "v": encoded}
-
-
-# endregion
-# region decoding
-
-
-def _expect(value: Any, kinds: type | tuple[type, ...], tag: str) -> Any:
-    # A JSON true is a Python bool, which is an int too: only the "b" tag may hold one.
-    if not isinstance(value, kinds) or (isinstance(value, bool) and tag != "b"):
-        raise _MalformedPayloadError(f"tag {tag!r} cannot hold a JSON {type(value).__name__}")
-    return value
-
-
-def _unwrap(item: Any) -> Any:
-    # Inside an envelope every value is wrapped; a bare one is taken as it is, as the official
-    # SDK does.
-    if isinstance(item, dict) and "t" in item and "v" in item:
-        return _decode(item["t"], item["v"])
-    return item
-
-
-def _unwrap_all(value: Any, tag: str) -> list[Any]:
-    return [_unwrap(item) for item in _expect(value, list, tag)]
-
-
-def _decode_decimal(value: Any) -> Decimal:
-    try:
-        return Decimal(_expect(value, str, "d"))
-    except InvalidOperation:
-        raise _MalformedPayloadError(f"{value!r} is not a decimal number") from None
-
-
-def _decode_keyed_map(value: Any) -> dict[Any, Any]:
-    pairs = _expect(value, list, _KEYED_MAP)
-    if not all(isinstance(pair, list) and len(pair) == 2 for pair in pairs):
-        raise _MalformedPayloadError(f"tag {_KEYED_MAP!r} holds [key, value] pairs")
-    return {_unwrap(key): _unwrap(item) for key, item in pairs}
-
-
-def _decode_map(value: Any, tag: str) -> dict[str, Any]:
-    return {key: _unwrap(item) for key, item in _expect(value, dict, tag).items()}
-
-
-_DECODERS: dict[str, Callable[[Any], Any]] = {
-    "n": lambda value: None,
-    "s": lambda value: _expect(value, str, "s"),
-    "b": lambda value: _expect(value, bool, "b"),
-    "i": lambda value: _expect(value, int, "i"),
-    "f": lambda value: float(_expect(value, (int, float), "f")),
-    "B": lambda value: b64decode(_expect(value, str, "B"), validate=True),
-    "u": lambda value: UUID(_expect(value, str, "u")),
-    "d": _decode_decimal,
-    "dt": lambda value: datetime.fromisoformat(_expect(value, str, "dt")),
-    "D": lambda value: date.fromisoformat(_expect(value, str, "D")),
-    "l": lambda value: _unwrap_all(value, "l"),
-    "t": lambda value: tuple(_unwrap_all(value, "t")),
-    "m": lambda value: _decode_map(value, "m"),
-    # The official SDK's BatchResult; without that class here it reads back as its dict form.
-    "br": lambda value: _decode_map(value, "br"),
-    _SET: lambda value: set(_unwrap_all(value, _SET)),
-    _FROZENSET: lambda value: frozenset(_unwrap_all(value, _FROZENSET)),
-    _KEYED_MAP: _decode_keyed_map,
-}
-
-
-def _decode(tag: Any, value: Any) -> Any:
-    decoder = _DECODERS.get(tag) if isinstance(tag, str) else None
-    if decoder is None:
-        raise _MalformedPayloadError(f"unknown envelope tag {tag!r}")
-    return decoder(value)
-
-
-def _read(payload: str) -> Any:
-    data = json.loads(payload)
-    if _looks_like_envelope(data) and isinstance(data["t"], str) and data["t"] in _DECODERS:
-        return _decode(data["t"], data["v"])
-    return data
-
-
-# endregion
 # region serializers
 
-# Built once: json.dumps with options builds an encoder per call. The envelope's encoder has the
-# official SDK's settings (NaN allowed), so its output is byte for byte the same.
-_PLAIN_JSON = json.JSONEncoder(separators=_COMPACT, allow_nan=False, default=_model_data)
-_ENVELOPE_JSON = json.JSONEncoder(separators=_COMPACT)
+# Built once: json.dumps with options builds an encoder per call.
+_PLAIN_JSON = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=model_data)
 
 
 def _where(context: SerDesContext) -> dict[str, str | None]:
@@ -381,7 +156,7 @@ class _StandardSerDes(Generic[T]):
         """
         try:
             return self._write(value)
-        except _UnsupportedValueError as error:
+        except UnsupportedValueError as error:
             at = "value" + "".join(reversed(error.path))
             message = (
                 f"{type(self).__name__} cannot serialize {error.what} of type "
@@ -403,7 +178,7 @@ class _StandardSerDes(Generic[T]):
 
         """
         try:
-            value = _read(payload)
+            value = read_payload(payload)
         except (ValueError, TypeError, RecursionError) as error:
             message = f"cannot deserialize payload {_preview(payload)}: {error}"
             raise SerDesError(message, **_where(context)) from error
@@ -451,17 +226,17 @@ class JsonSerDes(_StandardSerDes[T]):
 
     def _write(self, value: Any) -> str:
         kind = type(value)
-        if kind in _JSON_SCALARS and (kind is not float or math.isfinite(value)):
+        if kind in JSON_SCALARS and (kind is not float or math.isfinite(value)):
             return _PLAIN_JSON.encode(value)
-        if _is_model(value):
-            value = _model_data(value)
+        if is_model(value):
+            value = model_data(value)
         # A top-level {"t", "v"} dict would read back as an envelope, so it is written as one.
-        if _is_plain(value) and not _looks_like_envelope(value):
+        if is_plain(value) and not looks_like_envelope(value):
             try:
                 return _PLAIN_JSON.encode(value)
             except (ValueError, TypeError):
                 pass  # a model dumped a NaN: the envelope carries it
-        return _ENVELOPE_JSON.encode(_encode(value, extended=True))
+        return ENVELOPE_JSON.encode(encode_envelope(value, extended=True))
 
 
 class EnvelopeSerDes(_StandardSerDes[T]):
@@ -483,11 +258,11 @@ class EnvelopeSerDes(_StandardSerDes[T]):
     __slots__ = ()
 
     def _write(self, value: Any) -> str:
-        if _is_model(value):
-            value = _model_data(value)
-        if _is_official_primitive(value):
-            return _ENVELOPE_JSON.encode(value)
-        return _ENVELOPE_JSON.encode(_encode(value, extended=False))
+        if is_model(value):
+            value = model_data(value)
+        if is_official_primitive(value):
+            return ENVELOPE_JSON.encode(value)
+        return ENVELOPE_JSON.encode(encode_envelope(value, extended=False))
 
 
 class PassThroughSerDes:
@@ -504,7 +279,7 @@ class PassThroughSerDes:
         """
         checked: object = value  # the annotation is a promise a caller may break
         if not isinstance(checked, str):
-            message = f"PassThroughSerDes writes str values only, not {_type_name(value)!r}"
+            message = f"PassThroughSerDes writes str values only, not {type_name(value)!r}"
             raise SerDesError(message, **_where(context))
         return value
 
@@ -581,10 +356,10 @@ def serialize(serdes: SerDes[T] | None, value: T, context: SerDesContext) -> str
         _locate(error, context)
         raise
     except Exception as error:
-        message = f"{active!r} failed to serialize a value of type {_type_name(value)!r}: {error!r}"
+        message = f"{active!r} failed to serialize a value of type {type_name(value)!r}: {error!r}"
         raise SerDesError(message, **_where(context)) from error
     if not isinstance(payload, str):
-        message = f"{active!r} returned {_type_name(payload)!r} from serialize, not a str"
+        message = f"{active!r} returned {type_name(payload)!r} from serialize, not a str"
         raise SerDesError(message, **_where(context))
     return payload
 

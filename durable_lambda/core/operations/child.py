@@ -10,7 +10,7 @@ function again to rebuild the result from its children's checkpoints (no child b
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from durable_lambda.core.config import ChildConfig
 from durable_lambda.core.errors import (
@@ -24,12 +24,16 @@ from durable_lambda.core.errors import (
 )
 from durable_lambda.core.model import (
     ContextOptions,
-    ErrorObject,
     OperationAction,
     OperationStatus,
     OperationSubType,
     OperationType,
-    OperationUpdate,
+)
+from durable_lambda.core.operations.updates import (
+    context_update,
+    located,
+    replays_children,
+    stored_error,
 )
 from durable_lambda.core.serdes import SerDes, deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
@@ -59,20 +63,16 @@ async def run_child_context(
         if op is not None:
             raise virtual_context_mismatch(ctx, identity)
         return await _run_virtual(ctx, fn, identity, serdes)
-    serdes_context = runtime.serdes_context(identity.operation_id)
     rebuilding = False
-
     if op is not None:
-        details = op.ContextDetails
-        replay_children = bool(details and details.ReplayChildren)
-        if op.Status is OperationStatus.SUCCEEDED and not replay_children:
+        if op.Status is OperationStatus.SUCCEEDED and not replays_children(op):
             return runtime.read(serdes, op.result_payload, identity.operation_id)
         if op.Status is OperationStatus.FAILED:
-            raise _child_error(ctx, identity, op.error)
+            raise stored_error(ChildContextError, identity, runtime.execution_arn, op.error)
         rebuilding = op.Status is OperationStatus.SUCCEEDED
     else:
         runtime.note_new_work()
-        runtime.checkpointer.enqueue(_update(identity, OperationAction.START))
+        runtime.checkpointer.enqueue(context_update(identity, OperationAction.START))
 
     child = ctx.child_context(identity.operation_id)
     try:
@@ -80,29 +80,42 @@ async def run_child_context(
     except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
         raise
     except Exception as error:
-        error_object = error_object_from_exception(error)
-        runtime.checkpointer.enqueue(_update(identity, OperationAction.FAIL, error=error_object))
-        await runtime.after_first_completion()
-        raise _child_error(ctx, identity, error_object) from error
-
+        await _fail(ctx, identity, error)
     if rebuilding:
         return result
+    return await _succeed(ctx, identity, config, serdes, result)
+
+
+async def _succeed(
+    ctx: DurableContext,
+    identity: OperationIdentity,
+    config: ChildConfig,
+    serdes: SerDes[Any],
+    result: Any,
+) -> Any:
+    """Checkpoint SUCCEED with the result, or with a summary when it is too large to store."""
+    runtime = ctx.runtime
+    serdes_context = runtime.serdes_context(identity.operation_id)
     payload = serialize(serdes, result, serdes_context)
     if len(payload) > runtime.options.max_operation_payload_bytes:
         summary = config.summary_generator(result) if config.summary_generator else ""
-        runtime.checkpointer.enqueue(
-            _update(
-                identity,
-                OperationAction.SUCCEED,
-                payload=summary,
-                context_options=ContextOptions(ReplayChildren=True),
-            )
-        )
+        options = ContextOptions(ReplayChildren=True)
+        update = context_update(identity, OperationAction.SUCCEED, summary, context_options=options)
+        runtime.checkpointer.enqueue(update)
         await runtime.after_first_completion()
         return result
-    runtime.checkpointer.enqueue(_update(identity, OperationAction.SUCCEED, payload=payload))
+    runtime.checkpointer.enqueue(context_update(identity, OperationAction.SUCCEED, payload))
     await runtime.after_first_completion()
     return deserialize(serdes, payload, serdes_context)
+
+
+async def _fail(ctx: DurableContext, identity: OperationIdentity, error: Exception) -> NoReturn:
+    """Checkpoint FAIL and raise ``ChildContextError`` carrying the original error."""
+    runtime = ctx.runtime
+    error_object = error_object_from_exception(error)
+    runtime.checkpointer.enqueue(context_update(identity, OperationAction.FAIL, error=error_object))
+    await runtime.after_first_completion()
+    raise stored_error(ChildContextError, identity, runtime.execution_arn, error_object) from error
 
 
 async def _run_virtual(
@@ -118,7 +131,10 @@ async def _run_virtual(
     except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
         raise
     except Exception as error:
-        raise _child_error(ctx, identity, error_object_from_exception(error)) from error
+        error_object = error_object_from_exception(error)
+        raise stored_error(
+            ChildContextError, identity, ctx.runtime.execution_arn, error_object
+        ) from error
     context = ctx.runtime.serdes_context(identity.operation_id)
     # Round-trip as a checkpointed result would be, so the first run and replays agree.
     return deserialize(serdes, serialize(serdes, result, context), context)
@@ -137,41 +153,7 @@ def virtual_context_mismatch(
         "context was recorded; the nesting of this operation changed",
         recorded={"virtual": "False"},
         attempted={"virtual": "True"},
-        execution_arn=ctx.runtime.execution_arn,
-        operation_id=identity.operation_id,
-        operation_name=identity.name,
+        **located(identity, ctx.runtime.execution_arn),
     )
     ctx.runtime.state.fatal_error = ctx.runtime.state.fatal_error or error
     return error
-
-
-def _child_error(
-    ctx: DurableContext, identity: OperationIdentity, error: ErrorObject | None
-) -> ChildContextError:
-    return ChildContextError.from_error_object(
-        error,
-        execution_arn=ctx.runtime.execution_arn,
-        operation_id=identity.operation_id,
-        operation_name=identity.name,
-    )
-
-
-def _update(
-    identity: OperationIdentity,
-    action: OperationAction,
-    *,
-    payload: str | None = None,
-    error: ErrorObject | None = None,
-    context_options: ContextOptions | None = None,
-) -> OperationUpdate:
-    return OperationUpdate(
-        Id=identity.operation_id,
-        ParentId=identity.parent_id,
-        Name=identity.name,
-        Type=OperationType.CONTEXT,
-        SubType=identity.sub_type,
-        Action=action,
-        Payload=payload,
-        Error=error,
-        ContextOptions=context_options,
-    )

@@ -38,14 +38,17 @@ from durable_lambda.core.errors import (
     error_object_from_exception,
 )
 from durable_lambda.core.model import (
-    ErrorObject,
     Operation,
     OperationAction,
     OperationStatus,
     OperationSubType,
     OperationType,
-    OperationUpdate,
-    StepOptions,
+)
+from durable_lambda.core.operations.updates import (
+    attempts_made,
+    retry_update,
+    step_update,
+    stored_error,
 )
 from durable_lambda.core.retry import (
     WaitForConditionDecision,
@@ -57,7 +60,8 @@ from durable_lambda.core.serdes import SerDes, deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext, StepContext
+    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.step_context import StepContext
 
 __all__ = ["run_wait_for_condition"]
 
@@ -84,14 +88,14 @@ async def run_wait_for_condition(
         if op.Status is OperationStatus.SUCCEEDED:
             return runtime.read(serdes, op.result_payload, identity.operation_id)
         if op.Status is OperationStatus.FAILED:
-            raise _condition_error(ctx, identity, op.error)
+            raise stored_error(WaitForConditionError, identity, runtime.execution_arn, op.error)
         if op.Status is OperationStatus.PENDING:
             raise SuspendExecution
 
     runtime.note_new_work()
     if op is None or op.Status is not OperationStatus.STARTED:
-        runtime.checkpointer.enqueue(_update(identity, OperationAction.START))
-    attempt = _attempts_made(op) + 1
+        runtime.checkpointer.enqueue(step_update(identity, OperationAction.START))
+    attempt = attempts_made(op) + 1
     try:
         payload, decision = await _poll(ctx, identity, check, config, serdes, op, attempt)
     except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
@@ -99,12 +103,24 @@ async def run_wait_for_condition(
     except Exception as error:
         await _fail(ctx, identity, error)
 
-    if not decision.should_continue:
-        runtime.checkpointer.enqueue(_update(identity, OperationAction.SUCCEED, payload=payload))
-        await runtime.after_first_completion()
-        # A fresh read of what was checkpointed: equal to what every replay returns, and out of
-        # reach of a strategy that mutated the state it was shown.
-        return runtime.read(serdes, payload, identity.operation_id)
+    if decision.should_continue:
+        _poll_again(ctx, identity, payload, decision, attempt)
+    runtime.checkpointer.enqueue(step_update(identity, OperationAction.SUCCEED, payload=payload))
+    await runtime.after_first_completion()
+    # A fresh read of what was checkpointed: equal to what every replay returns, and out of reach
+    # of a strategy that mutated the state it was shown.
+    return runtime.read(serdes, payload, identity.operation_id)
+
+
+def _poll_again(
+    ctx: DurableContext,
+    identity: OperationIdentity,
+    payload: str,
+    decision: WaitForConditionDecision,
+    attempt: int,
+) -> NoReturn:
+    """Checkpoint RETRY with the new state and the jittered delay, then suspend."""
+    runtime = ctx.runtime
     delay = delay_seconds_for_service(apply_jitter(decision.delay, decision.jitter, runtime.random))
     ctx.logger.info(
         "condition not met; polling again",
@@ -112,14 +128,7 @@ async def run_wait_for_condition(
         attempt=attempt,
         delay_seconds=delay,
     )
-    runtime.checkpointer.enqueue(
-        _update(
-            identity,
-            OperationAction.RETRY,
-            payload=payload,
-            step_options=StepOptions(NextAttemptDelaySeconds=delay),
-        )
-    )
+    runtime.checkpointer.enqueue(retry_update(identity, delay, payload=payload))
     raise SuspendExecution
 
 
@@ -156,9 +165,11 @@ async def _fail(ctx: DurableContext, identity: OperationIdentity, error: Excepti
     """Checkpoint FAIL and raise ``WaitForConditionError`` carrying the original error."""
     runtime = ctx.runtime
     error_object = error_object_from_exception(error)
-    runtime.checkpointer.enqueue(_update(identity, OperationAction.FAIL, error=error_object))
+    runtime.checkpointer.enqueue(step_update(identity, OperationAction.FAIL, error=error_object))
     await runtime.after_first_completion()
-    raise _condition_error(ctx, identity, error_object) from error
+    raise stored_error(
+        WaitForConditionError, identity, runtime.execution_arn, error_object
+    ) from error
 
 
 def _validate(check: object, config: object, name: str | None) -> None:
@@ -175,41 +186,3 @@ def _validate(check: object, config: object, name: str | None) -> None:
             field="config",
             operation_name=name,
         )
-
-
-def _condition_error(
-    ctx: DurableContext, identity: OperationIdentity, error: ErrorObject | None
-) -> WaitForConditionError:
-    return WaitForConditionError.from_error_object(
-        error,
-        execution_arn=ctx.runtime.execution_arn,
-        operation_id=identity.operation_id,
-        operation_name=identity.name,
-    )
-
-
-def _attempts_made(op: Operation | None) -> int:
-    if op is None or op.StepDetails is None:
-        return 0
-    return op.StepDetails.Attempt or 0
-
-
-def _update(
-    identity: OperationIdentity,
-    action: OperationAction,
-    *,
-    payload: str | None = None,
-    error: ErrorObject | None = None,
-    step_options: StepOptions | None = None,
-) -> OperationUpdate:
-    return OperationUpdate(
-        Id=identity.operation_id,
-        ParentId=identity.parent_id,
-        Name=identity.name,
-        Type=OperationType.STEP,
-        SubType=identity.sub_type,
-        Action=action,
-        Payload=payload,
-        Error=error,
-        StepOptions=step_options,
-    )

@@ -16,7 +16,7 @@ at-least-once step's START is only queued, so it can share a batch with the step
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from durable_lambda.core.config import StepConfig, StepSemantics
 from durable_lambda.core.errors import (
@@ -29,14 +29,18 @@ from durable_lambda.core.errors import (
     error_object_from_exception,
 )
 from durable_lambda.core.model import (
-    ErrorObject,
     Operation,
     OperationAction,
     OperationStatus,
     OperationSubType,
     OperationType,
-    OperationUpdate,
-    StepOptions,
+)
+from durable_lambda.core.operations.updates import (
+    attempts_made,
+    located,
+    retry_update,
+    step_update,
+    stored_error,
 )
 from durable_lambda.core.retry import RetryPresets, apply_jitter, delay_seconds_for_service
 from durable_lambda.core.runtime import call_user_function
@@ -44,7 +48,8 @@ from durable_lambda.core.serdes import deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext, StepContext
+    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.step_context import StepContext
 
 __all__ = ["run_step"]
 
@@ -63,32 +68,15 @@ async def run_step(
     identity = ctx.next_identity(OperationType.STEP, OperationSubType.STEP, name)
     op = runtime.state.checked(identity)
     serdes = config.serdes or runtime.serdes
-    attempt = _attempts_made(op) + 1
-
+    attempt = attempts_made(op) + 1
     if op is not None:
-        status = op.Status
-        if status is OperationStatus.SUCCEEDED:
+        if op.Status is OperationStatus.SUCCEEDED:
             return runtime.read(serdes, op.result_payload, identity.operation_id)
-        if status is OperationStatus.FAILED:
-            raise _step_error(ctx, identity, op.error)
-        if status is OperationStatus.PENDING:
-            raise SuspendExecution
-        if (
-            status is OperationStatus.STARTED
-            and config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
-        ):
-            interrupted = StepInterruptedError(
-                "an at-most-once step was started but never finished; its body may have run",
-                execution_arn=runtime.execution_arn,
-                operation_id=identity.operation_id,
-                operation_name=name,
-            )
-            runtime.note_new_work()
-            await _retry_or_fail(ctx, identity, config, interrupted, attempt)
+        await _resume(ctx, identity, config, op, attempt)
 
     runtime.note_new_work()
     if op is None or op.Status is OperationStatus.READY:
-        start = _update(identity, OperationAction.START)
+        start = step_update(identity, OperationAction.START)
         if config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
             await runtime.checkpointer.send(start)
         else:
@@ -107,9 +95,34 @@ async def run_step(
     payload = serialize(serdes, raw, serdes_context)
     # Hand back what replay would hand back, so the first run and every replay see equal values.
     result = deserialize(serdes, payload, serdes_context)
-    runtime.checkpointer.enqueue(_update(identity, OperationAction.SUCCEED, payload=payload))
+    runtime.checkpointer.enqueue(step_update(identity, OperationAction.SUCCEED, payload=payload))
     await runtime.after_first_completion()
     return result
+
+
+async def _resume(
+    ctx: DurableContext,
+    identity: OperationIdentity,
+    config: StepConfig,
+    op: Operation,
+    attempt: int,
+) -> None:
+    """Act on a checkpoint that is not a success; return only when the body is to run again."""
+    runtime = ctx.runtime
+    if op.Status is OperationStatus.FAILED:
+        raise stored_error(StepError, identity, runtime.execution_arn, op.error)
+    if op.Status is OperationStatus.PENDING:
+        raise SuspendExecution
+    if (
+        op.Status is OperationStatus.STARTED
+        and config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
+    ):
+        interrupted = StepInterruptedError(
+            "an at-most-once step was started but never finished; its body may have run",
+            **located(identity, runtime.execution_arn),
+        )
+        runtime.note_new_work()
+        await _retry_or_fail(ctx, identity, config, interrupted, attempt)
 
 
 async def _retry_or_fail(
@@ -118,7 +131,7 @@ async def _retry_or_fail(
     config: StepConfig,
     error: Exception,
     attempt: int,
-) -> Any:
+) -> NoReturn:
     """Checkpoint a failed attempt: RETRY and suspend, or FAIL and raise ``StepError``."""
     runtime = ctx.runtime
     strategy = config.retry_strategy or RetryPresets.default()
@@ -133,53 +146,9 @@ async def _retry_or_fail(
             delay_seconds=delay.to_seconds(),
             error_type=error_object.ErrorType,
         )
-        runtime.checkpointer.enqueue(
-            _update(
-                identity,
-                OperationAction.RETRY,
-                error=error_object,
-                step_options=StepOptions(NextAttemptDelaySeconds=delay_seconds_for_service(delay)),
-            )
-        )
+        seconds = delay_seconds_for_service(delay)
+        runtime.checkpointer.enqueue(retry_update(identity, seconds, error=error_object))
         raise SuspendExecution
-    runtime.checkpointer.enqueue(_update(identity, OperationAction.FAIL, error=error_object))
+    runtime.checkpointer.enqueue(step_update(identity, OperationAction.FAIL, error=error_object))
     await runtime.after_first_completion()
-    raise _step_error(ctx, identity, error_object) from error
-
-
-def _step_error(
-    ctx: DurableContext, identity: OperationIdentity, error: ErrorObject | None
-) -> StepError:
-    return StepError.from_error_object(
-        error,
-        execution_arn=ctx.runtime.execution_arn,
-        operation_id=identity.operation_id,
-        operation_name=identity.name,
-    )
-
-
-def _attempts_made(op: Operation | None) -> int:
-    if op is None or op.StepDetails is None:
-        return 0
-    return op.StepDetails.Attempt or 0
-
-
-def _update(
-    identity: OperationIdentity,
-    action: OperationAction,
-    *,
-    payload: str | None = None,
-    error: ErrorObject | None = None,
-    step_options: StepOptions | None = None,
-) -> OperationUpdate:
-    return OperationUpdate(
-        Id=identity.operation_id,
-        ParentId=identity.parent_id,
-        Name=identity.name,
-        Type=OperationType.STEP,
-        SubType=identity.sub_type,
-        Action=action,
-        Payload=payload,
-        Error=error,
-        StepOptions=step_options,
-    )
+    raise stored_error(StepError, identity, runtime.execution_arn, error_object) from error

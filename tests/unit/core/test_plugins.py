@@ -372,7 +372,7 @@ def test_an_async_hook_is_not_awaited_and_is_reported() -> None:
 
     plugin = AsyncHook()
     logger = CapturingLogger()
-    dispatcher = PluginDispatcher([plugin], logger, "arn:1")  # type: ignore[list-item]
+    dispatcher = PluginDispatcher([plugin], logger, "arn:1")
 
     with dispatcher.attempt(_identity(), 1):
         pass

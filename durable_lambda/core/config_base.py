@@ -1,0 +1,104 @@
+"""``ConfigModel``: the frozen, strict pydantic base of every configuration value object.
+
+A model built on it raises ``durable_lambda.core.errors.ValidationError`` naming the model, the
+field and the rule, e.g. ``MapConfig.max_concurrency: Input should be greater than or equal to 1
+(got 0)``, never pydantic's own error; its instances cannot be changed (``replace(...)`` returns
+a validated copy).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn, Self
+
+import pydantic
+from pydantic import BaseModel, ConfigDict
+
+from durable_lambda.core.errors import ValidationError
+
+__all__ = ["ConfigModel"]
+
+_MAX_REPR = 80
+
+
+def _raise_validation_error(model: type[BaseModel], error: pydantic.ValidationError) -> NoReturn:
+    """Raise pydantic's first complaint as our ValidationError: model, field, rule, value."""
+    details = error.errors(include_url=False)
+    first = details[0]
+    cause = first.get("ctx", {}).get("error")
+    loc = first["loc"]
+    field = str(loc[0]) if loc else None
+    path = "".join(f"[{part}]" for part in loc[1:] if isinstance(part, int))
+    name = model.__name__.split("[", 1)[0]  # a parametrized generic is named "X[int]"
+    where = f"{name}.{field}{path}" if field else name
+    if isinstance(cause, ValidationError):
+        if not loc:
+            # model_validate of a model with its own __init__ runs that __init__, which already
+            # raised ours; pydantic wrapped it, so unwrap it rather than describe it twice.
+            raise cause
+        # A nested model (a Duration, a CompletionConfig) rejected its value: say where it sits.
+        inner = f"{field}.{cause.field}" if cause.field else field
+        raise ValidationError(f"{cause} (in {where})", field=inner) from cause
+    rule = str(cause) if isinstance(cause, Exception) else first["msg"]
+    message = f"{where}: {rule}"
+    if first["type"] != "missing":
+        shown = repr(first["input"])
+        message += f" (got {shown[:_MAX_REPR]}{'...' if len(shown) > _MAX_REPR else ''})"
+    if len(details) > 1:
+        message += f" [and {len(details) - 1} more problem(s)]"
+    raise ValidationError(message, field=field) from error
+
+
+class ConfigModel(BaseModel):
+    """Base of every configuration model: frozen, strict, no unknown fields, our errors.
+
+    Strict mode means no silent coercion: an ``int`` field rejects ``"3"`` and ``True``, an enum
+    field wants the enum member, a tuple field wants a tuple.
+
+    Raises:
+        ValidationError: from the constructor and ``model_validate`` when a value breaks a rule,
+            and from attribute assignment, since the models are frozen.
+
+    """
+
+    model_config = ConfigDict(
+        frozen=True, strict=True, extra="forbid", arbitrary_types_allowed=True
+    )
+
+    def __init__(self, **data: object) -> None:
+        try:
+            super().__init__(**data)
+        except pydantic.ValidationError as error:
+            _raise_validation_error(type(self), error)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate ``obj`` (a mapping or an instance) into this model.
+
+        Raises:
+            ValidationError: when a value breaks a rule.
+
+        """
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except pydantic.ValidationError as error:
+            _raise_validation_error(cls, error)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise ValidationError(
+            f"{type(self).__name__}.{name}: the model is frozen; use replace({name}=...) instead",
+            field=name,
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise ValidationError(f"{type(self).__name__}.{name}: the model is frozen", field=name)
+
+    def replace(self, **changes: object) -> Self:
+        """Return a validated copy with ``changes`` applied.
+
+        Raises:
+            ValidationError: when a changed value breaks a rule or names no field.
+
+        """
+        values: dict[str, object] = {name: getattr(self, name) for name in type(self).model_fields}
+        values.update(changes)
+        return type(self)(**values)
