@@ -28,7 +28,6 @@ import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pydantic
@@ -292,6 +291,9 @@ def _build_client(
     config: Config | None, region_name: str | None, endpoint_url: str | None
 ) -> LambdaClient:
     """Build a boto3 ``lambda`` client with this adapter's defaults under ``config``."""
+    # Imported here, on the first call only: none of them is needed to import the SDK.
+    from importlib import metadata
+
     import boto3
     from botocore.config import Config
 
