@@ -45,10 +45,9 @@ from durable_lambda.core.model import (
     OperationStatus,
     OperationType,
     OperationUpdate,
-    Timestamp,
-    WireModel,
 )
-from durable_lambda.core.service_apply import apply_update, executed_version
+from durable_lambda.core.service_apply import apply_update
+from durable_lambda.core.service_describe import ExecutionDescription, describe_execution
 from durable_lambda.core.service_external import (
     attach_chained_invoke_execution,
     complete_chained_invoke,
@@ -57,6 +56,7 @@ from durable_lambda.core.service_external import (
     send_callback_heartbeat,
     send_callback_success,
 )
+from durable_lambda.core.service_rollback import Rollback
 from durable_lambda.core.service_state import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -221,25 +221,38 @@ def apply_checkpoint(
     ):
         return cached.Response
     _check_token(record, token)
-    work = record.snapshot()
-    check_batch(work, updates)
+    # Applied in place; a refused update undoes the ones before it (see service_rollback).
+    rollback = Rollback(record, (update.Id for update in updates))
+    try:
+        return _apply_checkpoint(record, token, updates, now, client_token)
+    except BaseException:
+        rollback.restore(record)
+        raise
+
+
+def _apply_checkpoint(
+    record: ExecutionRecord,
+    token: str,
+    updates: Sequence[OperationUpdate],
+    now: datetime,
+    client_token: str | None,
+) -> CheckpointResponse:
+    check_batch(record, updates)
     for index, update in enumerate(updates):
-        check_update(work, index, update)
-        apply_update(work, update, now)
-    advance(work, now)
-    changed = tuple(work.operations[operation_id] for operation_id in work.undelivered)
-    work.undelivered.clear()
-    new_token = issue_token(work)
+        check_update(record, index, update)
+        apply_update(record, update, now)
+    advance(record, now)
+    changed = tuple(record.operations[operation_id] for operation_id in record.undelivered)
+    record.undelivered.clear()
+    new_token = issue_token(record)
     response = CheckpointResponse(
-        CheckpointToken=None if work.status.is_terminal else new_token,
+        CheckpointToken=None if record.status.is_terminal else new_token,
         NewExecutionState=ExecutionState(Operations=changed),
     )
     if client_token:
-        work.last_checkpoint = CachedCheckpoint(
+        record.last_checkpoint = CachedCheckpoint(
             ClientToken=client_token, InboundToken=token, Response=response
         )
-    # Commit only now: a refused update above leaves the record as it was.
-    record.replace_with(work)
     return response
 
 
@@ -362,35 +375,3 @@ def stop_execution(
     error = error or ErrorObject(ErrorMessage="Execution stopped by user request")
     end_execution(record, ExecutionStatus.STOPPED, to_millis(now), error=error)
     return True
-
-
-class ExecutionDescription(WireModel):
-    """An execution as ``GetDurableExecution`` describes it."""
-
-    DurableExecutionArn: str
-    DurableExecutionName: str
-    FunctionArn: str
-    InputPayload: str | None = None
-    Result: str | None = None
-    Error: ErrorObject | None = None
-    StartTimestamp: Timestamp
-    Status: ExecutionStatus
-    EndTimestamp: Timestamp | None = None
-    Version: str | None = None
-
-
-def describe_execution(record: ExecutionRecord) -> ExecutionDescription:
-    """Describe the execution as ``GetDurableExecution`` (with execution data) would."""
-    function_arn = record.arn.split("/durable-execution/", 1)[0]
-    return ExecutionDescription(
-        DurableExecutionArn=record.arn,
-        DurableExecutionName=record.name,
-        FunctionArn=function_arn,
-        InputPayload=record.input_payload,
-        Result=record.result,
-        Error=record.error,
-        StartTimestamp=record.start_timestamp,
-        Status=record.status,
-        EndTimestamp=record.end_timestamp,
-        Version=executed_version(function_arn),
-    )

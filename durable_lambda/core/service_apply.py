@@ -60,6 +60,22 @@ _VERSION = re.compile(r"\$LATEST(\.PUBLISHED)?|[0-9]+")
 
 _Handler = Callable[[ExecutionRecord, OperationUpdate, Operation | None, datetime], None]
 
+# Values every step or context shares. They are frozen, so one instance serves every record
+# (building one costs about as much as the rest of a small update's bookkeeping).
+_FIRST_ATTEMPT = StepDetails(Attempt=0)
+_STEP_STARTED = StepStartedDetails()
+_CONTEXT_STARTED = ContextStartedDetails()
+_NO_STEP_DETAILS = StepDetails()
+_CONTEXT_DETAILS = {flag: ContextDetails(ReplayChildren=flag) for flag in (None, False, True)}
+_RETRY_DETAILS = tuple(RetryDetails(CurrentAttempt=attempt) for attempt in range(16))
+
+
+def _retry_details(attempt: int) -> RetryDetails:
+    """Return ``RetryDetails(CurrentAttempt=attempt)``, shared for the usual attempt counts."""
+    if 0 <= attempt < len(_RETRY_DETAILS):
+        return _RETRY_DETAILS[attempt]
+    return RetryDetails(CurrentAttempt=attempt)
+
 
 def apply_update(record: ExecutionRecord, update: OperationUpdate, now: datetime) -> None:
     """Apply one validated update to ``record`` at ``now``.
@@ -98,7 +114,7 @@ def _apply_step(
         _start_step(record, update, current, now)
         return
     assert current is not None  # check_update refuses closing an unknown step
-    details = current.StepDetails or StepDetails()
+    details = current.StepDetails or _NO_STEP_DETAILS
     attempt = (details.Attempt or 0) + 1
     if update.Action is OperationAction.RETRY:
         _retry_step(record, update, current, attempt, now)
@@ -117,7 +133,7 @@ def _apply_step(
             ),
         ),
     )
-    retry = RetryDetails(CurrentAttempt=attempt)
+    retry = _retry_details(attempt)
     if succeeded:
         details_model: StepSucceededDetails | StepFailedDetails = StepSucceededDetails(
             Result=result_payload(update.Payload), RetryDetails=retry
@@ -133,19 +149,19 @@ def _start_step(
 ) -> None:
     if current is None:
         step = _new_operation(
-            update, now, Status=OperationStatus.STARTED, StepDetails=StepDetails(Attempt=0)
+            update, now, Status=OperationStatus.STARTED, StepDetails=_FIRST_ATTEMPT
         )
     else:
         # A READY step starts its next attempt. The last poll's state stays readable as the
         # Result, so a wait_for_condition interrupted mid-check resumes from it.
-        details = current.StepDetails or StepDetails()
+        details = current.StepDetails or _NO_STEP_DETAILS
         step = _changed(
             current,
             Status=OperationStatus.STARTED,
             StepDetails=StepDetails(Attempt=details.Attempt or 0, Result=details.Result),
         )
     put_operation(record, step)
-    add_event(record, EventType.STEP_STARTED, now, StepStartedDetails(), step)
+    add_event(record, EventType.STEP_STARTED, now, _STEP_STARTED, step)
 
 
 def _retry_step(
@@ -254,10 +270,10 @@ def _apply_context(
                 update,
                 now,
                 Status=OperationStatus.STARTED,
-                ContextDetails=ContextDetails(ReplayChildren=replay_children),
+                ContextDetails=_CONTEXT_DETAILS[replay_children],
             ),
         )
-        add_event(record, EventType.CONTEXT_STARTED, now, ContextStartedDetails(), context)
+        add_event(record, EventType.CONTEXT_STARTED, now, _CONTEXT_STARTED, context)
         return
     assert current is not None  # check_update refuses closing an unknown context
     if replay_children is None and current.ContextDetails is not None:

@@ -196,6 +196,9 @@ def error_payload(error: ErrorObject | None) -> EventError:
     return EventError(Payload=error, Truncated=False)
 
 
+_DETAILS_FIELDS = {event_type: f"{event_type.value}Details" for event_type in EventType}
+
+
 def add_event(
     record: ExecutionRecord,
     event_type: EventType,
@@ -208,7 +211,7 @@ def add_event(
         "EventType": event_type,
         "EventId": len(record.history) + 1,
         "EventTimestamp": now,
-        f"{event_type.value}Details": details,
+        _DETAILS_FIELDS[event_type]: details,
     }
     if operation is not None:
         fields.update(

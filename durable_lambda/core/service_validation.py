@@ -130,7 +130,9 @@ def _check_sizes(record: ExecutionRecord, index: int, update: OperationUpdate) -
             _refuse(record, index, update, f"the error is {size} bytes; at most {MAX_ERROR_BYTES}")
     if update.Payload is None or update.Type is OperationType.EXECUTION:
         return
-    size = len(update.Payload.encode())
+    # ASCII text is one byte a character; only other text needs encoding to be measured.
+    payload = update.Payload
+    size = len(payload) if payload.isascii() else len(payload.encode())
     limit = (
         MAX_CHAINED_INVOKE_PAYLOAD_BYTES
         if update.Type is OperationType.CHAINED_INVOKE

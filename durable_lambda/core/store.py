@@ -33,6 +33,7 @@ __all__ = [
     "ExecutionStatus",
     "ExecutionStore",
     "ExecutionSummary",
+    "LendingExecutionStore",
     "Timer",
     "TimerKind",
     "UnknownCallbackError",
@@ -275,4 +276,25 @@ class ExecutionStore(Protocol):
 
     async def list_executions(self) -> list[ExecutionSummary]:
         """Return a summary of every stored execution, oldest first."""
+        ...
+
+
+@runtime_checkable
+class LendingExecutionStore(ExecutionStore, Protocol):
+    """An ``ExecutionStore`` in this process that can lend out the record it keeps, uncopied.
+
+    ``load`` and ``save`` copy whole records, so that what a caller holds and what the store
+    keeps never change each other. The local service changes a record once per checkpoint; over
+    a store that keeps its records in this process's memory it borrows the stored record
+    instead and changes it in place, which keeps a checkpoint's cost independent of how long
+    the execution is. A borrower must change the record all-or-nothing, only while it holds the
+    execution's lock, and must not keep it or hand it out (``load`` is for that).
+    """
+
+    def lend(self, arn: str) -> ExecutionRecord:
+        """Return the stored record of execution ``arn`` itself, not a copy.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
         ...

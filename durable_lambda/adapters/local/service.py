@@ -5,6 +5,12 @@ itself would make or accept (start an execution, build an invocation's input, fi
 take callback answers). The behaviour is ``durable_lambda.core.service``; this class only loads
 a record from its store, applies one core function under the execution's lock, and saves it.
 Which store (memory, files) decides where executions live.
+
+A store that keeps its records in this process (``LendingExecutionStore``, the in-memory one)
+lends the stored record instead: it is changed in place, all-or-nothing, without the two copies
+of the whole record a load and a save would make. Reads that return only a derived value
+(``needs_invocation``, ``next_due``...) look at it without copying it either; ``get_record`` and
+``history`` still hand out copies.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from durable_lambda.core.store import (
     ExecutionRecord,
     ExecutionStore,
     ExecutionSummary,
+    LendingExecutionStore,
     Timer,
     UnknownCallbackError,
 )
@@ -80,6 +87,7 @@ class LocalDurableService:
         self.page_size = page_size
         self._new_id = new_id
         self._locks: dict[str, asyncio.Lock] = {}
+        self._lending = store if isinstance(store, LendingExecutionStore) else None
 
     def _lock(self, arn: str) -> asyncio.Lock:
         lock = self._locks.get(arn)
@@ -87,12 +95,31 @@ class LocalDurableService:
             lock = self._locks[arn] = asyncio.Lock()
         return lock
 
-    async def _change(self, arn: str, change: Callable[[ExecutionRecord], T]) -> T:
+    async def _change(
+        self, arn: str, change: Callable[[ExecutionRecord], T], *, atomic: bool = False
+    ) -> T:
         """Apply ``change`` to the stored record atomically: saved only if it returns.
 
         A store shared by several processes (the file store) offers ``record_lock(arn)``; it is
         held across the load, the change and the save so that no other process's change is lost.
+
+        Args:
+            arn: The execution.
+            change: Changes the record in place and returns the outcome.
+            atomic: True when ``change`` itself leaves the record untouched whenever it
+                raises; a borrowed record is then changed directly, else a copy is changed
+                and taken over only once ``change`` returns.
         """
+        if self._lending is not None:
+            # Nothing below awaits, so no other call on this loop can come in between: the
+            # change is as isolated as under the lock.
+            record = self._lending.lend(arn)
+            if atomic:
+                return change(record)
+            work = record.snapshot()
+            outcome = change(work)
+            record.replace_with(work)
+            return outcome
         record_lock = getattr(self.store, "record_lock", None)
         guard = record_lock(arn) if record_lock is not None else contextlib.nullcontext()
         async with self._lock(arn), guard:
@@ -102,8 +129,18 @@ class LocalDurableService:
             return outcome
 
     async def _read(self, arn: str) -> ExecutionRecord:
+        """Return a copy of the record, for callers that keep it."""
         async with self._lock(arn):
             return await self.store.load(arn)
+
+    async def _peek(self, arn: str) -> ExecutionRecord:
+        """Return the record for a read that keeps nothing of it but a derived value.
+
+        A borrowed record is not copied: the caller must not keep it or change it.
+        """
+        if self._lending is not None:
+            return self._lending.lend(arn)
+        return await self._read(arn)
 
     # The DurableService port.
 
@@ -127,6 +164,7 @@ class LocalDurableService:
             lambda record: service.apply_checkpoint(
                 record, checkpoint_token, updates, now, client_token
             ),
+            atomic=True,  # it undoes a refused checkpoint itself
         )
 
     async def get_state(
@@ -143,7 +181,7 @@ class LocalDurableService:
             ValidationError: The marker is not one this execution issued.
             ExecutionNotFoundError: No such execution.
         """
-        record = await self._read(execution_arn)
+        record = await self._peek(execution_arn)
         return service.state_page(record, marker, max_items, checkpoint_token)
 
     # What the service does for an orchestrator.
@@ -187,7 +225,9 @@ class LocalDurableService:
     async def invocation_input(self, arn: str, page_size: int | None = None) -> InvocationInput:
         """Build the next invocation's event; this issues a new checkpoint token."""
         size = page_size if page_size is not None else self.page_size
-        return await self._change(arn, lambda record: service.invocation_input(record, size))
+        return await self._change(
+            arn, lambda record: service.invocation_input(record, size), atomic=True
+        )
 
     async def record_invocation(
         self,
@@ -206,29 +246,30 @@ class LocalDurableService:
             lambda record: service.record_invocation(
                 record, started, ended, output, request_id=request, error=error
             ),
+            atomic=True,
         )
 
     async def advance(self, arn: str) -> bool:
         """Fire every timer due by the clock's now; return whether anything changed."""
         now = self.clock.now()
-        return await self._change(arn, lambda record: service.advance(record, now))
+        return await self._change(arn, lambda record: service.advance(record, now), atomic=True)
 
     async def next_due(self, arn: str, *, include_deadlines: bool = True) -> datetime | None:
         """Return when the execution's next timer fires (see ``core.service.next_due``)."""
-        record = await self._read(arn)
+        record = await self._peek(arn)
         return service.next_due(record, include_deadlines=include_deadlines)
 
     async def pending_timers(self, arn: str) -> list[Timer]:
         """Return the execution's armed timers, earliest first."""
-        return service.pending_timers(await self._read(arn))
+        return service.pending_timers(await self._peek(arn))
 
     async def needs_invocation(self, arn: str) -> bool:
         """Whether the handler should be invoked now (something changed it has not seen)."""
-        return service.needs_invocation(await self._read(arn))
+        return service.needs_invocation(await self._peek(arn))
 
     async def has_pending_work(self, arn: str) -> bool:
         """Whether the running execution still waits on a timer, a callback or an invoke."""
-        return service.has_pending_work(await self._read(arn))
+        return service.has_pending_work(await self._peek(arn))
 
     async def stop_execution(self, arn: str, error: ErrorObject | None = None) -> bool:
         """Stop a running execution; False if it had already ended."""
@@ -290,7 +331,7 @@ class LocalDurableService:
 
     async def pending_chained_invokes(self, arn: str) -> list[ChainedInvokeRequest]:
         """Return the chained invokes whose target has not finished, in start order."""
-        return service.pending_chained_invokes(await self._read(arn))
+        return service.pending_chained_invokes(await self._peek(arn))
 
     async def attach_chained_invoke_execution(
         self, arn: str, operation_id: str, child_execution_arn: str
@@ -330,14 +371,14 @@ class LocalDurableService:
             arn: The execution.
             include_execution_data: False to leave payloads out, as the service does by default.
         """
-        events = (await self._read(arn)).history
+        events = (await self._peek(arn)).history
         if include_execution_data:
             return list(events)
         return [without_execution_data(event) for event in events]
 
     async def get_execution(self, arn: str) -> service.ExecutionDescription:
         """Describe the execution as ``GetDurableExecution`` does."""
-        return service.describe_execution(await self._read(arn))
+        return service.describe_execution(await self._peek(arn))
 
     async def get_record(self, arn: str) -> ExecutionRecord:
         """Return a copy of everything kept for the execution (for tests and tools)."""

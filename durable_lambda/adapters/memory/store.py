@@ -13,11 +13,12 @@ __all__ = ["InMemoryExecutionStore"]
 
 
 class InMemoryExecutionStore:
-    """Implements ``ExecutionStore`` with a dict.
+    """Implements ``ExecutionStore`` (and ``LendingExecutionStore``) with a dict.
 
     It stores and hands out snapshots (``ExecutionRecord.snapshot``): the containers are
     copied and the frozen values inside are shared, so a caller that changes a record it
-    loaded changes nothing stored until it saves, and saving is cheap even for large records.
+    loaded changes nothing stored until it saves. The local service borrows the stored record
+    itself instead (``lend``), so that a checkpoint does not copy the whole execution twice.
     """
 
     def __init__(self) -> None:
@@ -51,6 +52,14 @@ class InMemoryExecutionStore:
         """
         self._stored(record.arn)
         self._records[record.arn] = record.snapshot()
+
+    def lend(self, arn: str) -> ExecutionRecord:
+        """Return the stored record of execution ``arn`` itself (see ``LendingExecutionStore``).
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
+        return self._stored(arn)
 
     async def list_executions(self) -> list[ExecutionSummary]:
         """Return a summary of every stored execution, oldest first."""

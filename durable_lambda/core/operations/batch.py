@@ -23,6 +23,7 @@ result's shape, in ``batch_result.py``; item batching, in ``item_batching.py``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -52,6 +53,8 @@ from durable_lambda.core.operations.batch_branches import (
     replays_children,
 )
 from durable_lambda.core.operations.batch_result import (
+    AnyBatchItem,
+    AnyBatchResult,
     BatchItem,
     BatchItemStatus,
     BatchResult,
@@ -145,7 +148,12 @@ async def run_map(
     config.completion_config.check_total(len(units))
     namer = config.item_namer
 
+    # call_user_function asks this first too; asked once here instead of once per item.
+    awaitable = inspect.iscoroutinefunction(fn)
+
     async def body(child: DurableContext, index: int) -> Any:
+        if awaitable:
+            return await fn(child, units[index], index, units)
         return await call_user_function(fn, child, units[index], index, units)
 
     spec = _BatchSpec(
@@ -260,23 +268,21 @@ def _result_of(run: BatchRun) -> BatchResult[Any]:
     for index in range(run.started):
         outcome = run.outcomes.get(index)
         items.append(_item(outcome) if outcome else _started(index))
-    return BatchResult[Any](all=items, completion_reason=run.reason)
+    return AnyBatchResult(all=items, completion_reason=run.reason)
 
 
 def _item(outcome: BranchOutcome) -> BatchItem[Any]:
     if outcome.state is BranchState.SUCCEEDED:
-        return BatchItem[Any](
+        return AnyBatchItem(
             index=outcome.index, status=BatchItemStatus.SUCCEEDED, result=outcome.result
         )
     if outcome.state is BranchState.FAILED:
-        return BatchItem[Any](
-            index=outcome.index, status=BatchItemStatus.FAILED, error=outcome.error
-        )
+        return AnyBatchItem(index=outcome.index, status=BatchItemStatus.FAILED, error=outcome.error)
     return _started(outcome.index)
 
 
 def _started(index: int) -> BatchItem[Any]:
-    return BatchItem[Any](index=index, status=BatchItemStatus.STARTED)
+    return AnyBatchItem(index=index, status=BatchItemStatus.STARTED)
 
 
 class _Batch:
@@ -366,7 +372,7 @@ class _Batch:
                 items.append(_started(index))
             else:
                 items.append(await self._rebuild_item(index, terminal=True))
-        return BatchResult[Any](all=items, completion_reason=record.completion_reason)
+        return AnyBatchResult(all=items, completion_reason=record.completion_reason)
 
     async def _rebuild_item(self, index: int, *, terminal: bool) -> BatchItem[Any]:
         op = self.branches.checkpoint(index)
