@@ -28,7 +28,7 @@ from durable_lambda.adapters.clock.clocks import FakeClock, SystemClock
 from durable_lambda.adapters.logging.structlog_logger import StructlogLogger
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.runtime import RuntimeOptions
-from durable_lambda.core.serdes import JsonSerDes
+from durable_lambda.core.serdes import DEFAULT_SERDES, SerDes
 
 if TYPE_CHECKING:
     from botocore.config import Config as BotocoreConfig
@@ -89,7 +89,8 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(_local_service, store=execution_store, clock=clock),
     )
 
-    serdes: providers.Singleton[JsonSerDes[Any]] = providers.Singleton(JsonSerDes)
+    # The shared default instance: the runtime recognises it and takes a faster read path.
+    serdes: providers.Provider[SerDes[Any]] = providers.Object(DEFAULT_SERDES)
     random = providers.Singleton(random.Random)
     logger = providers.Singleton(StructlogLogger)
 

@@ -10,11 +10,12 @@ from typing import Any, TypeVar
 
 from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import CheckpointMode
+from durable_lambda.core.envelope import read_payload
 from durable_lambda.core.errors import ReplayHorizonReached, SerDesError, SuspendExecution
 from durable_lambda.core.logging import ReplayAwareLogger
 from durable_lambda.core.plugins import InstrumentationPlugin, PluginDispatcher
 from durable_lambda.core.ports import Clock, Logger, RandomSource
-from durable_lambda.core.serdes import SerDes, SerDesContext, deserialize
+from durable_lambda.core.serdes import DEFAULT_SERDES, SerDes, SerDesContext, deserialize
 from durable_lambda.core.state import DurableState
 
 __all__ = [
@@ -139,6 +140,13 @@ class ExecutionRuntime:
         """Deserialize a stored payload of ``operation_id``; an absent payload reads as None."""
         if payload is None:
             return None
+        if serdes is DEFAULT_SERDES:
+            # The common case on replay: skip building a context and the error-wrapping layer;
+            # a payload it cannot read goes the long way round for the full error message.
+            try:
+                return read_payload(payload)
+            except (ValueError, TypeError, RecursionError):
+                pass
         try:
             return deserialize(serdes, payload, self.serdes_context(operation_id))
         except SerDesError as error:
