@@ -47,11 +47,7 @@ from durable_lambda.core.model import (
     OperationSubType,
     OperationType,
 )
-from durable_lambda.core.operations.batch_branches import (
-    BatchBranches,
-    context_update,
-    replays_children,
-)
+from durable_lambda.core.operations.batch_branches import BatchBranches
 from durable_lambda.core.operations.batch_result import (
     AnyBatchItem,
     AnyBatchResult,
@@ -68,6 +64,7 @@ from durable_lambda.core.operations.concurrency import (
     run_branches,
 )
 from durable_lambda.core.operations.item_batching import batch_items, batching_enabled
+from durable_lambda.core.operations.updates import context_update, replays_children
 from durable_lambda.core.runtime import call_user_function
 from durable_lambda.core.serdes import EnvelopeSerDes, JsonSerDes, SerDes, serialize
 from durable_lambda.core.state import OperationIdentity

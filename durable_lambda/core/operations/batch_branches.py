@@ -32,15 +32,14 @@ from durable_lambda.core.errors import (
 from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import (
     ContextOptions,
-    ErrorObject,
     Operation,
     OperationAction,
     OperationStatus,
     OperationType,
-    OperationUpdate,
 )
 from durable_lambda.core.operations.child import virtual_context_mismatch
 from durable_lambda.core.operations.concurrency import BranchOutcome, BranchState
+from durable_lambda.core.operations.updates import context_update, replays_children
 from durable_lambda.core.serdes import SerDes, deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
 
@@ -167,31 +166,3 @@ class BatchBranches:
         self.runtime.checkpointer.enqueue(update)
         await self.runtime.after_first_completion()
         return result
-
-
-def replays_children(op: Operation | None) -> bool:
-    """Whether a CONTEXT checkpoint stored a summary, its children to be replayed for the result."""
-    details = op.ContextDetails if op is not None else None
-    return bool(details and details.ReplayChildren)
-
-
-def context_update(
-    identity: OperationIdentity,
-    action: OperationAction,
-    payload: str | None = None,
-    *,
-    error: ErrorObject | None = None,
-    context_options: ContextOptions | None = None,
-) -> OperationUpdate:
-    """Return the update that moves the CONTEXT operation ``identity`` by ``action``."""
-    return OperationUpdate(
-        Id=identity.operation_id,
-        ParentId=identity.parent_id,
-        Name=identity.name,
-        Type=OperationType.CONTEXT,
-        SubType=identity.sub_type,
-        Action=action,
-        Payload=payload,
-        Error=error,
-        ContextOptions=context_options,
-    )
