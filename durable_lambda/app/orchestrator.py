@@ -14,6 +14,7 @@ that callbacks sent by another process are seen).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from durable_lambda.adapters.clock.clocks import SystemClock
+from durable_lambda.adapters.file.errors import ExecutionLockedError
 from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.app.chained_invokes import (
     ChainedInvokeRunner,
@@ -392,7 +394,23 @@ class LocalOrchestrator:
             answers: Callback answers by callback name (or the name of the context the callback
                 was created in), sent as soon as such a callback waits.
             on_progress: Called after every invocation.
+
+        Raises:
+            ExecutionLockedError: another process drives this execution (stores shared between
+                processes, like the file store, lock each execution while it is driven).
         """
+        run_lock = getattr(self.store, "lock", None)
+        guard = run_lock(arn) if run_lock is not None else contextlib.nullcontext()
+        async with guard:
+            return await self._run(arn, until, answers, on_progress)
+
+    async def _run(
+        self,
+        arn: str,
+        until: Literal["end", "suspended"],
+        answers: Mapping[str, Any] | None,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> ExecutionRecord:
         record = await self.local_service.get_record(arn)
         driver = ExecutionDriver(self, arn, self._function(record.function_name))
         driver.on_progress = on_progress
@@ -426,11 +444,18 @@ class LocalOrchestrator:
     async def resume_all(
         self, *, until: Literal["end", "suspended"] = "end"
     ) -> list[ExecutionRecord]:
-        """Drive every execution the store holds that is still running."""
+        """Drive every execution the store holds that is still running.
+
+        Executions another process is driving are left to it.
+        """
         finished = []
         for summary in await self.store.list_executions():
-            if summary.Status is ExecutionStatus.RUNNING:
+            if summary.Status is not ExecutionStatus.RUNNING:
+                continue
+            try:
                 finished.append(await self.run(summary.DurableExecutionArn, until=until))
+            except ExecutionLockedError:
+                continue
         return finished
 
     async def replay(self, target: str, arn: str) -> ReplayReport:

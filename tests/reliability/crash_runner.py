@@ -168,13 +168,13 @@ async def _drive(job: dict[str, Any]) -> dict[str, Any]:
     else:
         summaries = await store.list_executions()
         arn = summaries[0].DurableExecutionArn
-    async with store.lock(arn, wait=10):
-        if workflow in ANSWERS or job["mode"] == "start":
-            record = await orchestrator.run(arn, answers=ANSWERS.get(workflow))
-        else:
-            # Resume as `durable-lambda resume --all` does: every execution still running.
-            await orchestrator.resume_all()
-            record = await orchestrator.local_service.get_record(arn)
+    # The orchestrator holds the execution's run lock while it drives it.
+    if workflow in ANSWERS or job["mode"] == "start":
+        record = await orchestrator.run(arn, answers=ANSWERS.get(workflow))
+    else:
+        # Resume as `durable-lambda resume --all` does: every execution still running.
+        await orchestrator.resume_all()
+        record = await orchestrator.local_service.get_record(arn)
     return {
         "status": record.status.value,
         "result": record.result,

@@ -180,12 +180,10 @@ async def _drive(
     until: Until,
     answers: Mapping[str, Any],
 ) -> ExecutionRecord:
-    """Drive one execution under its lock, showing progress."""
-    files = orchestrator.store
-    assert isinstance(files, FileExecutionStore)
+    """Drive one execution (the orchestrator holds its lock meanwhile), showing progress."""
     view = ProgressView(err_console(), record.name, store, answered=answers.keys())
     try:
-        async with files.lock(record.arn), view.showing():
+        async with view.showing():
             return await orchestrator.run(
                 record.arn, until=until, answers=answers, on_progress=view.on_progress
             )
