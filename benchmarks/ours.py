@@ -24,7 +24,7 @@ from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.adapters.logging.structlog_logger import StructlogLogger
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
-from durable_lambda.app.orchestrator import CountingService
+from durable_lambda.app.driver import CountingService
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext, StepContext
 from durable_lambda.core.execution import parse_invocation_input, run_invocation

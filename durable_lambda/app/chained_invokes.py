@@ -43,7 +43,7 @@ from durable_lambda.core.service_validation import MAX_CHAINED_INVOKE_PAYLOAD_BY
 from durable_lambda.core.store import ChainedInvokeRequest, ExecutionRecord, ExecutionStatus
 
 if TYPE_CHECKING:
-    from durable_lambda.app.orchestrator import ExecutionDriver
+    from durable_lambda.app.driver import ExecutionDriver
 
 __all__ = [
     "FUNCTION_NOT_FOUND_ERROR_TYPE",

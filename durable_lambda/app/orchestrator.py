@@ -6,20 +6,17 @@ retries when they come due, times out callbacks and heartbeats, runs chained inv
 registered functions, and invokes again until the execution ends. Executions a previous process
 left in progress are picked up by ``resume_all``.
 
-The same ``ExecutionDriver`` loop serves the test runner (a fake clock: time skips instantly)
-and the command line (the system clock: it sleeps until the next timer, and polls the store so
-that callbacks sent by another process are seen).
+Each execution is driven by ``durable_lambda.app.driver.ExecutionDriver``, the loop the test
+runner uses too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from durable_lambda.adapters.clock.clocks import SystemClock
 from durable_lambda.adapters.file.errors import ExecutionLockedError
@@ -30,21 +27,25 @@ from durable_lambda.app.chained_invokes import (
     LocalServiceWithFunctions,
 )
 from durable_lambda.app.container import Container
+from durable_lambda.app.driver import (
+    CountingService,
+    DriverHost,
+    ExecutionDriver,
+    ExecutionStuckError,
+    Progress,
+)
 from durable_lambda.app.lambda_handler import DurableFunction
 from durable_lambda.app.loading import load_handler
-from durable_lambda.core.errors import DurableExecutionError, InvocationError, ReplayHorizonReached
+from durable_lambda.core.errors import ReplayHorizonReached
 from durable_lambda.core.history import EventType
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
-    InvocationOutput,
-    InvocationStatus,
-    Operation,
     OperationStatus,
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.ports import Clock, DurableService
+from durable_lambda.core.ports import Clock
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.service import invocation_input as build_invocation_input
 from durable_lambda.core.store import ExecutionRecord, ExecutionStatus, ExecutionStore
@@ -58,239 +59,6 @@ __all__ = [
     "Progress",
     "ReplayReport",
 ]
-
-_MAX_INVOCATION_RETRIES = 3
-
-
-class ExecutionStuckError(DurableExecutionError):
-    """The execution cannot progress: it waits on something nobody will provide."""
-
-
-class CountingService:
-    """Wraps a ``DurableService`` and counts the checkpoint calls and updates that go through it."""
-
-    def __init__(self, inner: DurableService) -> None:
-        self.inner = inner
-        self.checkpoint_calls = 0
-        self.updates_sent = 0
-
-    async def checkpoint(
-        self,
-        execution_arn: str,
-        checkpoint_token: str,
-        updates: Sequence[OperationUpdate],
-        client_token: str | None = None,
-    ) -> CheckpointResponse:
-        """Forward a checkpoint call, counting it."""
-        self.checkpoint_calls += 1
-        self.updates_sent += len(updates)
-        return await self.inner.checkpoint(execution_arn, checkpoint_token, updates, client_token)
-
-    async def get_state(
-        self, execution_arn: str, checkpoint_token: str, marker: str, max_items: int | None = None
-    ) -> ExecutionState:
-        """Forward a state page request."""
-        return await self.inner.get_state(execution_arn, checkpoint_token, marker, max_items)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the orchestrator reports after each invocation.
-
-    Attributes:
-        arn: The execution.
-        invocation: How many invocations it has had in this run.
-        status: The last invocation's output status.
-        completed_operations: Operations that have ended so far.
-        open_callbacks: Callbacks waiting for an answer: (name, callback id).
-        next_timer: When the next wait or retry fires, if any.
-    """
-
-    arn: str
-    invocation: int
-    status: str
-    completed_operations: int
-    open_callbacks: tuple[tuple[str | None, str], ...]
-    next_timer: datetime | None
-
-
-class DriverHost(Protocol):
-    """What an ``ExecutionDriver`` needs from its host (the orchestrator, the test runner)."""
-
-    @property
-    def local_service(self) -> LocalDurableService:
-        """The local service the execution lives on."""
-        ...
-
-    @property
-    def counting_service(self) -> CountingService:
-        """The service handed to invocations, counting checkpoint calls."""
-        ...
-
-    @property
-    def clock(self) -> Clock:
-        """The clock timers are measured against."""
-        ...
-
-    @property
-    def options(self) -> RuntimeOptions | None:
-        """How invocations run; None for each handler's own settings."""
-        ...
-
-    @property
-    def chained_invokes(self) -> ChainedInvokeRunner:
-        """Runs the targets of chained invokes."""
-        ...
-
-    @property
-    def wait_for_outside(self) -> bool:
-        """Whether to wait for callbacks from outside when nothing else can progress."""
-        ...
-
-    @property
-    def poll_interval(self) -> float:
-        """How often to look for outside changes while waiting, in seconds."""
-        ...
-
-
-class ExecutionDriver:
-    """Drives one execution: invokes, fires timers, runs chained invokes, until a condition holds.
-
-    Args:
-        host: The orchestrator or test runner that owns the service, clock and options.
-        arn: The execution to drive.
-        function: The durable handler of the execution.
-    """
-
-    def __init__(self, host: DriverHost, arn: str, function: DurableFunction[Any]) -> None:
-        self.runner = host
-        self.arn = arn
-        self.function = function
-        self.service = host.local_service
-        self.invocations: list[InvocationOutput] = []
-        self.pending_work = False
-        self._operations_now: list[Operation] = []
-        self.on_progress: Callable[[Progress], None] | None = None
-        # The host's options if it sets them (the test runner does), else the handler's own
-        # (its checkpoint mode, say, as given to @durable_execution).
-        self._options = host.options or function.container.runtime_options()
-
-    async def drive(self, until: Callable[[], bool] | None, skip_deadlines: bool) -> None:
-        """Run invocations and fire timers until the execution ends or ``until()`` holds.
-
-        Raises:
-            ExecutionStuckError: nothing can make progress and the host does not wait for the
-                outside world (a test that never answers a callback).
-        """
-        while True:
-            record = await self.service.get_record(self.arn)
-            self._operations_now = list(record.operations.values())
-            if record.status.is_terminal or (until is not None and until()):
-                return
-            if self.pending_work or await self.service.needs_invocation(self.arn):
-                await self._invoke()
-                continue
-            if await self.runner.chained_invokes.run_pending(self, skip_deadlines=skip_deadlines):
-                continue
-            if await self.service.advance(self.arn):
-                continue
-            target = await self._next_time_to_skip_to(skip_deadlines)
-            if target is None:
-                if self.runner.wait_for_outside:
-                    await asyncio.sleep(self.runner.poll_interval)
-                    continue
-                if until is None:
-                    raise ExecutionStuckError(
-                        "the execution waits on a callback or invoke that nobody answers",
-                        execution_arn=self.arn,
-                    )
-                return
-            await self._sleep_until(target)
-
-    async def _sleep_until(self, target: datetime) -> None:
-        clock = self.runner.clock
-        if self.runner.wait_for_outside:
-            # Wake up regularly: another process may answer a callback meanwhile.
-            target = min(target, clock.now() + timedelta(seconds=self.runner.poll_interval))
-        await clock.sleep_until(target)
-
-    async def _next_time_to_skip_to(self, skip_deadlines: bool) -> datetime | None:
-        """Return the next timer to go to; never past a callback deadline someone may beat."""
-        due = await self.service.next_due(self.arn, include_deadlines=True)
-        if due is None or skip_deadlines:
-            return due
-        due_timer = await self.service.next_due(self.arn, include_deadlines=False)
-        if due_timer is None or due_timer > due:
-            return None
-        return due_timer
-
-    async def _invoke(self) -> None:
-        self.pending_work = False
-        event = (await self.service.invocation_input(self.arn)).to_wire()
-        started = self.runner.clock.now()
-        counting = self.runner.counting_service
-        for attempt in range(_MAX_INVOCATION_RETRIES + 1):
-            calls_before = counting.checkpoint_calls
-            try:
-                output = await self.function.invoke_model(
-                    event, service=counting, clock=self.runner.clock, options=self._options
-                )
-                break
-            except InvocationError:
-                # Lambda retries an invocation that raised; so does the orchestrator, a few times.
-                if attempt == _MAX_INVOCATION_RETRIES:
-                    raise
-                event = (await self.service.invocation_input(self.arn)).to_wire()
-        self.invocations.append(output)
-        progressed = counting.checkpoint_calls > calls_before
-        if output.Status is InvocationStatus.PENDING and self._options.always_replay and progressed:
-            # Always-replay mode ended the invocation after an operation completed: replay
-            # from the top at once, before any time passes. With nothing pending the real
-            # service would call PENDING an error, so such an invocation is not recorded.
-            self.pending_work = True
-            if not await self.service.has_pending_work(self.arn):
-                return
-        await self.service.record_invocation(self.arn, started, self.runner.clock.now(), output)
-        if self.on_progress is not None:
-            self.on_progress(await self._progress(output))
-
-    async def _progress(self, output: InvocationOutput) -> Progress:
-        record = await self.service.get_record(self.arn)
-        operations = list(record.operations.values())
-        return Progress(
-            arn=self.arn,
-            invocation=len(self.invocations),
-            status=output.Status.value,
-            completed_operations=sum(
-                1
-                for op in operations
-                if op.Status.is_terminal and op.Type is not OperationType.EXECUTION
-            ),
-            open_callbacks=tuple(
-                (_callback_name(op, operations), op.CallbackDetails.CallbackId)
-                for op in operations
-                if op.Type is OperationType.CALLBACK
-                and op.Status is OperationStatus.STARTED
-                and op.CallbackDetails is not None
-                and op.CallbackDetails.CallbackId
-            ),
-            next_timer=await self.service.next_due(self.arn, include_deadlines=False),
-        )
-
-    def _parent_name(self, op: Operation) -> str | None:
-        for candidate in self._operations_now:
-            if candidate.Id == op.ParentId:
-                return candidate.Name
-        return None
-
-
-def _callback_name(op: Operation, operations: list[Operation]) -> str | None:
-    if op.Name:
-        return op.Name
-    for candidate in operations:
-        if candidate.Id == op.ParentId:
-            return candidate.Name
-    return None
 
 
 @dataclass(frozen=True)

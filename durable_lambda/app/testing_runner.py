@@ -24,8 +24,8 @@ from durable_lambda.app.chained_invokes import (
     LocalServiceWithFunctions,
 )
 from durable_lambda.app.container import Container
+from durable_lambda.app.driver import CountingService, ExecutionDriver, ExecutionStuckError
 from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
-from durable_lambda.app.orchestrator import CountingService, ExecutionDriver, ExecutionStuckError
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.history import HistoryEvent

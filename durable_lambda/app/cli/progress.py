@@ -19,8 +19,8 @@ from rich.markup import escape
 from rich.status import Status
 
 from durable_lambda.app.cli.common import answer_hint
+from durable_lambda.app.driver import Progress
 from durable_lambda.app.history_render import format_duration
-from durable_lambda.app.orchestrator import Progress
 
 __all__ = ["ProgressView", "callback_label"]
 
