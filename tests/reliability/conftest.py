@@ -15,8 +15,10 @@ import pytest
 
 # The crash runner and the workflows import each other by bare module name, as a script does.
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+# The emulator client helpers are shared with the integration suite's ``emulator`` package.
+for folder in (HERE, HERE.parent / "integration"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 FIGURES: dict[str, Any] = {}
 """What the tests of this run measured, by a short name."""

@@ -15,13 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,8 +25,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import boto3
 from botocore.config import Config
+from emulator import dex
+from emulator.dex import REGION, free_port
 
 from durable_lambda.adapters.aws.lambda_service import LambdaDurableService
 from durable_lambda.app.lambda_handler import DurableFunction
@@ -38,9 +35,7 @@ from durable_lambda.core.errors import CheckpointError
 
 __all__ = ["CREDENTIALS", "REGION", "EmulatorProcess", "InvokeEndpoint"]
 
-REGION = "us-west-2"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "test-secret"}
-_TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 _LAUNCH = (
     "import sys\n"
     "from aws_durable_execution_sdk_python_testing import executor, cli\n"
@@ -48,14 +43,6 @@ _LAUNCH = (
     "sys.argv[0] = 'dex-local-runner'\n"
     "sys.exit(cli.main())\n"
 )
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class InvokeEndpoint:
@@ -160,75 +147,20 @@ class EmulatorProcess:
             self._process = subprocess.Popen(
                 command, stdout=output, stderr=subprocess.STDOUT, env=env
             )
-        self.client: Any = boto3.client(
-            "lambda",
-            endpoint_url=self.url,
-            region_name=REGION,
-            config=Config(retries={"max_attempts": 2}, read_timeout=30),
-            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        self.client: Any = dex.emulator_client(
+            self.url, CREDENTIALS["AWS_ACCESS_KEY_ID"], CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
         )
-        self._wait_until_up(log)
-
-    def _wait_until_up(self, log: Path) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"dex-local-runner exited; see {log}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("dex-local-runner did not answer /health within 60 s")
+        dex.wait_until_healthy(self._process, self.url, log)
 
     def close(self) -> None:
         """Stop the emulator (the process started here, by its id)."""
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=5)
+        dex.stop(self._process)
 
     def run(self, function: str, payload: Any, timeout: float = 60) -> tuple[str, dict[str, Any]]:
         """Start an execution and wait for its end; return its ARN and how it ended."""
-        body = {
-            "AccountId": "123456789012",
-            "FunctionName": function,
-            "FunctionQualifier": "$LATEST",
-            "ExecutionName": f"{function}-{time.monotonic_ns()}",
-            "ExecutionTimeoutSeconds": 300,
-            "ExecutionRetentionPeriodDays": 1,
-            "Input": json.dumps(payload),
-        }
-        request = urllib.request.Request(
-            f"{self.url}/start-durable-execution",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            started: dict[str, Any] = json.loads(answer.read())
-        arn = str(started.get("ExecutionArn") or started["DurableExecutionArn"])
-        deadline = time.monotonic() + timeout
-        while True:
-            execution: dict[str, Any] = self.client.get_durable_execution(DurableExecutionArn=arn)
-            if execution["Status"] in _TERMINAL:
-                return arn, execution
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{arn} still {execution['Status']} after {timeout} s")
-            time.sleep(0.05)
+        arn = dex.start_execution(self.url, function, payload)
+        return arn, dex.wait_for_end(self.client, arn, timeout, poll=0.05)
 
     def history(self, arn: str) -> list[dict[str, Any]]:
         """Every history event of the execution (all pages)."""
-        events: list[dict[str, Any]] = []
-        request: dict[str, Any] = {"DurableExecutionArn": arn, "IncludeExecutionData": True}
-        while True:
-            page = self.client.get_durable_execution_history(**request)
-            events += page.get("Events", [])
-            if not page.get("NextMarker"):
-                return events
-            request["Marker"] = page["NextMarker"]
+        return dex.history(self.client, arn)

@@ -10,35 +10,21 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
+from emulator import dex
+from emulator.dex import REGION, free_port
 from emulator.lambda_endpoint import LambdaEndpoint
 
 __all__ = ["EmulatorSession", "free_port"]
 
-REGION = "us-west-2"
 _CREDENTIALS = {"aws_access_key_id": "AKIDTEST", "aws_secret_access_key": "test-secret"}
-_TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 _DURABLE = {"DurableConfig": {"ExecutionTimeout": 300, "RetentionPeriodInDays": 1}}
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _dex_cli() -> str:
@@ -81,13 +67,8 @@ class EmulatorSession:
         configs = dict.fromkeys(durable, _DURABLE) | {name: {} for name in plain}
         self._configs = configs
         self._process: subprocess.Popen[bytes] | None = None
-        self.client: Any = boto3.client(
-            "lambda",
-            endpoint_url=self.url,
-            region_name=REGION,
-            config=Config(retries={"max_attempts": 2}, read_timeout=30),
-            aws_access_key_id=_CREDENTIALS["aws_access_key_id"],
-            aws_secret_access_key=_CREDENTIALS["aws_secret_access_key"],
+        self.client: Any = dex.emulator_client(
+            self.url, _CREDENTIALS["aws_access_key_id"], _CREDENTIALS["aws_secret_access_key"]
         )
 
     def start(self) -> None:
@@ -105,61 +86,21 @@ class EmulatorSession:
             command, stdout=log, stderr=subprocess.STDOUT, env=self._emulator_env
         )
         log.close()  # the child holds its own copy
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"dex-local-runner exited; see {self.work_dir}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("dex-local-runner did not answer /health within 60 s")
+        dex.wait_until_healthy(self._process, self.url, self.work_dir)
 
     def close(self) -> None:
         """Stop the emulator (by the id of the process started here), then the endpoint."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=5)
+        dex.stop(self._process)
         self.endpoint.close()
 
     # -- durable executions ------------------------------------------------------------
     def start_execution(self, function: str, payload: object = None) -> str:
         """Start a durable execution of ``function`` with ``payload``; return its ARN."""
-        body = {
-            "AccountId": "123456789012",
-            "FunctionName": function,
-            "FunctionQualifier": "$LATEST",
-            "ExecutionName": f"{function}-{time.monotonic_ns()}",
-            "ExecutionTimeoutSeconds": 300,
-            "ExecutionRetentionPeriodDays": 1,
-            "Input": json.dumps(payload),
-        }
-        request = urllib.request.Request(
-            f"{self.url}/start-durable-execution",
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            started: dict[str, Any] = json.loads(answer.read())
-        return str(started.get("ExecutionArn") or started["DurableExecutionArn"])
+        return dex.start_execution(self.url, function, payload)
 
     def wait(self, arn: str, timeout: float = 60) -> dict[str, Any]:
         """Poll ``GetDurableExecution`` until the execution ends; return its description."""
-        deadline = time.monotonic() + timeout
-        while True:
-            execution: dict[str, Any] = self.client.get_durable_execution(DurableExecutionArn=arn)
-            if execution["Status"] in _TERMINAL:
-                return execution
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{arn} still {execution['Status']} after {timeout} s")
-            time.sleep(0.2)
+        return dex.wait_for_end(self.client, arn, timeout, poll=0.2)
 
     def run(self, function: str, payload: object = None, timeout: float = 60) -> dict[str, Any]:
         """Start an execution and wait for its end."""
@@ -167,14 +108,7 @@ class EmulatorSession:
 
     def history(self, arn: str) -> list[dict[str, Any]]:
         """Every history event of the execution, with payloads (all pages)."""
-        events: list[dict[str, Any]] = []
-        request: dict[str, Any] = {"DurableExecutionArn": arn, "IncludeExecutionData": True}
-        while True:
-            page = self.client.get_durable_execution_history(**request)
-            events += page.get("Events", [])
-            if not page.get("NextMarker"):
-                return events
-            request["Marker"] = page["NextMarker"]
+        return dex.history(self.client, arn)
 
     def wait_for_event(self, arn: str, event_type: str, timeout: float = 30) -> dict[str, Any]:
         """Poll the history until an event of ``event_type`` appears; return the first one."""
