@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
+from service_builders import NOW, A, T, checkpoint, later, update
 
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError
 from durable_lambda.core.history import EventType
 from durable_lambda.core.model import (
     CallbackOptions,
     ChainedInvokeOptions,
-    CheckpointResponse,
     ContextOptions,
     ErrorObject,
     InvocationOutput,
     InvocationStatus,
-    OperationAction,
     OperationStatus,
     OperationType,
-    OperationUpdate,
     StepOptions,
     WaitOptions,
 )
@@ -35,31 +32,12 @@ from durable_lambda.core.service import (
 )
 from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ARN = execution_arn("orders", "run-1", "exec-1")
 BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
-A = OperationAction
-T = OperationType
-
-
-def later(seconds: float) -> datetime:
-    return NOW + timedelta(seconds=seconds)
 
 
 def started() -> ExecutionRecord:
     return start_execution(ARN, "orders", '{"n": 1}', NOW)
-
-
-def update(
-    op_id: str, type_: OperationType, action: OperationAction, **fields: object
-) -> OperationUpdate:
-    return OperationUpdate.model_validate({"Id": op_id, "Type": type_, "Action": action, **fields})
-
-
-def checkpoint(
-    record: ExecutionRecord, *updates: OperationUpdate, at: datetime = NOW
-) -> CheckpointResponse:
-    return apply_checkpoint(record, record.checkpoint_token, list(updates), at)
 
 
 def event_types(record: ExecutionRecord) -> list[str]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
+from service_builders import NOW, A, T, checkpoint, later, update
 
 from durable_lambda.core.errors import InvalidCheckpointTokenError, ValidationError
 from durable_lambda.core.history import EventType, without_execution_data
@@ -14,9 +13,7 @@ from durable_lambda.core.model import (
     ErrorObject,
     InvocationOutput,
     InvocationStatus,
-    OperationAction,
     OperationStatus,
-    OperationType,
     OperationUpdate,
     StepOptions,
     WaitOptions,
@@ -39,29 +36,12 @@ from durable_lambda.core.service import (
 )
 from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ARN = execution_arn("fn", "run", "e1")
-A = OperationAction
-T = OperationType
 PENDING = InvocationOutput(Status=InvocationStatus.PENDING)
-
-
-def later(seconds: float) -> datetime:
-    return NOW + timedelta(seconds=seconds)
-
-
-def update(
-    op_id: str, type_: OperationType, action: OperationAction, **fields: object
-) -> OperationUpdate:
-    return OperationUpdate.model_validate({"Id": op_id, "Type": type_, "Action": action, **fields})
 
 
 def started() -> ExecutionRecord:
     return start_execution(ARN, "fn", '"in"', NOW)
-
-
-def checkpoint(record: ExecutionRecord, *updates: OperationUpdate, at: datetime = NOW) -> None:
-    apply_checkpoint(record, record.checkpoint_token, list(updates), at)
 
 
 def with_steps(count: int) -> ExecutionRecord:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
+from service_builders import NOW, A, T, later, update
 
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.history import EventType
@@ -12,10 +11,7 @@ from durable_lambda.core.model import (
     CallbackOptions,
     ChainedInvokeOptions,
     ErrorObject,
-    OperationAction,
     OperationStatus,
-    OperationType,
-    OperationUpdate,
     StepOptions,
     WaitOptions,
 )
@@ -45,20 +41,7 @@ from durable_lambda.core.store import (
     UnknownCallbackError,
 )
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ARN = execution_arn("fn", "run", "e1")
-A = OperationAction
-T = OperationType
-
-
-def later(seconds: float) -> datetime:
-    return NOW + timedelta(seconds=seconds)
-
-
-def update(
-    op_id: str, type_: OperationType, action: OperationAction, **fields: object
-) -> OperationUpdate:
-    return OperationUpdate.model_validate({"Id": op_id, "Type": type_, "Action": action, **fields})
 
 
 def started(execution_timeout_seconds: int | None = None) -> ExecutionRecord:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
+from service_builders import NOW, A, T, update
 
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.model import (
     CallbackOptions,
     ChainedInvokeOptions,
     ErrorObject,
-    OperationAction,
-    OperationType,
     OperationUpdate,
     StepOptions,
     WaitOptions,
@@ -25,18 +22,9 @@ from durable_lambda.core.service_validation import (
 )
 from durable_lambda.core.store import ExecutionRecord
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-A = OperationAction
-T = OperationType
 WAIT_5 = WaitOptions(WaitSeconds=5)
 RETRY_1 = StepOptions(NextAttemptDelaySeconds=1)
 INVOKE = ChainedInvokeOptions(FunctionName="target")
-
-
-def update(
-    op_id: str, type_: OperationType, action: OperationAction, **fields: object
-) -> OperationUpdate:
-    return OperationUpdate.model_validate({"Id": op_id, "Type": type_, "Action": action, **fields})
 
 
 # Operations that exist before the refused checkpoint, by id.
