@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from durable_lambda.core.completion import CompletionPolicy
-from durable_lambda.core.config import CompletionConfig, MapConfig, NestingType, ParallelConfig
+from durable_lambda.core.config import MapConfig, NestingType, ParallelConfig
 from durable_lambda.core.errors import (
     ChildContextError,
     ExecutionError,
@@ -118,12 +118,8 @@ class _BatchSpec:
     result_type: str
     names: list[str]
     body: Callable[[DurableContext, int], Awaitable[Any]]
-    max_concurrency: int | None
-    completion_config: CompletionConfig
-    serdes: SerDes[Any] | None
-    item_serdes: SerDes[Any] | None
-    summary_generator: Callable[[Any], str] | None
-    nesting_type: NestingType
+    config: MapConfig | ParallelConfig
+    """Concurrency, completion, serializers, summary and nesting: the same fields in both."""
 
 
 async def run_map(
@@ -159,12 +155,7 @@ async def run_map(
         result_type="MapResult",
         names=[namer(unit, i) if namer else f"map-item-{i}" for i, unit in enumerate(units)],
         body=body,
-        max_concurrency=config.max_concurrency,
-        completion_config=config.completion_config,
-        serdes=config.serdes,
-        item_serdes=config.item_serdes,
-        summary_generator=config.summary_generator,
-        nesting_type=config.nesting_type,
+        config=config,
     )
     return await _run_batch(ctx, spec, name)
 
@@ -211,12 +202,7 @@ async def run_parallel(
         result_type="ParallelResult",
         names=[_branch_name(branch, i) for i, branch in enumerate(branches)],
         body=body,
-        max_concurrency=config.max_concurrency,
-        completion_config=config.completion_config,
-        serdes=config.serdes,
-        item_serdes=config.item_serdes,
-        summary_generator=config.summary_generator,
-        nesting_type=config.nesting_type,
+        config=config,
     )
     return await _run_batch(ctx, spec, name)
 
@@ -254,8 +240,8 @@ async def _run_batch(ctx: DurableContext, spec: _BatchSpec, name: str | None) ->
     run = await run_branches(
         len(spec.names),
         batch.branches.start,
-        max_concurrency=spec.max_concurrency,
-        policy=CompletionPolicy.from_config(len(spec.names), spec.completion_config),
+        max_concurrency=spec.config.max_concurrency,
+        policy=CompletionPolicy.from_config(len(spec.names), spec.config.completion_config),
     )
     return await batch.complete(_result_of(run))
 
@@ -289,14 +275,14 @@ class _Batch:
         self.runtime = ctx.runtime
         self.identity = identity
         self.spec = spec
-        self.serdes: SerDes[Any] = spec.serdes or self.runtime.serdes
+        self.serdes: SerDes[Any] = spec.config.serdes or self.runtime.serdes
         self.branches = BatchBranches(
             ctx.child_context(identity.operation_id),
             spec.branch_sub_type,
             spec.names,
             spec.body,
-            spec.item_serdes or self.serdes,
-            virtual=spec.nesting_type is NestingType.FLAT,
+            spec.config.item_serdes or self.serdes,
+            virtual=spec.config.nesting_type is NestingType.FLAT,
         )
 
     async def complete(self, result: BatchResult[Any]) -> BatchResult[Any]:
@@ -315,7 +301,9 @@ class _Batch:
             await runtime.after_first_completion()
             return self.read_result(payload)
         try:
-            summary = summary_envelope(result, self.spec.result_type, self.spec.summary_generator)
+            summary = summary_envelope(
+                result, self.spec.result_type, self.spec.config.summary_generator
+            )
         except Exception as error:  # the user's summary generator failed: so does the batch
             error_object = error_object_from_exception(error)
             runtime.checkpointer.enqueue(context_update(self.identity, _FAIL, error=error_object))
@@ -338,7 +326,7 @@ class _Batch:
             if isinstance(value, BatchResult):
                 return value
             if isinstance(value, dict):
-                return BatchResult.from_dict(value, self.spec.completion_config)
+                return BatchResult.from_dict(value, self.spec.config.completion_config)
             raise SerDesError(f"the serializer returned {type(value).__name__}")
         except SerDesError as error:
             problem = SerDesError(
@@ -359,7 +347,7 @@ class _Batch:
         record = CompletionRecord.from_summary(op.result_payload)
         if record is None:  # a summary without a record: derive every branch from its checkpoint
             items = [await self._rebuild_item(i, terminal=False) for i in range(len(self.branches))]
-            return BatchResult.from_items(items, self.spec.completion_config)
+            return BatchResult.from_items(items, self.spec.config.completion_config)
         if record.started_total > len(self.branches):
             raise self._mismatch(f"{record.started_total} branches were started")
         items = []
