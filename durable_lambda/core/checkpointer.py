@@ -114,7 +114,12 @@ class Checkpointer:
         self._queued_bytes += estimated_size(update)
         # BATCHED sends in the background at once; EAGER sends when the operation settles (so a
         # step's START and outcome share one call); OPTIMISTIC only when forced or full.
-        if self.mode is CheckpointMode.BATCHED or self._batch_is_full():
+        if self.has_full_batch():
+            # A sender lingering for more updates has enough: wake it rather than let the
+            # batch (and every operation settling behind it) wait out the linger.
+            self._flush_requested.set()
+            self._start_sender()
+        elif self.mode is CheckpointMode.BATCHED:
             self._start_sender()
 
     async def flush(self) -> None:
@@ -150,10 +155,11 @@ class Checkpointer:
         """
         if self.mode is CheckpointMode.EAGER:
             await self.flush()
-        elif self._batch_is_full():
+        elif self.has_full_batch():
             await asyncio.sleep(0)
 
-    def _batch_is_full(self) -> bool:
+    def has_full_batch(self) -> bool:
+        """Whether a full batch waits for the sender (which needs a pass of the event loop)."""
         return len(self._queue) >= self._max_updates or self._queued_bytes >= self._max_bytes
 
     def _start_sender(self) -> None:
@@ -166,7 +172,7 @@ class Checkpointer:
             self.mode is not CheckpointMode.BATCHED
             or self._linger <= 0
             or self._waiters
-            or self._batch_is_full()
+            or self.has_full_batch()
         ):
             return
         self._flush_requested.clear()

@@ -242,6 +242,7 @@ async def _run_batch(ctx: DurableContext, spec: _BatchSpec, name: str | None) ->
         batch.branches.start,
         max_concurrency=spec.config.max_concurrency,
         policy=CompletionPolicy.from_config(len(spec.names), spec.config.completion_config),
+        give_way=runtime.checkpointer.has_full_batch,
     )
     return await batch.complete(_result_of(run))
 

@@ -21,11 +21,13 @@ Scheduling follows the official AWS SDK's coordinator, with tasks where it has t
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import types
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from durable_lambda.core.completion import CompletionPolicy, CompletionReason
 from durable_lambda.core.errors import SuspendExecution
@@ -83,6 +85,46 @@ BranchStarter = Callable[[int], Coroutine[Any, Any, BranchOutcome]]
 """Starts branch ``index`` (checkpointing its START if new) and returns the coroutine to run."""
 
 
+@types.coroutine
+def _carry_on(
+    branch: Coroutine[Any, Any, BranchOutcome], awaiting: Any
+) -> Generator[Any, Any, BranchOutcome]:
+    """Continue ``branch``, already run up to its first pause at ``awaiting``, in a task.
+
+    What ``await`` does between a task and a coroutine, from the second step on: whatever the
+    branch yields (the future it waits on) goes up to the task, and whatever the task sends or
+    throws back (a result, a cancellation) goes down to the branch. Primed with ``next()``
+    before the task gets it, so that a task cancelled before its first step still hands the
+    cancellation to the branch (an unstarted generator would raise it without running).
+    """
+    try:
+        yield  # where priming stops; the task's first step resumes here
+    except GeneratorExit:
+        branch.close()
+        raise
+    except BaseException as error:  # a cancellation before the first step
+        try:
+            awaiting = branch.throw(error)
+        except StopIteration as stop:
+            return cast(BranchOutcome, stop.value)
+    while True:
+        try:
+            sent = yield awaiting
+        except GeneratorExit:
+            branch.close()
+            raise
+        except BaseException as error:  # every throw belongs to the branch
+            try:
+                awaiting = branch.throw(error)
+            except StopIteration as stop:
+                return cast(BranchOutcome, stop.value)
+        else:
+            try:
+                awaiting = branch.send(sent)
+            except StopIteration as stop:
+                return cast(BranchOutcome, stop.value)
+
+
 class _Scheduler:
     """The state of one batch while its branches run (see the module docstring)."""
 
@@ -90,10 +132,12 @@ class _Scheduler:
         self.total = total
         self.limit = max_concurrency or max(total, 1)
         self.policy = policy
-        # Finished tasks in the order they finished, and the one wake-up the loop waits on
+        # What finished, in the order it finished: the outcome of a branch that ran to its end
+        # when started, or the task of one that had to wait. One wake-up future for the loop
         # (cheaper per branch than an asyncio.Queue, which a map pays once per item).
-        self.finished: deque[asyncio.Task[BranchOutcome]] = deque()
+        self.finished: deque[BranchOutcome | asyncio.Task[BranchOutcome]] = deque()
         self._wake_up: asyncio.Future[None] | None = None
+        self.started = 0
         self.tasks: list[asyncio.Task[BranchOutcome]] = []
         self.outcomes: dict[int, BranchOutcome] = {}
         self.in_flight = 0  # started and not finished: running or suspended
@@ -104,14 +148,38 @@ class _Scheduler:
     def stopped(self) -> bool:
         return self.policy.should_stop(self.succeeded, self.failed)
 
-    def start_more(self, start: BranchStarter) -> None:
-        loop = asyncio.get_running_loop()
-        while len(self.tasks) < self.total and self.in_flight < self.limit:
-            task = loop.create_task(start(len(self.tasks)))
-            task.add_done_callback(self._finished)
-            self.tasks.append(task)
+    async def start_more(self, start: BranchStarter, give_way: Callable[[], bool]) -> None:
+        """Start branches, in index order, while slots are free.
+
+        Each branch runs at once, up to its first pause, as a task started eagerly would: a
+        branch that never pauses (most map items) finishes here, without a task, its callback
+        and a pass of the event loop; one that pauses continues in a task. Between branches,
+        when ``give_way()`` says something else needs the event loop (a full batch of
+        checkpoints waiting for its sender), one pass of the loop is let through first.
+        """
+        while self.started < self.total and self.in_flight < self.limit:
+            if give_way():
+                await asyncio.sleep(0)
+            branch = start(self.started)
+            self.started += 1
             self.in_flight += 1
             self.running += 1
+            # Each branch gets its own copy of the context variables, as a task would, and
+            # keeps it in the task that continues it.
+            context = contextvars.copy_context()
+            try:
+                awaiting = context.run(branch.send, None)
+            except StopIteration as stop:
+                self.finished.append(cast(BranchOutcome, stop.value))
+                continue
+            except BaseException:
+                self.running -= 1  # it ended the invocation; nothing is left to collect
+                raise
+            carry_on = _carry_on(branch, awaiting)
+            next(carry_on)
+            task = asyncio.get_running_loop().create_task(carry_on, context=context)
+            task.add_done_callback(self._finished)
+            self.tasks.append(task)
 
     def _finished(self, task: asyncio.Task[BranchOutcome]) -> None:
         self.finished.append(task)
@@ -119,15 +187,20 @@ class _Scheduler:
         if wake_up is not None and not wake_up.done():
             wake_up.set_result(None)
 
-    async def next_finished(self) -> asyncio.Task[BranchOutcome]:
-        """Return the earliest finished task not taken yet, waiting for one if need be."""
+    async def next_finished(self) -> BranchOutcome:
+        """Return the earliest outcome not taken yet, waiting for one if need be.
+
+        Raises:
+            Exception: what ended the branch's task (an error that ends the invocation).
+        """
         while not self.finished:
             self._wake_up = asyncio.get_running_loop().create_future()
             try:
                 await self._wake_up
             finally:
                 self._wake_up = None
-        return self.finished.popleft()
+        done = self.finished.popleft()
+        return done if isinstance(done, BranchOutcome) else done.result()
 
     def take(self, outcome: BranchOutcome) -> None:
         self.running -= 1
@@ -143,12 +216,13 @@ class _Scheduler:
     def take_raced(self) -> None:
         """Record branches that finished along with the deciding one, the reason unchanged."""
         while self.finished:
-            task = self.finished.popleft()
-            if task.cancelled():
-                continue
-            outcome = task.result()  # an error that ends the invocation propagates
-            if outcome.finished:
-                self.outcomes[outcome.index] = outcome
+            done = self.finished.popleft()
+            if isinstance(done, asyncio.Task):
+                if done.cancelled():
+                    continue
+                done = done.result()  # an error that ends the invocation propagates
+            if done.finished:
+                self.outcomes[done.index] = done
 
     async def cancel_unfinished(self) -> None:
         unfinished = [task for task in self.tasks if not task.done()]
@@ -169,6 +243,7 @@ async def run_branches(
     *,
     max_concurrency: int | None,
     policy: CompletionPolicy,
+    give_way: Callable[[], bool] = lambda: False,
 ) -> BatchRun:
     """Run branches ``0 .. total-1`` until the batch completes (see the module docstring).
 
@@ -179,6 +254,8 @@ async def run_branches(
         max_concurrency: Most branches in flight at once (suspended ones included); None for
             no limit.
         policy: When the batch is complete.
+        give_way: Whether something else needs a pass of the event loop before the next
+            branch starts (branches run eagerly; see ``_Scheduler.start_more``).
 
     Returns:
         The started count, the finished outcomes and the completion reason.
@@ -189,13 +266,12 @@ async def run_branches(
     scheduler = _Scheduler(total, max_concurrency, policy)
     try:
         while not scheduler.stopped():
-            scheduler.start_more(start)
+            await scheduler.start_more(start, give_way)
             if scheduler.running == 0:
                 raise SuspendExecution
-            task = await scheduler.next_finished()
-            scheduler.take(task.result())
+            scheduler.take(await scheduler.next_finished())
         reason = policy.reason(scheduler.succeeded, scheduler.failed)
         scheduler.take_raced()
     finally:
         await scheduler.cancel_unfinished()
-    return BatchRun(started=len(scheduler.tasks), reason=reason, outcomes=scheduler.outcomes)
+    return BatchRun(started=scheduler.started, reason=reason, outcomes=scheduler.outcomes)

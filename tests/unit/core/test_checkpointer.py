@@ -156,6 +156,23 @@ async def test_batched_mode_lingers_so_neighbouring_updates_share_a_call() -> No
     assert [[u.Id for u in updates] for _, updates in service.calls] == [["op-0", "op-1"]]
 
 
+async def test_a_batch_filling_up_cuts_the_linger_short() -> None:
+    service = RecordingService()
+    checkpointer = Checkpointer(
+        service, _state(), "t0", CheckpointMode.BATCHED, linger_seconds=60, max_batch_updates=3
+    )
+    checkpointer.enqueue(_update(0))
+    await asyncio.sleep(0)  # the sender starts lingering for a minute
+    checkpointer.enqueue(_update(1))
+    assert not checkpointer.has_full_batch()
+    checkpointer.enqueue(_update(2))
+    assert checkpointer.has_full_batch()
+    for _ in range(5):  # a few passes of the loop, far less than the linger
+        await asyncio.sleep(0)
+    assert [[u.Id for u in updates] for _, updates in service.calls] == [["op-0", "op-1", "op-2"]]
+    assert not checkpointer.has_full_batch()
+
+
 async def test_a_failed_call_fails_every_waiter_and_later_enqueues() -> None:
     failure = CheckpointError("boom", retriable=False)
     service = RecordingService(fail_with=failure)

@@ -454,7 +454,13 @@ async def test_replay_returns_an_equal_result_without_running_any_item_again() -
         bodies[index] += 1
         if index == 1:
             raise KeyError("missing")
-        return {"item": item, "at": await ctx.step(lambda _: position(index), name="pos")}
+
+        # An async step: a plain one runs in a worker thread, and whether it finishes before
+        # a sibling's failure ends the invocation (always-replay) would be a matter of timing.
+        async def pos(_: Any) -> int:
+            return position(index)
+
+        return {"item": item, "at": await ctx.step(pos, name="pos")}
 
     async def handler(event: Any, ctx: DurableContext) -> int:
         config = MapConfig(max_concurrency=2, completion_config=CompletionConfig.all_completed())

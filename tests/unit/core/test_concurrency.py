@@ -1,0 +1,113 @@
+"""The branch scheduler on its own: eager starts, tasks for branches that pause, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Coroutine
+from typing import Any
+
+import pytest
+
+from durable_lambda.core.completion import CompletionPolicy
+from durable_lambda.core.config import CompletionConfig
+from durable_lambda.core.errors import ExecutionError
+from durable_lambda.core.operations.concurrency import BranchOutcome, BranchState, run_branches
+
+CURRENT = contextvars.ContextVar[str]("CURRENT", default="caller")
+
+
+def _all(total: int) -> CompletionPolicy:
+    return CompletionPolicy.from_config(total, CompletionConfig.all_completed())
+
+
+async def test_context_variables_set_in_a_branch_stay_in_that_branch() -> None:
+    seen: dict[int, list[str]] = {}
+
+    async def branch(index: int) -> BranchOutcome:
+        seen[index] = [CURRENT.get()]
+        CURRENT.set(f"branch-{index}")
+        if index == 1:
+            await asyncio.sleep(0)  # continues in a task: the variable must follow it there
+        seen[index].append(CURRENT.get())
+        return BranchOutcome(index, BranchState.SUCCEEDED, index)
+
+    run = await run_branches(3, branch, max_concurrency=None, policy=_all(3))
+
+    assert sorted(run.outcomes) == [0, 1, 2]
+    assert seen == {i: ["caller", f"branch-{i}"] for i in range(3)}
+    assert CURRENT.get() == "caller"
+
+
+async def test_every_admitted_branch_runs_before_any_finishes_when_they_pause() -> None:
+    order: list[str] = []
+
+    async def branch(index: int) -> BranchOutcome:
+        order.append(f"start-{index}")
+        await asyncio.sleep(0)
+        order.append(f"end-{index}")
+        return BranchOutcome(index, BranchState.SUCCEEDED, index)
+
+    await run_branches(3, branch, max_concurrency=None, policy=_all(3))
+
+    assert order[:3] == ["start-0", "start-1", "start-2"]
+    assert sorted(order[3:]) == ["end-0", "end-1", "end-2"]
+
+
+async def test_an_error_ending_the_invocation_cancels_the_paused_branches() -> None:
+    cancelled: list[int] = []
+
+    async def branch(index: int) -> BranchOutcome:
+        if index == 2:
+            raise ExecutionError("stop everything")
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(index)
+            raise
+        return BranchOutcome(index, BranchState.SUCCEEDED)
+
+    with pytest.raises(ExecutionError, match="stop everything"):
+        await run_branches(4, branch, max_concurrency=None, policy=_all(4))
+
+    assert sorted(cancelled) == [0, 1]
+
+
+async def test_the_loop_gets_a_pass_between_branches_when_asked_to_give_way() -> None:
+    loop = asyncio.get_running_loop()
+    events: list[str] = []
+    asks = iter([False, True, False])
+
+    def give_way() -> bool:
+        return next(asks)
+
+    def starter(index: int) -> Coroutine[Any, Any, BranchOutcome]:
+        if index == 0:
+            loop.call_soon(events.append, "loop-pass")
+
+        async def branch() -> BranchOutcome:
+            events.append(f"branch-{index}")
+            return BranchOutcome(index, BranchState.SUCCEEDED)
+
+        return branch()
+
+    await run_branches(3, starter, max_concurrency=None, policy=_all(3), give_way=give_way)
+
+    assert events == ["branch-0", "loop-pass", "branch-1", "branch-2"]
+
+
+async def test_a_branch_that_swallows_its_cancellation_still_reports_an_outcome() -> None:
+    async def branch(index: int) -> BranchOutcome:
+        if index == 0:
+            return BranchOutcome(0, BranchState.SUCCEEDED, "first")
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            return BranchOutcome(index, BranchState.SUCCEEDED, "late")
+        return BranchOutcome(index, BranchState.FAILED)
+
+    policy = CompletionPolicy.from_config(2, CompletionConfig(min_successful=1))
+    run = await run_branches(2, branch, max_concurrency=None, policy=policy)
+
+    assert run.started == 2
+    assert run.outcomes[0].result == "first"
