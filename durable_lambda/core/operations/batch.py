@@ -47,7 +47,7 @@ from durable_lambda.core.model import (
     OperationSubType,
     OperationType,
 )
-from durable_lambda.core.operations.batch_branches import BatchBranches
+from durable_lambda.core.operations.batch_branches import BatchBranches, reads_back_unchanged
 from durable_lambda.core.operations.batch_result import (
     AnyBatchItem,
     AnyBatchResult,
@@ -300,6 +300,8 @@ class _Batch:
         if len(payload) <= runtime.options.max_operation_payload_bytes:
             runtime.checkpointer.enqueue(context_update(self.identity, _SUCCEED, payload))
             await runtime.after_first_completion()
+            if self._reads_back_unchanged(result):
+                return result  # reading the payload back would build an equal result
             return self.read_result(payload)
         try:
             summary = summary_envelope(
@@ -315,6 +317,14 @@ class _Batch:
         runtime.checkpointer.enqueue(update)
         await runtime.after_first_completion()
         return result
+
+    def _reads_back_unchanged(self, result: BatchResult[Any]) -> bool:
+        # Errors read back as dicts of their own; results only when they are simple scalars.
+        serdes = self.serdes
+        for item in result.all:
+            if item.error is not None or not reads_back_unchanged(serdes, item.result):
+                return False
+        return True
 
     def read_result(self, payload: str | None) -> BatchResult[Any]:
         """Read the parent's stored payload back as a ``BatchResult``.
