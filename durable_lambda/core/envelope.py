@@ -38,6 +38,7 @@ __all__ = [
     "is_plain",
     "looks_like_envelope",
     "model_data",
+    "parse_json",
     "read_payload",
     "type_name",
 ]
@@ -304,6 +305,33 @@ def _decode(tag: Any, value: Any) -> Any:
     return decoder(value)
 
 
+# The C scanner behind json.loads, called directly: json.loads adds two regular-expression
+# matches (leading and trailing whitespace) and a BOM check, which cost three times what the
+# scan of a short payload does. A decoder with default settings is json.loads's own.
+# (typeshed does not declare the attribute, which every JSONDecoder sets in its constructor.)
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def parse_json(payload: str) -> Any:
+    """Return ``json.loads(payload)``, faster for the usual payload without surrounding space.
+
+    The scanner reads one JSON value from the start of the text. When that succeeds and the
+    value ends the text, the result is what ``json.loads`` returns; anything else (leading or
+    trailing whitespace, a BOM, bytes, invalid or too deeply nested JSON) goes to ``json.loads``
+    itself, which returns or raises exactly what it always did.
+
+    Raises:
+        ValueError: ``payload`` is not JSON (``json.JSONDecodeError``).
+    """
+    try:
+        value, end = _SCAN(payload, 0)
+    except (StopIteration, ValueError, TypeError, RecursionError):
+        return json.loads(payload)
+    if end != len(payload):
+        return json.loads(payload)
+    return value
+
+
 def read_payload(payload: str) -> Any:
     """Parse a payload of either format: an envelope with a known tag is decoded, JSON is as is.
 
@@ -312,8 +340,16 @@ def read_payload(payload: str) -> Any:
             (``MalformedPayloadError``, a ``ValueError``); a bad base64, ISO date or UUID
             text raises ``ValueError`` or ``TypeError`` from the standard library.
     """
-    data = json.loads(payload)
-    if looks_like_envelope(data) and isinstance(data["t"], str) and data["t"] in _DECODERS:
+    data = parse_json(payload)
+    # JSON gives exact dicts: only a two-key one can be an envelope (no call for the others).
+    if (
+        type(data) is dict
+        and len(data) == 2
+        and "t" in data
+        and "v" in data
+        and isinstance(data["t"], str)
+        and data["t"] in _DECODERS
+    ):
         return _decode(data["t"], data["v"])
     return data
 

@@ -15,7 +15,7 @@ from durable_lambda.core.errors import ReplayHorizonReached, SerDesError, Suspen
 from durable_lambda.core.logging import ReplayAwareLogger
 from durable_lambda.core.plugins import InstrumentationPlugin, PluginDispatcher
 from durable_lambda.core.ports import Clock, Logger, RandomSource
-from durable_lambda.core.serdes import DEFAULT_SERDES, SerDes, SerDesContext, deserialize
+from durable_lambda.core.serdes import SerDes, SerDesContext, deserialize, reads_plainly
 from durable_lambda.core.state import DurableState
 
 __all__ = [
@@ -140,7 +140,7 @@ class ExecutionRuntime:
         """Deserialize a stored payload of ``operation_id``; an absent payload reads as None."""
         if payload is None:
             return None
-        if serdes is DEFAULT_SERDES:
+        if reads_plainly(serdes):
             # The common case on replay: skip building a context and the error-wrapping layer;
             # a payload it cannot read goes the long way round for the full error message.
             try:

@@ -50,6 +50,7 @@ __all__ = [
     "SerDes",
     "SerDesContext",
     "deserialize",
+    "reads_plainly",
     "serdes_for_type",
     "serialize",
 ]
@@ -290,6 +291,26 @@ class PassThroughSerDes:
 
 DEFAULT_SERDES: JsonSerDes[Any] = JsonSerDes()
 """The serializer used when none is configured."""
+
+# Exact classes only: a subclass may override deserialize, and then its own reading counts.
+_PLAIN_READERS = frozenset({JsonSerDes, EnvelopeSerDes})
+
+
+def reads_plainly(serdes: object) -> bool:
+    """Tell whether ``serdes`` reads every payload exactly as ``read_payload`` does.
+
+    True for ``JsonSerDes`` and ``EnvelopeSerDes`` without a ``result_type``, whichever
+    instance (``DEFAULT_SERDES`` among them): their ``deserialize`` is ``read_payload`` plus
+    error wrapping, so a caller may call ``read_payload`` directly, without building a
+    ``SerDesContext``, and take the long way round only for the error of an unreadable payload.
+    """
+    # isinstance narrows for the type checker; the exact-class test is what decides.
+    return (
+        isinstance(serdes, _StandardSerDes)
+        and type(serdes) in _PLAIN_READERS
+        and serdes._adapter is None
+    )
+
 
 _UNTYPED: tuple[object, ...] = (None, type(None), Any, object, inspect.Parameter.empty)
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from durable_lambda.core.config import StepConfig, StepSemantics
+from durable_lambda.core.envelope import read_payload
 from durable_lambda.core.errors import (
     CheckpointError,
     ExecutionError,
@@ -44,7 +45,13 @@ from durable_lambda.core.operations.updates import (
 )
 from durable_lambda.core.retry import RetryPresets, apply_jitter, delay_seconds_for_service
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.serdes import deserialize, serialize
+from durable_lambda.core.serdes import (
+    SerDes,
+    SerDesContext,
+    deserialize,
+    reads_plainly,
+    serialize,
+)
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
@@ -54,6 +61,10 @@ if TYPE_CHECKING:
 __all__ = ["run_step"]
 
 _DEFAULT_CONFIG = StepConfig()
+# Module constants: a global lookup is cheaper than an enum class attribute on every step.
+_STEP = OperationType.STEP
+_STEP_SUB_TYPE = OperationSubType.STEP
+_SUCCEEDED = OperationStatus.SUCCEEDED
 
 
 async def run_step(
@@ -65,13 +76,17 @@ async def run_step(
     """Run ``fn`` as the next step of ``ctx`` (see the module docstring for the state machine)."""
     config = config or _DEFAULT_CONFIG
     runtime = ctx.runtime
-    identity = ctx.next_identity(OperationType.STEP, OperationSubType.STEP, name)
+    identity = ctx.next_identity(_STEP, _STEP_SUB_TYPE, name)
     op = runtime.state.checked(identity)
     serdes = config.serdes or runtime.serdes
+    if op is not None and op.Status is _SUCCEEDED:
+        # Replay of a completed step, the hot path of every replay: return the stored result.
+        # checked() matched the type, so the result sits in StepDetails (op.result_payload).
+        details = op.StepDetails
+        payload = None if details is None else details.Result
+        return runtime.read(serdes, payload, identity.operation_id)
     attempt = attempts_made(op) + 1
     if op is not None:
-        if op.Status is OperationStatus.SUCCEEDED:
-            return runtime.read(serdes, op.result_payload, identity.operation_id)
         await _resume(ctx, identity, config, op, attempt)
 
     runtime.note_new_work()
@@ -94,10 +109,24 @@ async def run_step(
     serdes_context = runtime.serdes_context(identity.operation_id)  # not needed by replays
     payload = serialize(serdes, raw, serdes_context)
     # Hand back what replay would hand back, so the first run and every replay see equal values.
-    result = deserialize(serdes, payload, serdes_context)
+    result = _read_back(serdes, payload, serdes_context)
     runtime.checkpointer.enqueue(step_update(identity, OperationAction.SUCCEED, payload=payload))
     await runtime.after_first_completion()
     return result
+
+
+def _read_back(serdes: SerDes[Any], payload: str, context: SerDesContext) -> Any:
+    """Read a payload just written back as replay will.
+
+    A serializer that reads plainly skips the error-wrapping layer; a payload it cannot read goes
+    the long way round, for the full error.
+    """
+    if reads_plainly(serdes):
+        try:
+            return read_payload(payload)
+        except (ValueError, TypeError, RecursionError):
+            pass
+    return deserialize(serdes, payload, context)
 
 
 async def _resume(
