@@ -213,7 +213,7 @@ def fixed_table(results: dict[str, Any]) -> str:
     labels = {
         "ours": "ours (runtime deps only)",
         "ours+boto3": "ours + import boto3",
-        "ours-dev": "ours (dev venv: + rich, PyYAML)",
+        "ours-dev": "ours (dev venv: + PyYAML)",
         "official": "official",
     }
     for who, label in labels.items():
@@ -228,6 +228,7 @@ def fixed_table(results: dict[str, Any]) -> str:
                 fmt(fixed.get("teardown_ms"), 3),
                 fmt(fixed.get("total_ms"), 3),
                 fmt(cold.get("import_ms")),
+                fmt(cold.get("import_first_ms")),
                 fmt(cold.get("process_ms")),
                 fmt(cold.get("maxrss_mb")),
                 kb(cold.get("peak_bytes")),
@@ -239,6 +240,7 @@ def fixed_table(results: dict[str, Any]) -> str:
         "tear-down (ms)",
         "empty invocation (ms)",
         "cold import + decorate (ms)",
+        "+ first empty invocation (ms)",
         "cold process (ms)",
         "max RSS (MiB)",
         "import peak (KiB, tracemalloc)",

@@ -13,83 +13,192 @@ Example:
     ...     return order
 """
 
-from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
-from durable_lambda.core.completion import CompletionReason
-from durable_lambda.core.config import (
-    CallbackConfig,
-    CheckpointMode,
-    ChildConfig,
-    CompletionConfig,
-    Duration,
-    InvokeConfig,
-    ItemBatcher,
-    MapConfig,
-    NestingType,
-    ParallelConfig,
-    StepConfig,
-    StepSemantics,
-    WaitForCallbackConfig,
-    WaitForConditionConfig,
-)
-from durable_lambda.core.context import DurableContext, StepContext
-from durable_lambda.core.errors import (
-    CallbackError,
-    CallbackTimeoutError,
-    CheckpointError,
-    ChildContextError,
-    DurableExecutionError,
-    DurableOperationError,
-    ExecutionError,
-    InvalidCheckpointTokenError,
-    InvocationError,
-    InvokeError,
-    NonDeterministicExecutionError,
-    SerDesError,
-    StepError,
-    StepInterruptedError,
-    ValidationError,
-    WaitForConditionError,
-)
-from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
-from durable_lambda.core.operations.batch import ParallelBranch
-from durable_lambda.core.operations.batch_result import BatchItem, BatchItemStatus, BatchResult
-from durable_lambda.core.operations.callback import (
-    Callback,
-    CallbackSubmitterError,
-    WaitForCallbackContext,
-)
-from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
-from durable_lambda.core.operations.helpers import OperationMetadata
-from durable_lambda.core.operations.item_batching import BatchedInput
-from durable_lambda.core.plugins import (
-    AttemptInfo,
-    AttemptOutcome,
-    BasePlugin,
-    InstrumentationPlugin,
-    InvocationEndInfo,
-    InvocationEndStatus,
-    InvocationStartInfo,
-    OperationInfo,
-)
-from durable_lambda.core.retry import (
-    JitterStrategy,
-    RetryDecision,
-    RetryPresets,
-    RetryStrategy,
-    RetryStrategyConfig,
-    WaitForConditionDecision,
-    WaitStrategyConfig,
-    create_retry_strategy,
-    create_wait_strategy,
-)
-from durable_lambda.core.runtime import RuntimeOptions
-from durable_lambda.core.serdes import (
-    EnvelopeSerDes,
-    JsonSerDes,
-    PassThroughSerDes,
-    SerDes,
-    SerDesContext,
-)
+# The public names are loaded on first access (PEP 562), not with the package: a Lambda function
+# only needs the entry point and the operations it calls, and importing every operation module,
+# the combinators and the batch machinery up front is paid by every cold start.
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
+    from durable_lambda.core.completion import CompletionReason
+    from durable_lambda.core.config import (
+        CallbackConfig,
+        CheckpointMode,
+        ChildConfig,
+        CompletionConfig,
+        Duration,
+        InvokeConfig,
+        ItemBatcher,
+        MapConfig,
+        NestingType,
+        ParallelConfig,
+        StepConfig,
+        StepSemantics,
+        WaitForCallbackConfig,
+        WaitForConditionConfig,
+    )
+    from durable_lambda.core.context import DurableContext, StepContext
+    from durable_lambda.core.errors import (
+        CallbackError,
+        CallbackTimeoutError,
+        CheckpointError,
+        ChildContextError,
+        DurableExecutionError,
+        DurableOperationError,
+        ExecutionError,
+        InvalidCheckpointTokenError,
+        InvocationError,
+        InvokeError,
+        NonDeterministicExecutionError,
+        SerDesError,
+        StepError,
+        StepInterruptedError,
+        ValidationError,
+        WaitForConditionError,
+    )
+    from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
+    from durable_lambda.core.operations.batch import ParallelBranch
+    from durable_lambda.core.operations.batch_result import BatchItem, BatchItemStatus, BatchResult
+    from durable_lambda.core.operations.callback import (
+        Callback,
+        CallbackSubmitterError,
+        WaitForCallbackContext,
+    )
+    from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
+    from durable_lambda.core.operations.helpers import OperationMetadata
+    from durable_lambda.core.operations.item_batching import BatchedInput
+    from durable_lambda.core.plugins import (
+        AttemptInfo,
+        AttemptOutcome,
+        BasePlugin,
+        InstrumentationPlugin,
+        InvocationEndInfo,
+        InvocationEndStatus,
+        InvocationStartInfo,
+        OperationInfo,
+    )
+    from durable_lambda.core.retry import (
+        JitterStrategy,
+        RetryDecision,
+        RetryPresets,
+        RetryStrategy,
+        RetryStrategyConfig,
+        WaitForConditionDecision,
+        WaitStrategyConfig,
+        create_retry_strategy,
+        create_wait_strategy,
+    )
+    from durable_lambda.core.runtime import RuntimeOptions
+    from durable_lambda.core.serdes import (
+        EnvelopeSerDes,
+        JsonSerDes,
+        PassThroughSerDes,
+        SerDes,
+        SerDesContext,
+    )
+
+# Which module defines each public name; a unit test checks it against ``__all__``.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "durable_lambda.app.lambda_handler": (
+        "DurableFunction",
+        "durable_execution",
+    ),
+    "durable_lambda.core.completion": ("CompletionReason",),
+    "durable_lambda.core.config": (
+        "CallbackConfig",
+        "CheckpointMode",
+        "ChildConfig",
+        "CompletionConfig",
+        "Duration",
+        "InvokeConfig",
+        "ItemBatcher",
+        "MapConfig",
+        "NestingType",
+        "ParallelConfig",
+        "StepConfig",
+        "StepSemantics",
+        "WaitForCallbackConfig",
+        "WaitForConditionConfig",
+    ),
+    "durable_lambda.core.context": (
+        "DurableContext",
+        "StepContext",
+    ),
+    "durable_lambda.core.errors": (
+        "CallbackError",
+        "CallbackTimeoutError",
+        "CheckpointError",
+        "ChildContextError",
+        "DurableExecutionError",
+        "DurableOperationError",
+        "ExecutionError",
+        "InvalidCheckpointTokenError",
+        "InvocationError",
+        "InvokeError",
+        "NonDeterministicExecutionError",
+        "SerDesError",
+        "StepError",
+        "StepInterruptedError",
+        "ValidationError",
+        "WaitForConditionError",
+    ),
+    "durable_lambda.core.model": (
+        "ErrorObject",
+        "Operation",
+        "OperationStatus",
+        "OperationType",
+    ),
+    "durable_lambda.core.operations.batch": ("ParallelBranch",),
+    "durable_lambda.core.operations.batch_result": (
+        "BatchItem",
+        "BatchItemStatus",
+        "BatchResult",
+    ),
+    "durable_lambda.core.operations.callback": (
+        "Callback",
+        "CallbackSubmitterError",
+        "WaitForCallbackContext",
+    ),
+    "durable_lambda.core.operations.combinators": (
+        "AllFailedError",
+        "SettledResult",
+    ),
+    "durable_lambda.core.operations.helpers": ("OperationMetadata",),
+    "durable_lambda.core.operations.item_batching": ("BatchedInput",),
+    "durable_lambda.core.plugins": (
+        "AttemptInfo",
+        "AttemptOutcome",
+        "BasePlugin",
+        "InstrumentationPlugin",
+        "InvocationEndInfo",
+        "InvocationEndStatus",
+        "InvocationStartInfo",
+        "OperationInfo",
+    ),
+    "durable_lambda.core.retry": (
+        "JitterStrategy",
+        "RetryDecision",
+        "RetryPresets",
+        "RetryStrategy",
+        "RetryStrategyConfig",
+        "WaitForConditionDecision",
+        "WaitStrategyConfig",
+        "create_retry_strategy",
+        "create_wait_strategy",
+    ),
+    "durable_lambda.core.runtime": ("RuntimeOptions",),
+    "durable_lambda.core.serdes": (
+        "EnvelopeSerDes",
+        "JsonSerDes",
+        "PassThroughSerDes",
+        "SerDes",
+        "SerDesContext",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "AllFailedError",
@@ -166,3 +275,18 @@ __all__ = [
     "create_wait_strategy",
     "durable_execution",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the module that defines public ``name`` and cache the value on this package."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the public names too, loaded or not."""
+    return sorted({*globals(), *__all__})

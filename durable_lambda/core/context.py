@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import datetime
 from random import Random
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 from uuid import UUID
 
 from durable_lambda.core.config import (
@@ -21,27 +21,7 @@ from durable_lambda.core.config import (
 )
 from durable_lambda.core.ids import OperationIdSequence
 from durable_lambda.core.model import OperationType
-from durable_lambda.core.operations.batch import (
-    ItemT,
-    ParallelBranch,
-    ResultT,
-    run_map,
-    run_parallel,
-)
-from durable_lambda.core.operations.batch_result import BatchResult
-from durable_lambda.core.operations.callback import (
-    Callback,
-    WaitForCallbackContext,
-    run_create_callback,
-    run_wait_for_callback,
-)
 from durable_lambda.core.operations.child import run_child_context
-from durable_lambda.core.operations.combinators import (
-    CombinatorKind,
-    SettledResult,
-    run_combinator,
-)
-from durable_lambda.core.operations.condition import run_wait_for_condition
 from durable_lambda.core.operations.helpers import (
     OperationMetadata,
     current_time,
@@ -49,7 +29,6 @@ from durable_lambda.core.operations.helpers import (
     new_uuid,
     read_operation_metadata,
 )
-from durable_lambda.core.operations.invoke import run_invoke
 from durable_lambda.core.operations.names import MAX_NAME_LENGTH as MAX_NAME_LENGTH
 from durable_lambda.core.operations.names import check_operation_name, recorded_name
 from durable_lambda.core.operations.step import run_step
@@ -58,6 +37,16 @@ from durable_lambda.core.operations.wait import run_wait
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import ExecutionRuntime
 from durable_lambda.core.state import OperationIdentity
+
+# The operations a handler may never call (map, parallel, callbacks, combinators, conditions,
+# chained invokes) are imported by the method that runs them, on first use: together they cost
+# about 10 ms of every cold start otherwise. The per-call cost of the import statement is a
+# dictionary lookup.
+if TYPE_CHECKING:
+    from durable_lambda.core.operations.batch import ItemT, ParallelBranch, ResultT
+    from durable_lambda.core.operations.batch_result import BatchResult
+    from durable_lambda.core.operations.callback import Callback, WaitForCallbackContext
+    from durable_lambda.core.operations.combinators import SettledResult
 
 __all__ = ["DurableContext", "StepContext"]
 
@@ -227,6 +216,8 @@ class DurableContext:
             >>> await ctx.step(lambda s: send_for_approval(callback.callback_id))
             >>> decision = await callback.result()
         """
+        from durable_lambda.core.operations.callback import run_create_callback
+
         return await run_create_callback(self, name, config)
 
     async def wait_for_callback(
@@ -255,6 +246,8 @@ class DurableContext:
             CallbackTimeoutError: no answer, or no heartbeat, came within the time-out.
             CallbackError: the sender reported a failure (base of the errors above).
         """
+        from durable_lambda.core.operations.callback import run_wait_for_callback
+
         return await run_wait_for_callback(self, submitter, recorded_name(submitter, name), config)
 
     # -- chained invoke (core/operations/invoke.py) ----------------------------------------
@@ -291,6 +284,8 @@ class DurableContext:
         Example:
             >>> receipt = await ctx.invoke("payments", {"amount": 42}, name="charge")
         """
+        from durable_lambda.core.operations.invoke import run_invoke
+
         return await run_invoke(self, function_name, payload, name, config)
 
     # -- polling (core/operations/condition.py) -------------------------------------------
@@ -351,6 +346,8 @@ class DurableContext:
             ...     name="await-job",
             ... )
         """
+        from durable_lambda.core.operations.condition import run_wait_for_condition
+
         return await run_wait_for_condition(self, check, config, name)
 
     # -- map and parallel (core/operations/batch.py) ----------------------------------------
@@ -396,6 +393,8 @@ class DurableContext:
             ...                        config=MapConfig(max_concurrency=10))
             >>> receipts = result.get_results()
         """
+        from durable_lambda.core.operations.batch import run_map
+
         result: BatchResult[ResultT] = await run_map(
             self, items, fn, recorded_name(fn, name), config
         )
@@ -438,6 +437,8 @@ class DurableContext:
             ... )
             >>> user, orders = result.get_results()
         """
+        from durable_lambda.core.operations.batch import run_parallel
+
         result: BatchResult[ResultT] = await run_parallel(self, branches, name, config)
         return result
 
@@ -466,6 +467,8 @@ class DurableContext:
             Exception: the first awaitable to fail raised it (e.g. ``StepError``).
             NonDeterministicExecutionError: another operation was checkpointed here.
         """
+        from durable_lambda.core.operations.combinators import CombinatorKind, run_combinator
+
         result: list[T] = await run_combinator(self, CombinatorKind.ALL, list(awaitables), name)
         return result
 
@@ -488,6 +491,8 @@ class DurableContext:
         Raises:
             NonDeterministicExecutionError: another operation was checkpointed here.
         """
+        from durable_lambda.core.operations.combinators import CombinatorKind, run_combinator
+
         result: list[SettledResult[T]] = await run_combinator(
             self, CombinatorKind.ALL_SETTLED, list(awaitables), name
         )
@@ -524,6 +529,8 @@ class DurableContext:
             ...     name="answer-or-deadline",
             ... )
         """
+        from durable_lambda.core.operations.combinators import CombinatorKind, run_combinator
+
         result: T = await run_combinator(self, CombinatorKind.RACE, list(awaitables), name)
         return result
 
@@ -545,6 +552,8 @@ class DurableContext:
             AllFailedError: every call failed; ``errors`` holds their errors in list order.
             NonDeterministicExecutionError: another operation was checkpointed here.
         """
+        from durable_lambda.core.operations.combinators import CombinatorKind, run_combinator
+
         result: T = await run_combinator(self, CombinatorKind.ANY, list(awaitables), name)
         return result
 

@@ -12,8 +12,6 @@ import logging
 import sys
 from typing import Any, Protocol, TextIO
 
-import structlog
-
 __all__ = ["StructlogLogger", "configure_default_logging"]
 
 
@@ -47,10 +45,15 @@ class StructlogLogger:
 
     """
 
-    __slots__ = ("_logger",)
+    # structlog (about 9 ms to import) is imported by the first event, not with this module, and
+    # fields bound before it are kept here until then: an invocation that logs nothing, the
+    # common case, never imports it. ``structlog.get_logger()`` is itself lazy (it reads the
+    # configuration at the first bind or event), so the events come out the same.
+    __slots__ = ("_fields", "_logger")
 
     def __init__(self, logger: _BoundLogger | None = None) -> None:
-        self._logger: _BoundLogger = structlog.get_logger() if logger is None else logger
+        self._logger: _BoundLogger | None = logger
+        self._fields: dict[str, object] | None = None
 
     def bind(self, **fields: object) -> StructlogLogger:
         """Return a logger that adds ``fields`` to every event.
@@ -62,28 +65,45 @@ class StructlogLogger:
             A new ``StructlogLogger``; this one is unchanged.
 
         """
-        bound: _BoundLogger = self._logger.bind(**fields)
-        return StructlogLogger(bound)
+        bound = StructlogLogger(self._logger)
+        bound._fields = {**self._fields, **fields} if self._fields else fields
+        return bound
+
+    def _bound(self) -> _BoundLogger:
+        """Return the structlog logger with every field bound so far, made on the first event."""
+        logger = self._logger
+        fields = self._fields
+        if logger is None:
+            import structlog
+
+            logger = structlog.get_logger()
+        if fields:
+            logger = logger.bind(**fields)
+        # Logger first, then fields: a thread reading in between binds the same fields again
+        # (the same events), never logs without them.
+        self._logger = logger
+        self._fields = None
+        return logger
 
     def debug(self, event: str, **fields: object) -> None:
         """Log a debug event."""
-        self._logger.debug(event, **fields)
+        self._bound().debug(event, **fields)
 
     def info(self, event: str, **fields: object) -> None:
         """Log an info event."""
-        self._logger.info(event, **fields)
+        self._bound().info(event, **fields)
 
     def warning(self, event: str, **fields: object) -> None:
         """Log a warning event."""
-        self._logger.warning(event, **fields)
+        self._bound().warning(event, **fields)
 
     def error(self, event: str, **fields: object) -> None:
         """Log an error event."""
-        self._logger.error(event, **fields)
+        self._bound().error(event, **fields)
 
     def exception(self, event: str, **fields: object) -> None:
         """Log an error event with the exception being handled."""
-        self._logger.exception(event, **fields)
+        self._bound().exception(event, **fields)
 
 
 def configure_default_logging(
@@ -104,6 +124,8 @@ def configure_default_logging(
         >>> configure_default_logging("debug")  # doctest: +SKIP
 
     """
+    import structlog
+
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

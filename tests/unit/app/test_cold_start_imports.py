@@ -1,0 +1,177 @@
+"""Cold start: what the Lambda path imports, and the public names that load on first access.
+
+``import durable_lambda`` loads nothing else of the package; the entry point, a decorated handler
+and its first invocation load only what a Lambda function needs. The checks run in fresh
+interpreters, since this test process has imported everything already.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import durable_lambda
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# Modules a Lambda function must not load for an invocation that does not use them: the SDK's
+# local runtime and tooling, boto3 (built on the first call to AWS), structlog (on the first
+# event logged), and the operations a handler loads by calling them.
+NOT_ON_THE_LAMBDA_PATH = (
+    "boto3",
+    "botocore",
+    "structlog",
+    "durable_lambda.testing",
+    "durable_lambda.contract",
+    "durable_lambda.adapters.local",
+    "durable_lambda.adapters.memory",
+    "durable_lambda.adapters.file",
+    "durable_lambda.adapters.otel",
+    "durable_lambda.app.cli",
+    "durable_lambda.app.orchestrator",
+    "durable_lambda.app.driver",
+    "durable_lambda.app.testing_runner",
+    "durable_lambda.app.history_render",
+    "durable_lambda.app.history_html",
+    "durable_lambda.core.history",
+    "durable_lambda.core.service",
+    "durable_lambda.core.store",
+    "durable_lambda.core.operations.batch",
+    "durable_lambda.core.operations.callback",
+    "durable_lambda.core.operations.combinators",
+    "durable_lambda.core.operations.condition",
+    "durable_lambda.core.operations.invoke",
+)
+
+_LAMBDA_PATH = """
+import json, sys
+import durable_lambda
+after_import = sorted(m for m in sys.modules if m.startswith("durable_lambda"))
+from durable_lambda import durable_execution
+
+class StandInClient:
+    def checkpoint_durable_execution(self, **request):
+        return {"CheckpointToken": "t1", "NewExecutionState": {}}
+
+    def get_durable_execution_state(self, **request):
+        raise AssertionError("single page")
+
+@durable_execution(client=StandInClient())
+async def handler(event, ctx):
+    await ctx.step(lambda step: 1, name="one")
+    return event
+
+decorated = sorted(sys.modules)
+output = handler({
+    "DurableExecutionArn": "arn:aws:lambda:us-east-1:123456789012:function:f:1/durable-execution/e",
+    "CheckpointToken": "t0",
+    "InitialExecutionState": {"Operations": [{
+        "Id": "1", "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": 1767225600000,
+        "ExecutionDetails": {"InputPayload": "{}"},
+    }]},
+}, None)
+print(json.dumps({
+    "after_import": after_import, "decorated": decorated, "invoked": sorted(sys.modules),
+    "status": output["Status"],
+}))
+"""
+
+
+def _loaded(modules: list[str], banned: str) -> bool:
+    return any(name == banned or name.startswith(banned + ".") for name in modules)
+
+
+@pytest.fixture(scope="module")
+def lambda_path() -> dict[str, list[str] | str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _LAMBDA_PATH],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
+    report: dict[str, list[str] | str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_importing_the_package_loads_none_of_its_modules(
+    lambda_path: dict[str, list[str] | str],
+) -> None:
+    assert lambda_path["after_import"] == ["durable_lambda"]
+
+
+@pytest.mark.parametrize("stage", ["decorated", "invoked"])
+@pytest.mark.parametrize("banned", NOT_ON_THE_LAMBDA_PATH)
+def test_the_lambda_path_leaves_out_what_it_does_not_use(
+    lambda_path: dict[str, list[str] | str], stage: str, banned: str
+) -> None:
+    assert lambda_path["status"] == "SUCCEEDED"
+    modules = lambda_path[stage]
+    assert isinstance(modules, list)
+    assert not _loaded(modules, banned), f"{banned} is imported once {stage}"
+
+
+def test_the_lambda_path_loads_the_entry_point_and_the_step(
+    lambda_path: dict[str, list[str] | str],
+) -> None:
+    # The guard above is only meaningful if the stage really ran the Lambda path.
+    invoked = lambda_path["invoked"]
+    assert isinstance(invoked, list)
+    for needed in (
+        "durable_lambda.app.lambda_handler",
+        "durable_lambda.adapters.aws.lambda_service",
+        "durable_lambda.core.operations.step",
+    ):
+        assert needed in invoked
+
+
+@pytest.mark.parametrize("name", durable_lambda.__all__)
+def test_every_public_name_imports_from_the_package(name: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(f"from durable_lambda import {name}", namespace)
+    module = importlib.import_module(durable_lambda._MODULE_OF[name])
+    assert namespace[name] is getattr(module, name)
+    assert getattr(durable_lambda, name) is getattr(module, name)
+
+
+def test_the_lazy_table_lists_exactly_the_public_names() -> None:
+    listed = [name for names in durable_lambda._EXPORTS.values() for name in names]
+    assert sorted(listed) == sorted(durable_lambda.__all__)
+    assert len(set(listed)) == len(listed)
+
+
+def test_public_names_are_listed_by_dir() -> None:
+    assert set(durable_lambda.__all__) <= set(dir(durable_lambda))
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
+        _ = durable_lambda.NoSuchThing
+    with pytest.raises(ImportError):
+        exec("from durable_lambda import NoSuchThing", {})
+
+
+def test_every_public_name_loads_in_a_fresh_interpreter() -> None:
+    code = (
+        "import durable_lambda\n"
+        "for name in durable_lambda.__all__:\n"
+        "    exec(f'from durable_lambda import {name}', {})\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )
+    assert result.stdout.strip() == "ok"
