@@ -626,3 +626,30 @@ def test_what_the_official_sdk_writes_json_serdes_reads(value: Any) -> None:
 
 
 # endregion
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(2**200), max_value=2**200),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+)
+
+
+@given(_SCALARS)
+def test_lone_scalars_are_written_as_the_json_encoder_writes_them(value: Any) -> None:
+    # JsonSerDes writes a lone scalar without json's encoder (which builds a C encoder per call
+    # for anything but a str); the text must be the encoder's, byte for byte.
+    expected = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    assert JsonSerDes().serialize(value, CTX) == expected
+    assert JsonSerDes().deserialize(expected, CTX) == value
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_non_finite_floats_still_go_in_an_envelope(value: float) -> None:
+    payload = JsonSerDes().serialize(value, CTX)
+    assert json.loads(payload)["t"] == "f"
+    read = JsonSerDes().deserialize(payload, CTX)
+    assert math.isnan(read) if math.isnan(value) else read == value
