@@ -47,6 +47,10 @@ class BatchItemStatus(StrEnum):
     """Started but not finished when the batch completed (it was abandoned)."""
 
 
+# An enum's .value is a descriptor call; a map's result writes one status per item.
+_STATUS_TEXT = {status: status.value for status in BatchItemStatus}
+
+
 class BatchItem(BaseModel, Generic[R]):
     """One started branch of a map or parallel.
 
@@ -68,7 +72,7 @@ class BatchItem(BaseModel, Generic[R]):
         """Return the item in the official SDK's dict form."""
         return {
             "index": self.index,
-            "status": self.status.value,
+            "status": _STATUS_TEXT[self.status],
             "result": self.result,
             "error": self.error.model_dump(mode="json", exclude_none=True) if self.error else None,
         }
