@@ -239,10 +239,11 @@ def _apply_checkpoint(
 ) -> CheckpointResponse:
     check_batch(record, updates)
     for index, update in enumerate(updates):
-        check_update(record, index, update)
-        apply_update(record, update, now)
+        current = check_update(record, index, update)
+        apply_update(record, update, current, now)
     advance(record, now)
-    changed = tuple(record.operations[operation_id] for operation_id in record.undelivered)
+    operations = record.operations
+    changed = tuple([operations[operation_id] for operation_id in record.undelivered])
     record.undelivered.clear()
     new_token = issue_token(record)
     response = CheckpointResponse(

@@ -20,7 +20,8 @@ another operation fails loudly in the tests instead of leaving a half-applied ch
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, get_origin
+from operator import itemgetter
+from typing import get_origin
 
 from durable_lambda.core.model import Operation, OperationType
 from durable_lambda.core.store import ExecutionRecord
@@ -37,6 +38,8 @@ _COPIED = tuple(
 _KEPT = tuple(
     name for name in ExecutionRecord.model_fields if name not in _SPECIAL and name not in _COPIED
 )
+_kept_values = itemgetter(*_KEPT)  # a tuple of the values: _KEPT names several fields
+_EXECUTION = OperationType.EXECUTION
 
 
 class Rollback:
@@ -60,11 +63,12 @@ class Rollback:
     def __init__(self, record: ExecutionRecord, operation_ids: Iterable[str]) -> None:
         fields = vars(record)  # a pydantic model keeps its field values in its __dict__
         self._history_length = len(record.history)
-        self._values: dict[str, Any] = {name: fields[name] for name in _KEPT}
-        self._containers: dict[str, Any] = {name: fields[name].copy() for name in _COPIED}
+        self._values = _kept_values(fields)
+        self._containers = [fields[name].copy() for name in _COPIED]
         operations = record.operations
         ids = set(operation_ids)
-        ids.update(timer.OperationId for timer in record.timers.values() if timer.OperationId)
+        if record.timers:
+            ids.update(timer.OperationId for timer in record.timers.values() if timer.OperationId)
         ids.update(record.undelivered)  # written since the last delivery: may be written again
         execution = _execution_operation(record)
         if execution is not None:
@@ -87,10 +91,10 @@ class Rollback:
                 operations.pop(operation_id, None)
             else:
                 operations[operation_id] = previous
-        del record.history[self._history_length :]
-        for name, saved in self._containers.items():
+        record.history.truncate(self._history_length)
+        for name, saved in zip(_COPIED, self._containers, strict=True):
             setattr(record, name, saved)
-        for name, value in self._values.items():
+        for name, value in zip(_KEPT, self._values, strict=True):
             setattr(record, name, value)
         if unsaved:
             raise RuntimeError(
@@ -101,6 +105,7 @@ class Rollback:
 
 def _execution_operation(record: ExecutionRecord) -> Operation | None:
     # The EXECUTION operation is stored first, so this stops at once.
-    return next(
-        (op for op in record.operations.values() if op.Type is OperationType.EXECUTION), None
-    )
+    first = next(iter(record.operations.values()), None)
+    if first is None or first.Type is _EXECUTION:
+        return first
+    return next((op for op in record.operations.values() if op.Type is _EXECUTION), None)

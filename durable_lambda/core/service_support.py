@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from durable_lambda.core.history import (
@@ -20,7 +21,6 @@ from durable_lambda.core.history import (
     ExecutionStoppedDetails,
     ExecutionSucceededDetails,
     ExecutionTimedOutDetails,
-    HistoryEvent,
 )
 from durable_lambda.core.model import (
     ErrorObject,
@@ -29,6 +29,7 @@ from durable_lambda.core.model import (
     OperationType,
     WireModel,
 )
+from durable_lambda.core.service_models import changed
 from durable_lambda.core.store import (
     ExecutionRecord,
     ExecutionStatus,
@@ -39,6 +40,7 @@ from durable_lambda.core.store import (
 
 __all__ = [
     "add_event",
+    "add_event_later",
     "callback_id_for",
     "checkpoint_token_for",
     "end_execution",
@@ -196,33 +198,35 @@ def error_payload(error: ErrorObject | None) -> EventError:
     return EventError(Payload=error, Truncated=False)
 
 
-_DETAILS_FIELDS = {event_type: f"{event_type.value}Details" for event_type in EventType}
-
-
 def add_event(
     record: ExecutionRecord,
     event_type: EventType,
     now: datetime,
     details: WireModel,
     operation: Operation | None = None,
-) -> HistoryEvent:
-    """Append one history event about ``operation`` (or about the invocation, when None)."""
-    fields: dict[str, object] = {
-        "EventType": event_type,
-        "EventId": len(record.history) + 1,
-        "EventTimestamp": now,
-        _DETAILS_FIELDS[event_type]: details,
-    }
-    if operation is not None:
-        fields.update(
-            Id=operation.Id,
-            Name=operation.Name,
-            ParentId=operation.ParentId,
-            SubType=operation.SubType,
-        )
-    event = HistoryEvent.model_validate(fields)
-    record.history.append(event)
-    return event
+) -> None:
+    """Append one history event about ``operation`` (or about the invocation, when None).
+
+    The event is recorded as what it is made of and validated when the history is first read
+    (see ``history_log``); every argument is a frozen value.
+    """
+    record.history.record(event_type, now, operation, details)
+
+
+def add_event_later(
+    record: ExecutionRecord,
+    event_type: EventType,
+    now: datetime,
+    operation: Operation | None,
+    build: Callable[..., WireModel],
+    *arguments: object,
+) -> None:
+    """Append one history event whose details ``build(*arguments)`` returns when it is read.
+
+    As ``add_event``, for details that would otherwise be built for every update although
+    most histories are never read; ``arguments`` must be frozen values.
+    """
+    record.history.record(event_type, now, operation, build, arguments)
 
 
 _END_EVENTS = {
@@ -253,9 +257,7 @@ def end_execution(
     if execution_op is not None:
         execution_op = put_operation(
             record,
-            execution_op.model_copy(
-                update={"Status": OperationStatus(status.value), "EndTimestamp": now}
-            ),
+            changed(execution_op, Status=OperationStatus(status.value), EndTimestamp=now),
         )
     details: WireModel
     if status is ExecutionStatus.SUCCEEDED:

@@ -83,6 +83,8 @@ def advance(record: ExecutionRecord, now: datetime) -> bool:
     Returns:
         Whether anything changed.
     """
+    if not record.timers:
+        return False  # nothing armed (most checkpoints): nothing to sort
     now = to_millis(now)
     changed = False
     for timer in pending_timers(record):

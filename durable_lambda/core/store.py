@@ -10,10 +10,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from durable_lambda.core.errors import DurableExecutionError
-from durable_lambda.core.history import HistoryEvent
+from durable_lambda.core.history_log import EventLog
 from durable_lambda.core.model import (
     CheckpointResponse,
     ErrorObject,
@@ -147,7 +147,8 @@ class ExecutionRecord(BaseModel):
         chained_invokes: What each CHAINED_INVOKE START asked for, by operation id.
         timers: The service's pending timers, by ``"<kind>:<operation id>"``.
         undelivered: Ids of operations changed since the handler last saw them (an ordered set).
-        history: The history events, in order.
+        history: The history events, in order (an ``EventLog``: a list of ``HistoryEvent``
+            that validates the events the service recorded when it is first read).
         checkpoint_token: The one token the next checkpoint must carry.
         token_sequence: How many tokens were issued so far.
         last_checkpoint: The last answered checkpoint, for ClientToken replays.
@@ -171,7 +172,7 @@ class ExecutionRecord(BaseModel):
     chained_invokes: dict[str, ChainedInvokeRequest] = {}
     timers: dict[str, Timer] = {}
     undelivered: dict[str, None] = {}
-    history: list[HistoryEvent] = []
+    history: EventLog = Field(default_factory=EventLog)
     checkpoint_token: str
     token_sequence: int = 0
     last_checkpoint: CachedCheckpoint | None = None
@@ -188,7 +189,7 @@ class ExecutionRecord(BaseModel):
                 "chained_invokes": dict(self.chained_invokes),
                 "timers": dict(self.timers),
                 "undelivered": dict(self.undelivered),
-                "history": list(self.history),
+                "history": self.history.copy(),
             }
         )
 

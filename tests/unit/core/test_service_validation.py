@@ -10,6 +10,7 @@ from durable_lambda.core.model import (
     CallbackOptions,
     ChainedInvokeOptions,
     ErrorObject,
+    OperationType,
     OperationUpdate,
     StepOptions,
     WaitOptions,
@@ -19,6 +20,8 @@ from durable_lambda.core.service_validation import (
     MAX_CHAINED_INVOKE_PAYLOAD_BYTES,
     MAX_ERROR_BYTES,
     MAX_OPERATION_PAYLOAD_BYTES,
+    _check_identity,
+    check_update,
 )
 from durable_lambda.core.store import ExecutionRecord
 
@@ -214,3 +217,42 @@ def test_valid_batches_are_accepted(updates: list[OperationUpdate]) -> None:
     apply_checkpoint(record, record.checkpoint_token, updates, NOW)
 
     assert all(u.Id in record.operations for u in updates if u.Type is not T.EXECUTION)
+
+
+# check_update tests an update's identity against the stored operation with one cheap
+# expression and asks _check_identity (the rule as written) only when that expression fails.
+IDENTITIES: list[dict[str, object]] = [
+    {},
+    {"SubType": "Step"},
+    {"SubType": "Other"},
+    {"SubType": ""},
+    {"Name": "charge"},
+    {"Name": "other"},
+    {"Name": ""},
+    {"ParentId": "ctx"},
+    {"SubType": "Step", "Name": "charge"},
+    {"SubType": "Step", "Name": "other"},
+]
+
+
+@pytest.mark.parametrize("fields", IDENTITIES, ids=[str(fields) for fields in IDENTITIES])
+@pytest.mark.parametrize("type_", [T.STEP, T.CONTEXT])
+def test_the_identity_check_agrees_with_the_rule_as_written(
+    fields: dict[str, object], type_: OperationType
+) -> None:
+    record = prepared()
+    stored = record.operations["step"]
+    sent = update("step", type_, A.SUCCEED, Payload="1", **fields)
+    try:
+        _check_identity(record, 0, sent, stored)
+    except CheckpointError as error:
+        expected: str | None = str(error)
+    else:
+        expected = None
+
+    if expected is None:
+        check_update(record, 0, sent)
+    else:
+        with pytest.raises(CheckpointError) as refused:
+            check_update(record, 0, sent)
+        assert str(refused.value) == expected
