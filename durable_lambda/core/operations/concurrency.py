@@ -44,9 +44,12 @@ class BranchState(Enum):
     SUSPENDED = "SUSPENDED"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BranchOutcome:
-    """What running one branch came to.
+    """What running one branch came to (never changed once made).
+
+    Not a frozen dataclass: one is made per map item, and a frozen dataclass's constructor sets
+    each field through ``object.__setattr__``, at about three times the cost.
 
     Attributes:
         index: The branch's 0-based index.
