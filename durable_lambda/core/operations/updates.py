@@ -9,6 +9,7 @@ error a FAILED operation raises again on replay.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from durable_lambda.core.errors import DurableOperationError
@@ -118,18 +119,27 @@ def _update(
     step: StepOptions | None = None,
     context: ContextOptions | None = None,
 ) -> OperationUpdate:
-    return OperationUpdate(
-        Id=identity.operation_id,
-        ParentId=identity.parent_id,
-        Name=identity.name,
-        Type=type_,
-        SubType=identity.sub_type,
-        Action=action,
-        Payload=payload,
-        Error=error,
-        StepOptions=step,
-        ContextOptions=context,
+    # The model's own validator on a dict: the same validation as OperationUpdate(...), without
+    # BaseModel.__init__'s layer (about 0.5 µs of 1.6, on every update a step or map item sends).
+    return _validate_update(
+        {
+            "Id": identity.operation_id,
+            "ParentId": identity.parent_id,
+            "Name": identity.name,
+            "Type": type_,
+            "SubType": identity.sub_type,
+            "Action": action,
+            "Payload": payload,
+            "Error": error,
+            "StepOptions": step,
+            "ContextOptions": context,
+        }
     )
+
+
+_validate_update: Callable[[dict[str, Any]], OperationUpdate] = (
+    OperationUpdate.__pydantic_validator__.validate_python
+)
 
 
 def attempts_made(op: Operation | None) -> int:
