@@ -54,6 +54,7 @@ __all__ = [
     "reads_plainly",
     "serdes_for_type",
     "serialize",
+    "write_plain_json",
 ]
 
 # Defaults to Any so that a bare JsonSerDes() is a JsonSerDes[Any] (PEP 696).
@@ -323,6 +324,16 @@ def reads_plainly(serdes: object) -> bool:
         and type(serdes) in _PLAIN_READERS
         and serdes._adapter is None
     )
+
+
+def write_plain_json(value: Any) -> str:
+    """Return ``value`` as ``JsonSerDes`` writes it, for a value known to be plain JSON already.
+
+    For callers that know what they built (only str keys, and str, int, bool, None or finite
+    float leaves, no top-level envelope look-alike): the same text, without the walk that
+    ``JsonSerDes`` makes to find out.
+    """
+    return _PLAIN_JSON.encode(value)
 
 
 _UNTYPED: tuple[object, ...] = (None, type(None), Any, object, inspect.Parameter.empty)

@@ -66,7 +66,13 @@ from durable_lambda.core.operations.concurrency import (
 from durable_lambda.core.operations.item_batching import batch_items, batching_enabled
 from durable_lambda.core.operations.updates import context_update, replays_children
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.serdes import EnvelopeSerDes, JsonSerDes, SerDes, serialize
+from durable_lambda.core.serdes import (
+    EnvelopeSerDes,
+    JsonSerDes,
+    SerDes,
+    serialize,
+    write_plain_json,
+)
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
@@ -294,13 +300,18 @@ class _Batch:
         # SDK; the built-in ones write its dict form, which keeps the results' own types
         # (datetime, tuple...) where a pydantic dump would turn them into strings and lists.
         builtin = isinstance(self.serdes, JsonSerDes | EnvelopeSerDes)
-        payload = serialize(self.serdes, result.to_dict() if builtin else result, context)
+        simple = self._reads_back_unchanged(result)
+        if simple:
+            # Untyped JSON, and only scalars in the dict form: plain JSON, known without a walk.
+            payload = write_plain_json(result.to_dict())
+        else:
+            payload = serialize(self.serdes, result.to_dict() if builtin else result, context)
         if isinstance(self.serdes, EnvelopeSerDes):
             payload = _official_batch_envelope(payload)
         if len(payload) <= runtime.options.max_operation_payload_bytes:
             runtime.checkpointer.enqueue(context_update(self.identity, _SUCCEED, payload))
             await runtime.after_first_completion()
-            if self._reads_back_unchanged(result):
+            if simple:
                 return result  # reading the payload back would build an equal result
             return self.read_result(payload)
         try:

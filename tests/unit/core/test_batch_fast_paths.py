@@ -108,3 +108,21 @@ async def test_values_that_change_on_the_way_are_returned_as_replay_reads_them()
     assert first == replayed
     assert first.get_results() == [1, "t", [1, 2]]
     assert [type(value) for value in first.get_results()] == [int, str, list]
+
+
+async def test_a_map_of_scalars_stores_the_payload_the_serializer_writes() -> None:
+    async def echo(ctx: DurableContext, item: Any, index: int, all_items: Any) -> Any:
+        return item
+
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        result = await ctx.map([1, "é", None, 2.5, False], echo, name="echo")
+        return result.to_dict()
+
+    runner = DurableTestRunner(handler)
+    run = await runner.start(None)
+    outcome = await run.result()
+    details = run.operation("echo").operation.ContextDetails
+
+    assert outcome.status == "SUCCEEDED"
+    assert details is not None
+    assert details.Result == serialize(DEFAULT_SERDES, outcome.result, CONTEXT)
