@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.format import fmt, get, kb, ratio, sizes, table
-from benchmarks.targets import targets_table
+from benchmarks.targets import net_replay_us, targets_table
 
 
 def steps_table(results: dict[str, Any]) -> str:
@@ -98,18 +98,14 @@ def modes_table(results: dict[str, Any]) -> str:
 def replay_table(results: dict[str, Any]) -> str:
     """Microseconds per replayed operation, raw and net of one empty invocation."""
     replay = results.get("replay") or {}
-    ours_fixed = get(results, "fixed", "ours/fixed", "total_ms")
-    off_fixed = get(results, "fixed", "official/fixed", "total_ms")
     rows = []
     for n in sizes(replay, 1):
         ours = get(replay, f"ours/{n}", "seconds")
         off = get(replay, f"official/{n}", "seconds")
         ours_us = None if ours is None else ours / n * 1e6
         off_us = None if off is None else off / n * 1e6
-        ours_net = (
-            None if ours is None or ours_fixed is None else (ours - ours_fixed / 1e3) / n * 1e6
-        )
-        off_net = None if off is None or off_fixed is None else (off - off_fixed / 1e3) / n * 1e6
+        ours_net = net_replay_us(results, "ours", n)
+        off_net = net_replay_us(results, "official", n)
         rows.append(
             [
                 f"{n:,}",

@@ -18,6 +18,15 @@ class Target:
     met: bool | None
 
 
+def net_replay_us(results: dict[str, Any], sdk: str, n: int) -> float | None:
+    """Microseconds per replayed operation of ``sdk`` at ``n``, net of its empty invocation."""
+    seconds = get(results, "replay", f"{sdk}/{n}", "seconds")
+    fixed_ms = get(results, "fixed", f"{sdk}/fixed", "total_ms")
+    if seconds is None or fixed_ms is None:
+        return None
+    return float((seconds - fixed_ms / 1e3) / n * 1e6)
+
+
 def targets(results: dict[str, Any]) -> list[Target]:
     """Evaluate the issue's targets on ``results`` (None: not measured in this run)."""
     steps = results.get("steps") or {}
@@ -98,6 +107,26 @@ def targets(results: dict[str, Any]) -> list[Target]:
         lambda v: v >= 20,
         "x",
     )
+    # The stricter readings: every size the official SDK replayed, and the cost per replayed
+    # operation once each SDK's empty invocation is taken off (the official SDK's 100 ms idle
+    # is most of its per-operation figure at small N).
+    for other in sorted(size for size in sizes(replay, 1) if size != rn):
+        if f"official/{other}" in replay:
+            add(
+                f"replay vs official, N={other:,}: >= 20x",
+                ratio(
+                    get(replay, f"official/{other}", "us_per_unit"),
+                    get(replay, f"ours/{other}", "us_per_unit"),
+                ),
+                lambda v: v >= 20,
+                "x",
+            )
+    add(
+        f"replay vs official, per operation beyond the fixed cost, N={rn:,}: >= 20x",
+        ratio(net_replay_us(results, "official", rn), net_replay_us(results, "ours", rn)),
+        lambda v: v >= 20,
+        "x",
+    )
     add(
         "OPTIMISTIC sequential at-least-once steps: <= 2 blocking round trips",
         get(results, "latency", "ours/OPTIMISTIC", "blocking_round_trips"),
@@ -116,6 +145,17 @@ def targets(results: dict[str, Any]) -> list[Target]:
     add(
         "cold start no slower than official (import + decorate, ours / official)",
         ratio(ours_cold, get(results, "fixed", "official/cold", "import_ms")),
+        lambda v: v <= 1,
+        "x",
+    )
+    # The official SDK imports boto3 with its package; ours imports it on the first call to AWS,
+    # which every invocation on Lambda makes: like for like, ours pays that import too.
+    add(
+        "cold start no slower than official, ours with boto3 imported (ours / official)",
+        ratio(
+            get(results, "fixed", "ours+boto3/cold", "import_ms"),
+            get(results, "fixed", "official/cold", "import_ms"),
+        ),
         lambda v: v <= 1,
         "x",
     )
