@@ -2,10 +2,11 @@
 
 Scheduling follows the official AWS SDK's coordinator, with tasks where it has threads:
 
-* Branches start in index order, at most ``max_concurrency`` in flight. Each runs at once, up
-  to its first pause, as an eagerly started task would; only a branch that pauses continues in a
-  task (most map items never pause, and a task per item was about a quarter of their cost).
-  Context variables stay each branch's own, as with tasks. A branch that suspends
+* Branches start in index order, at most ``max_concurrency`` in flight, each in its own task
+  (its own context variables, and the same ``current_task()`` from its first line to its last,
+  which ``asyncio.timeout`` and anyio's cancel scopes rely on). From Python 3.12 the tasks start
+  eagerly: a branch runs at once up to its first pause, so one that never pauses (most map
+  items) costs no pass of the event loop. A branch that suspends
   (a wait, a callback, a retry scheduled for later) keeps its slot until the next invocation:
   ``max_concurrency`` bounds the branches in flight, suspended ones included, not only the ones
   running right now.
@@ -24,13 +25,12 @@ Scheduling follows the official AWS SDK's coordinator, with tasks where it has t
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import types
+import sys
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, cast
+from typing import Any
 
 from durable_lambda.core.completion import CompletionPolicy, CompletionReason
 from durable_lambda.core.errors import SuspendExecution
@@ -91,44 +91,21 @@ BranchStarter = Callable[[int], Coroutine[Any, Any, BranchOutcome]]
 """Starts branch ``index`` (checkpointing its START if new) and returns the coroutine to run."""
 
 
-@types.coroutine
-def _carry_on(
-    branch: Coroutine[Any, Any, BranchOutcome], awaiting: Any
-) -> Generator[Any, Any, BranchOutcome]:
-    """Continue ``branch``, already run up to its first pause at ``awaiting``, in a task.
+if sys.version_info >= (3, 12):
 
-    What ``await`` does between a task and a coroutine, from the second step on: whatever the
-    branch yields (the future it waits on) goes up to the task, and whatever the task sends or
-    throws back (a result, a cancellation) goes down to the branch. Primed with ``next()``
-    before the task gets it, so that a task cancelled before its first step still hands the
-    cancellation to the branch (an unstarted generator would raise it without running).
-    """
-    try:
-        yield  # where priming stops; the task's first step resumes here
-    except GeneratorExit:
-        branch.close()
-        raise
-    except BaseException as error:  # a cancellation before the first step
-        try:
-            awaiting = branch.throw(error)
-        except StopIteration as stop:
-            return cast(BranchOutcome, stop.value)
-    while True:
-        try:
-            sent = yield awaiting
-        except GeneratorExit:
-            branch.close()
-            raise
-        except BaseException as error:  # every throw belongs to the branch
-            try:
-                awaiting = branch.throw(error)
-            except StopIteration as stop:
-                return cast(BranchOutcome, stop.value)
-        else:
-            try:
-                awaiting = branch.send(sent)
-            except StopIteration as stop:
-                return cast(BranchOutcome, stop.value)
+    def _new_task(
+        loop: asyncio.AbstractEventLoop, branch: Coroutine[Any, Any, BranchOutcome]
+    ) -> asyncio.Task[BranchOutcome]:
+        """Start ``branch`` in a task that runs it at once, up to its first pause."""
+        return asyncio.Task(branch, loop=loop, eager_start=True)
+
+else:
+
+    def _new_task(
+        loop: asyncio.AbstractEventLoop, branch: Coroutine[Any, Any, BranchOutcome]
+    ) -> asyncio.Task[BranchOutcome]:
+        """Start ``branch`` in a task (Python 3.11 has no eager start: it runs on a later pass)."""
+        return loop.create_task(branch)
 
 
 class _Scheduler:
@@ -138,12 +115,10 @@ class _Scheduler:
         self.total = total
         self.limit = max_concurrency or max(total, 1)
         self.policy = policy
-        # What finished, in the order it finished: the outcome of a branch that ran to its end
-        # when started, or the task of one that had to wait. One wake-up future for the loop
+        # Finished tasks in the order they finished, and the one wake-up the loop waits on
         # (cheaper per branch than an asyncio.Queue, which a map pays once per item).
-        self.finished: deque[BranchOutcome | asyncio.Task[BranchOutcome]] = deque()
+        self.finished: deque[asyncio.Task[BranchOutcome]] = deque()
         self._wake_up: asyncio.Future[None] | None = None
-        self.started = 0
         self.tasks: list[asyncio.Task[BranchOutcome]] = []
         self.outcomes: dict[int, BranchOutcome] = {}
         self.in_flight = 0  # started and not finished: running or suspended
@@ -157,35 +132,24 @@ class _Scheduler:
     async def start_more(self, start: BranchStarter, give_way: Callable[[], bool]) -> None:
         """Start branches, in index order, while slots are free.
 
-        Each branch runs at once, up to its first pause, as a task started eagerly would: a
-        branch that never pauses (most map items) finishes here, without a task, its callback
-        and a pass of the event loop; one that pauses continues in a task. Between branches,
-        when ``give_way()`` says something else needs the event loop (a full batch of
+        From Python 3.12 each branch's task runs it at once, up to its first pause (an eager
+        start): a branch that never pauses (most map items) is finished before the next one
+        starts, without a pass of the event loop, and its task is already done. Between
+        branches, when ``give_way()`` says something else needs the event loop (a full batch of
         checkpoints waiting for its sender), one pass of the loop is let through first.
         """
-        while self.started < self.total and self.in_flight < self.limit:
+        loop = asyncio.get_running_loop()
+        while len(self.tasks) < self.total and self.in_flight < self.limit:
             if give_way():
                 await asyncio.sleep(0)
-            branch = start(self.started)
-            self.started += 1
+            task = _new_task(loop, start(len(self.tasks)))
+            self.tasks.append(task)
             self.in_flight += 1
             self.running += 1
-            # Each branch gets its own copy of the context variables, as a task would, and
-            # keeps it in the task that continues it.
-            context = contextvars.copy_context()
-            try:
-                awaiting = context.run(branch.send, None)
-            except StopIteration as stop:
-                self.finished.append(cast(BranchOutcome, stop.value))
-                continue
-            except BaseException:
-                self.running -= 1  # it ended the invocation; nothing is left to collect
-                raise
-            carry_on = _carry_on(branch, awaiting)
-            next(carry_on)
-            task = asyncio.get_running_loop().create_task(carry_on, context=context)
-            task.add_done_callback(self._finished)
-            self.tasks.append(task)
+            if task.done():
+                self.finished.append(task)
+            else:
+                task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[BranchOutcome]) -> None:
         self.finished.append(task)
@@ -205,8 +169,7 @@ class _Scheduler:
                 await self._wake_up
             finally:
                 self._wake_up = None
-        done = self.finished.popleft()
-        return done if isinstance(done, BranchOutcome) else done.result()
+        return self.finished.popleft().result()
 
     def take(self, outcome: BranchOutcome) -> None:
         self.running -= 1
@@ -222,13 +185,12 @@ class _Scheduler:
     def take_raced(self) -> None:
         """Record branches that finished along with the deciding one, the reason unchanged."""
         while self.finished:
-            done = self.finished.popleft()
-            if isinstance(done, asyncio.Task):
-                if done.cancelled():
-                    continue
-                done = done.result()  # an error that ends the invocation propagates
-            if done.finished:
-                self.outcomes[done.index] = done
+            task = self.finished.popleft()
+            if task.cancelled():
+                continue
+            outcome = task.result()  # an error that ends the invocation propagates
+            if outcome.finished:
+                self.outcomes[outcome.index] = outcome
 
     async def cancel_unfinished(self) -> None:
         unfinished = [task for task in self.tasks if not task.done()]
@@ -280,4 +242,4 @@ async def run_branches(
         scheduler.take_raced()
     finally:
         await scheduler.cancel_unfinished()
-    return BatchRun(started=scheduler.started, reason=reason, outcomes=scheduler.outcomes)
+    return BatchRun(started=len(scheduler.tasks), reason=reason, outcomes=scheduler.outcomes)

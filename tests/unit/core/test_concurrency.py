@@ -55,9 +55,11 @@ async def test_every_admitted_branch_runs_before_any_finishes_when_they_pause() 
 
 
 async def test_an_error_ending_the_invocation_cancels_the_paused_branches() -> None:
+    started: list[int] = []
     cancelled: list[int] = []
 
     async def branch(index: int) -> BranchOutcome:
+        started.append(index)
         if index == 2:
             raise ExecutionError("stop everything")
         try:
@@ -70,7 +72,10 @@ async def test_an_error_ending_the_invocation_cancels_the_paused_branches() -> N
     with pytest.raises(ExecutionError, match="stop everything"):
         await run_branches(4, branch, max_concurrency=None, policy=_all(4))
 
-    assert sorted(cancelled) == [0, 1]
+    # Every branch that started and paused is cancelled (whether branch 3 started before the
+    # error was seen depends on eager starts, Python 3.12 and later).
+    assert sorted(cancelled) == [index for index in started if index != 2]
+    assert {0, 1} <= set(cancelled)
 
 
 async def test_the_loop_gets_a_pass_between_branches_when_asked_to_give_way() -> None:
@@ -82,18 +87,18 @@ async def test_the_loop_gets_a_pass_between_branches_when_asked_to_give_way() ->
         return next(asks)
 
     def starter(index: int) -> Coroutine[Any, Any, BranchOutcome]:
+        events.append(f"start-{index}")
         if index == 0:
             loop.call_soon(events.append, "loop-pass")
 
         async def branch() -> BranchOutcome:
-            events.append(f"branch-{index}")
             return BranchOutcome(index, BranchState.SUCCEEDED)
 
         return branch()
 
     await run_branches(3, starter, max_concurrency=None, policy=_all(3), give_way=give_way)
 
-    assert events == ["branch-0", "loop-pass", "branch-1", "branch-2"]
+    assert events == ["start-0", "loop-pass", "start-1", "start-2"]
 
 
 async def test_a_branch_that_swallows_its_cancellation_still_reports_an_outcome() -> None:
@@ -111,3 +116,40 @@ async def test_a_branch_that_swallows_its_cancellation_still_reports_an_outcome(
 
     assert run.started == 2
     assert run.outcomes[0].result == "first"
+
+
+async def test_a_branch_is_one_task_from_its_first_line_to_its_last() -> None:
+    # Libraries capture the current task before a pause and use it after (asyncio.timeout,
+    # anyio's cancel scopes in httpx): a branch must not change tasks when it first pauses.
+    tasks: dict[int, list[asyncio.Task[Any] | None]] = {}
+
+    async def branch(index: int) -> BranchOutcome:
+        tasks[index] = [asyncio.current_task()]
+        await asyncio.sleep(0)
+        tasks[index].append(asyncio.current_task())
+        return BranchOutcome(index, BranchState.SUCCEEDED)
+
+    caller = asyncio.current_task()
+    await run_branches(3, branch, max_concurrency=None, policy=_all(3))
+
+    for before, after in tasks.values():
+        assert before is after
+        assert before is not caller
+
+
+async def test_a_timeout_inside_a_branch_ends_that_branch_only() -> None:
+    async def branch(index: int) -> BranchOutcome:
+        try:
+            async with asyncio.timeout(0.01 if index == 1 else 5):
+                await asyncio.sleep(0.2 if index == 1 else 0)
+        except TimeoutError:
+            return BranchOutcome(index, BranchState.FAILED)
+        return BranchOutcome(index, BranchState.SUCCEEDED)
+
+    run = await run_branches(3, branch, max_concurrency=None, policy=_all(3))
+
+    assert {i: o.state for i, o in run.outcomes.items()} == {
+        0: BranchState.SUCCEEDED,
+        1: BranchState.FAILED,
+        2: BranchState.SUCCEEDED,
+    }
