@@ -5,6 +5,7 @@ Run everything with ``.venv/bin/python -m benchmarks`` (or ``benchmarks/run.sh``
 workload with tiny sizes, which is what the CI smoke test does.
 
 The official SDK (``aws-durable-execution-sdk-python==3.0.0`` and its testing package 1.4.0) runs
-in a separate virtual environment, created once under ``.cache/bench-official-venv/``, through
+in a separate virtual environment, created once per Python version (``.cache/bench-official-venv-
+pyXY/``, built with the interpreter running the benchmarks), through
 ``benchmarks/official_workloads.py`` in a subprocess, so neither SDK's imports affect the other.
 """

@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         "--official-python",
         type=Path,
         help="an interpreter with the official SDK 3.0.0 and its testing 1.4.0 "
-        "(default: create or reuse .cache/bench-official-venv)",
+        "(default: create or reuse .cache/bench-official-venv-pyXY for this Python)",
     )
     parser.add_argument("--no-official", action="store_true", help="measure ours only")
     parser.add_argument(

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".cache" / "bench-official-venv"
-RUNTIME_VENV = ROOT / ".cache" / "bench-runtime-venv"
+# One pair of environments per Python version: they are built with the interpreter that runs the
+# benchmarks, so that both SDKs run on the same Python.
+_PY = f"py{sys.version_info.major}{sys.version_info.minor}"
+VENV = ROOT / ".cache" / f"bench-official-venv-{_PY}"
+RUNTIME_VENV = ROOT / ".cache" / f"bench-runtime-venv-{_PY}"
 SCRIPT = Path(__file__).resolve().parent / "official_workloads.py"
 REQUIREMENTS = (
     "aws-durable-execution-sdk-python==3.0.0",

@@ -1,8 +1,8 @@
 """The benchmark workloads, run through the official AWS SDK (stand-alone script).
 
-This file runs in the official SDK's own virtual environment (``.cache/bench-official-venv``), so
-it imports nothing from this repository: ``python official_workloads.py '<json spec>'`` prints one
-JSON object of figures. The spec is ``{"workload": name, ...parameters}``; see ``WORKLOADS``.
+This file runs in the official SDK's own virtual environment (``.cache/bench-official-venv-pyXY``),
+so it imports nothing from this repository: ``python official_workloads.py '<json spec>'`` prints
+one JSON object of figures. The spec is ``{"workload": name, ...parameters}``; see ``WORKLOADS``.
 
 The official SDK is synchronous: step functions are plain functions, run on the handler's thread;
 map and parallel branches run on thread pools.
