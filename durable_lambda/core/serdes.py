@@ -333,6 +333,9 @@ def write_plain_json(value: Any) -> str:
     float leaves, no top-level envelope look-alike): the same text, without the walk that
     ``JsonSerDes`` makes to find out.
     """
+    scalar = _SCALAR_JSON.get(type(value))
+    if scalar is not None:
+        return scalar(value)
     return _PLAIN_JSON.encode(value)
 
 

@@ -41,7 +41,14 @@ from durable_lambda.core.model import (
 from durable_lambda.core.operations.child import virtual_context_mismatch
 from durable_lambda.core.operations.concurrency import BranchOutcome, BranchState
 from durable_lambda.core.operations.updates import context_update, replays_children
-from durable_lambda.core.serdes import JsonSerDes, SerDes, deserialize, serialize
+from durable_lambda.core.serdes import (
+    JsonSerDes,
+    SerDes,
+    SerDesContext,
+    deserialize,
+    serialize,
+    write_plain_json,
+)
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
@@ -169,10 +176,16 @@ class BatchBranches:
 
     async def _succeed(self, index: int, raw: Any) -> Any:
         identity = self.identities[index]
-        context = self.runtime.serdes_context(identity.operation_id)
-        payload = serialize(self.serdes, raw, context)
+        # None: a lone scalar under untyped JSON, written as JsonSerDes writes it and read back
+        # as itself, so that neither a serializer context nor a read-back is needed.
+        context: SerDesContext | None = None
+        if reads_back_unchanged(self.serdes, raw):
+            payload = write_plain_json(raw)
+        else:
+            context = self.runtime.serdes_context(identity.operation_id)
+            payload = serialize(self.serdes, raw, context)
         if self.virtual:
-            return deserialize(self.serdes, payload, context)
+            return raw if context is None else deserialize(self.serdes, payload, context)
         if len(payload) > self.runtime.options.max_operation_payload_bytes:
             # As the official SDK stores a too-large branch result: no summary, children replayed.
             options = ContextOptions(ReplayChildren=True)
@@ -181,10 +194,7 @@ class BatchBranches:
         else:
             update = context_update(identity, OperationAction.SUCCEED, payload)
             # Hand back what replay will read, so the first run and every replay agree.
-            if not reads_back_unchanged(self.serdes, raw):
-                result = deserialize(self.serdes, payload, context)
-            else:
-                result = raw
+            result = raw if context is None else deserialize(self.serdes, payload, context)
         self.runtime.checkpointer.enqueue(update)
         await self.runtime.after_first_completion()
         return result

@@ -122,7 +122,11 @@ async def test_a_map_of_scalars_stores_the_payload_the_serializer_writes() -> No
     run = await runner.start(None)
     outcome = await run.result()
     details = run.operation("echo").operation.ContextDetails
+    items = sorted(run.operations(parent="echo"), key=lambda item: item.name or "")
 
     assert outcome.status == "SUCCEEDED"
     assert details is not None
     assert details.Result == serialize(DEFAULT_SERDES, outcome.result, CONTEXT)
+    assert [item.operation.ContextDetails.Result for item in items] == [  # type: ignore[union-attr]
+        serialize(DEFAULT_SERDES, value, CONTEXT) for value in [1, "é", None, 2.5, False]
+    ]

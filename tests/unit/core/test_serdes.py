@@ -33,6 +33,7 @@ from durable_lambda.core.serdes import (
     deserialize,
     serdes_for_type,
     serialize,
+    write_plain_json,
 )
 
 CTX = SerDesContext(operation_id="op-1", durable_execution_arn="arn:aws:lambda:exec/1")
@@ -644,6 +645,7 @@ def test_lone_scalars_are_written_as_the_json_encoder_writes_them(value: Any) ->
     # for anything but a str); the text must be the encoder's, byte for byte.
     expected = json.dumps(value, separators=(",", ":"), allow_nan=False)
     assert JsonSerDes().serialize(value, CTX) == expected
+    assert write_plain_json(value) == expected
     assert JsonSerDes().deserialize(expected, CTX) == value
 
 
