@@ -261,10 +261,17 @@ def _result_of(run: BatchRun) -> BatchResult[Any]:
     return AnyBatchResult(all=items, completion_reason=run.reason)
 
 
+# The item model's validator on a dict: the same validation and set fields as
+# AnyBatchItem(index=..., status=..., result=...), without BaseModel.__init__, once per item.
+_validate_item: Callable[[dict[str, Any]], BatchItem[Any]] = (
+    AnyBatchItem.__pydantic_validator__.validate_python
+)
+
+
 def _item(outcome: BranchOutcome) -> BatchItem[Any]:
     if outcome.state is BranchState.SUCCEEDED:
-        return AnyBatchItem(
-            index=outcome.index, status=BatchItemStatus.SUCCEEDED, result=outcome.result
+        return _validate_item(
+            {"index": outcome.index, "status": BatchItemStatus.SUCCEEDED, "result": outcome.result}
         )
     if outcome.state is BranchState.FAILED:
         return AnyBatchItem(index=outcome.index, status=BatchItemStatus.FAILED, error=outcome.error)

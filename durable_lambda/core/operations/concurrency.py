@@ -139,7 +139,7 @@ class _Scheduler:
         checkpoints waiting for its sender), one pass of the loop is let through first.
         """
         loop = asyncio.get_running_loop()
-        while len(self.tasks) < self.total and self.in_flight < self.limit:
+        while self.can_start():
             if give_way():
                 await asyncio.sleep(0)
             task = _new_task(loop, start(len(self.tasks)))
@@ -157,18 +157,25 @@ class _Scheduler:
         if wake_up is not None and not wake_up.done():
             wake_up.set_result(None)
 
-    async def next_finished(self) -> BranchOutcome:
-        """Return the earliest outcome not taken yet, waiting for one if need be.
+    def can_start(self) -> bool:
+        """Whether a branch is left to start and a slot is free for it."""
+        return len(self.tasks) < self.total and self.in_flight < self.limit
 
-        Raises:
-            Exception: what ended the branch's task (an error that ends the invocation).
-        """
+    async def wait_for_finished(self) -> None:
+        """Return once a finished task waits to be taken."""
         while not self.finished:
             self._wake_up = asyncio.get_running_loop().create_future()
             try:
                 await self._wake_up
             finally:
                 self._wake_up = None
+
+    def next_finished(self) -> BranchOutcome:
+        """Return the outcome of the earliest finished task not taken yet (one must wait).
+
+        Raises:
+            Exception: what ended the branch's task (an error that ends the invocation).
+        """
         return self.finished.popleft().result()
 
     def take(self, outcome: BranchOutcome) -> None:
@@ -233,11 +240,16 @@ async def run_branches(
     """
     scheduler = _Scheduler(total, max_concurrency, policy)
     try:
+        # The awaits are skipped when there is nothing to wait for: with eager starts most
+        # branches have finished by the time they are taken, and a coroutine per item adds up.
         while not scheduler.stopped():
-            await scheduler.start_more(start, give_way)
+            if scheduler.can_start():
+                await scheduler.start_more(start, give_way)
             if scheduler.running == 0:
                 raise SuspendExecution
-            scheduler.take(await scheduler.next_finished())
+            if not scheduler.finished:
+                await scheduler.wait_for_finished()
+            scheduler.take(scheduler.next_finished())
         reason = policy.reason(scheduler.succeeded, scheduler.failed)
         scheduler.take_raced()
     finally:
