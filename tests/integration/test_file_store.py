@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -199,6 +201,39 @@ async def test_a_creation_that_never_finished_is_not_an_execution(
     assert await store.list_executions() == []
     await store.create(sample_record())
     assert await store.load(sample_record().arn) == sample_record()
+
+
+async def test_a_save_removes_what_writers_killed_mid_write_left_and_nothing_else(
+    store: FileExecutionStore,
+) -> None:
+    record = sample_record()
+    await store.create(record)
+    directory = store.execution_directory(record.arn)
+    # A real process that has exited (and was reaped), and one still running.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(dead.stdout)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stale = directory / f".execution.jsonl.{dead_pid}-0bad.tmp"
+        in_flight = directory / f".execution.jsonl.{alive.pid}-600d.tmp"
+        unrelated = directory / "notes.tmp"
+        for path in (stale, in_flight, unrelated):
+            path.write_bytes(b"half a record")
+
+        await store.save(sample_record(finished=True))
+
+        assert not stale.exists()
+        assert in_flight.exists()
+        assert unrelated.exists()
+        assert await store.load(record.arn) == sample_record(finished=True)
+    finally:
+        alive.kill()
+        alive.wait()
 
 
 async def test_executions_that_start_together_list_in_creation_order(

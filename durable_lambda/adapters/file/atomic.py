@@ -70,6 +70,51 @@ def _temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
 
 
+def remove_stale_temporaries(path: Path) -> int:
+    """Remove the temporary files of writes to ``path`` whose writing process has died.
+
+    A writer killed between creating its temporary file and renaming it leaves the file behind
+    (never read: only ``path`` is). A temporary file names its writer's pid; one whose process
+    is alive (or whose pid was reused by a live process) is left alone, so a write in flight is
+    never disturbed.
+
+    Housekeeping only: a file that cannot be listed or removed is left, silently.
+
+    Returns:
+        How many files were removed.
+    """
+    prefix = f".{path.name}."
+    removed = 0
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return 0
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid_text = name[len(prefix) : -len(".tmp")].partition("-")[0]
+        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            removed += 1
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, and another user's
+        return True
+    return True
+
+
 def _write_temporary(path: Path, data: bytes) -> tuple[Path, FileIdentity]:
     """Write ``data`` to a new temporary file beside ``path`` and fsync it."""
     temporary = _temporary_name(path)

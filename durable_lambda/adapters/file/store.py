@@ -28,6 +28,7 @@ from durable_lambda.adapters.file.atomic import (
     create_exclusively,
     make_directory,
     read_file,
+    remove_stale_temporaries,
     replace_atomically,
 )
 from durable_lambda.adapters.file.errors import CorruptExecutionError, storage_error
@@ -190,7 +191,10 @@ class FileExecutionStore:
         def write() -> tuple[FileIdentity, int]:
             created_ns = self._created_ns(path, record.arn)
             data = record_file.encode(record, created_ns)
-            return replace_atomically(path, data), created_ns
+            # What writers killed mid-write left behind goes with the next write that succeeds.
+            identity = replace_atomically(path, data)
+            remove_stale_temporaries(path)
+            return identity, created_ns
 
         self._known[record.arn] = await self._write(record.arn, write, "write")
 
