@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -210,14 +209,12 @@ async def test_a_save_removes_what_writers_killed_mid_write_left_and_nothing_els
     await store.create(record)
     directory = store.execution_directory(record.arn)
     # A real process that has exited (and was reaped), and one still running.
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
+    dead = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await dead.wait()
+    dead_pid = dead.pid
+    alive = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import time; time.sleep(60)"
     )
-    dead_pid = int(dead.stdout)
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         stale = directory / f".execution.jsonl.{dead_pid}-0bad.tmp"
         in_flight = directory / f".execution.jsonl.{alive.pid}-600d.tmp"
@@ -233,7 +230,7 @@ async def test_a_save_removes_what_writers_killed_mid_write_left_and_nothing_els
         assert await store.load(record.arn) == sample_record(finished=True)
     finally:
         alive.kill()
-        alive.wait()
+        await alive.wait()
 
 
 async def test_executions_that_start_together_list_in_creation_order(
