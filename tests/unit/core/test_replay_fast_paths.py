@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
+from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import StepConfig
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.envelope import _DECODERS, _decode, parse_json, read_payload
@@ -208,27 +209,27 @@ def test_the_plain_readers_share_the_reading_the_shortcut_copies() -> None:
     assert EnvelopeSerDes.deserialize is _StandardSerDes.deserialize
 
 
-def _runtime() -> ExecutionRuntime:
-    invocation = parse_invocation_input(
+def _invocation_of(*operations: dict[str, Any]) -> Any:
+    """The invocation input of a started execution whose state holds ``operations`` too."""
+    execution = {
+        "Id": "abc",
+        "Type": "EXECUTION",
+        "Status": "STARTED",
+        "StartTimestamp": 1_767_225_600_000,
+    }
+    return parse_invocation_input(
         {
             "DurableExecutionArn": ARN,
             "CheckpointToken": "t0",
-            "InitialExecutionState": {
-                "Operations": [
-                    {
-                        "Id": "abc",
-                        "Type": "EXECUTION",
-                        "Status": "STARTED",
-                        "StartTimestamp": 1_767_225_600_000,
-                    }
-                ]
-            },
+            "InitialExecutionState": {"Operations": [execution, *operations]},
         }
     )
+
+
+def _runtime() -> ExecutionRuntime:
+    invocation = _invocation_of()
     state = DurableState(ARN, invocation.InitialExecutionState.Operations)
     service = LocalDurableService(InMemoryExecutionStore(), FakeClock())
-    from durable_lambda.core.checkpointer import Checkpointer
-
     checkpointer = Checkpointer(service, state, "t0", RuntimeOptions().checkpoint_mode)
     return ExecutionRuntime(
         state=state,
@@ -302,29 +303,15 @@ def _invocation(step_result: str | None, name: str = "s0", status: str = "SUCCEE
     details: dict[str, Any] = {"Attempt": 1}
     if step_result is not None:
         details["Result"] = step_result
-    return parse_invocation_input(
+    return _invocation_of(
         {
-            "DurableExecutionArn": ARN,
-            "CheckpointToken": "t0",
-            "InitialExecutionState": {
-                "Operations": [
-                    {
-                        "Id": "abc",
-                        "Type": "EXECUTION",
-                        "Status": "STARTED",
-                        "StartTimestamp": 1_767_225_600_000,
-                    },
-                    {
-                        "Id": operation_id(None, 1),
-                        "Type": "STEP",
-                        "SubType": "Step",
-                        "Name": name,
-                        "Status": status,
-                        "StartTimestamp": 1_767_225_600_000,
-                        "StepDetails": details,
-                    },
-                ]
-            },
+            "Id": operation_id(None, 1),
+            "Type": "STEP",
+            "SubType": "Step",
+            "Name": name,
+            "Status": status,
+            "StartTimestamp": 1_767_225_600_000,
+            "StepDetails": details,
         }
     )
 
@@ -357,7 +344,12 @@ async def _replay(invocation: Any, serdes: SerDes[Any], config: StepConfig | Non
     async def handler(event: Any, ctx: DurableContext) -> Any:
         return await ctx.step(body, name="s0", config=config)
 
-    output: InvocationOutput = await run_invocation(
+    return await _run(handler, invocation, serdes), runs
+
+
+async def _run(handler: Any, invocation: Any, serdes: SerDes[Any]) -> InvocationOutput:
+    """Run one invocation against a service that acknowledges every checkpoint."""
+    return await run_invocation(
         handler,
         invocation,
         service=_AcknowledgingService(),
@@ -367,7 +359,6 @@ async def _replay(invocation: Any, serdes: SerDes[Any], config: StepConfig | Non
         logger=NullLogger(),
         options=RuntimeOptions(),
     )
-    return output, runs
 
 
 @pytest.mark.parametrize(
@@ -457,33 +448,8 @@ async def test_a_first_run_step_returns_what_its_replay_will(
     async def handler(event: Any, ctx: DurableContext) -> None:
         returned.append(await ctx.step(body, name="s0", config=StepConfig(serdes=serdes)))
 
-    invocation = parse_invocation_input(
-        {
-            "DurableExecutionArn": ARN,
-            "CheckpointToken": "t0",
-            "InitialExecutionState": {
-                "Operations": [
-                    {
-                        "Id": "abc",
-                        "Type": "EXECUTION",
-                        "Status": "STARTED",
-                        "StartTimestamp": 1_767_225_600_000,
-                    }
-                ]
-            },
-        }
-    )
     context = SerDesContext(operation_id=operation_id(None, 1), durable_execution_arn=ARN)
-    output = await run_invocation(
-        handler,
-        invocation,
-        service=_AcknowledgingService(),
-        serdes=JsonSerDes(),
-        clock=FakeClock(),
-        random=random.Random(0),
-        logger=NullLogger(),
-        options=RuntimeOptions(),
-    )
+    output = await _run(handler, _invocation_of(), JsonSerDes())
 
     assert output.Status is InvocationStatus.SUCCEEDED
     assert _same(returned, [read_back])
