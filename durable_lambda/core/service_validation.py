@@ -130,28 +130,18 @@ def check_update(record: ExecutionRecord, index: int, update: OperationUpdate) -
     Raises:
         CheckpointError: (not retriable) the update is not valid now; the message says why.
     """
-    # The rules in the order they are reported; each test is cheap when it passes (this runs
-    # for every update the local service applies), and the helpers say why when it fails.
+    # The rules in the order they are reported; each helper returns at once when its rule
+    # holds (this runs for every update the local service applies) and words it when not.
     kind = update.Type
     if update.Action not in VALID_ACTIONS[kind]:
         _refuse(record, index, update, f"{kind.value} does not accept {update.Action.value}")
-    if update.Error is not None or update.Payload is not None:
-        _check_sizes(record, index, update)
+    _check_sizes(record, index, update)
     if kind is _EXECUTION:
         _check_outcome(record, index, update)
         return None
-    operations = record.operations
-    current = operations.get(update.Id)
-    if update.ParentId is not None:
-        parent = operations.get(update.ParentId)
-        if parent is None or parent.Type is not _CONTEXT:
-            _check_parent(record, index, update)
-    if current is not None and (
-        kind is not current.Type
-        or (update.SubType is not None and update.SubType != current.SubType)
-        or (update.Name is not None and update.Name != current.Name)
-        or (update.ParentId is not None and update.ParentId != current.ParentId)
-    ):
+    current = record.operations.get(update.Id)
+    _check_parent(record, index, update)
+    if current is not None:
         _check_identity(record, index, update, current)
     if update.Action is _START:
         _check_start(record, index, update, current)
@@ -206,6 +196,15 @@ def _check_parent(record: ExecutionRecord, index: int, update: OperationUpdate) 
 def _check_identity(
     record: ExecutionRecord, index: int, update: OperationUpdate, current: Operation
 ) -> None:
+    # The usual case, a matching identity, tested field by field without getattr; the loop
+    # below only finds and words the first difference.
+    if (
+        update.Type is current.Type
+        and (update.SubType is None or update.SubType == current.SubType)
+        and (update.Name is None or update.Name == current.Name)
+        and (update.ParentId is None or update.ParentId == current.ParentId)
+    ):
+        return
     for field in ("Type", "SubType", "Name", "ParentId"):
         sent = getattr(update, field)
         stored = getattr(current, field)
