@@ -144,6 +144,14 @@ class Checkpointer:
         self.enqueue(update)
         await self.flush()
 
+    def must_settle(self) -> bool:
+        """Whether ``settle()`` has anything to do now (EAGER, or a full batch waits).
+
+        Asked first on hot paths, so that an operation's completion builds no coroutine for a
+        ``settle()`` that would return at once.
+        """
+        return self.mode is CheckpointMode.EAGER or self.has_full_batch()
+
     async def settle(self) -> None:
         """Flush in EAGER mode; elsewhere return at once unless a full batch waits.
 

@@ -160,11 +160,8 @@ class ExecutionRuntime:
         In always-replay mode this also asks for the invocation to end at the next new
         operation (see ``RuntimeOptions.always_replay``).
         """
-        checkpointer = self.checkpointer
-        # settle() does nothing unless one of these holds; asked here, a map item's completion
-        # does not build and run its coroutine for nothing.
-        if checkpointer.mode is CheckpointMode.EAGER or checkpointer.has_full_batch():
-            await checkpointer.settle()
+        if self.checkpointer.must_settle():
+            await self.checkpointer.settle()
         if self.options.always_replay:
             self._replay_requested = True
 
