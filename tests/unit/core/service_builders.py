@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from durable_lambda.core.model import (
     CheckpointResponse,
@@ -10,7 +13,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.service import apply_checkpoint
+from durable_lambda.core.service import apply_checkpoint, state_page
 from durable_lambda.core.store import ExecutionRecord
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -35,3 +38,41 @@ def checkpoint(
 ) -> CheckpointResponse:
     """Apply ``updates`` with the record's current token, at ``at``."""
     return apply_checkpoint(record, record.checkpoint_token, list(updates), at)
+
+
+class CoreBackedLambdaClient:
+    """A boto3 ``lambda`` client for the official SDK, answered by ``core.service``.
+
+    The two durable calls the official SDK makes, with boto3's request and response shapes, so
+    that handlers written for it run against an ``ExecutionRecord`` of ours.
+
+    Args:
+        record: The execution the calls change.
+        now: The service's time for each checkpoint.
+    """
+
+    def __init__(self, record: ExecutionRecord, now: Callable[[], datetime]) -> None:
+        self.record = record
+        self.now = now
+        self._lock = threading.Lock()  # the official SDK checkpoints from several threads
+
+    def checkpoint_durable_execution(self, **request: Any) -> dict[str, Any]:
+        """``CheckpointDurableExecution``: apply the updates, answer with the new state."""
+        updates = [OperationUpdate.model_validate(u) for u in request["Updates"]]
+        with self._lock:
+            response = apply_checkpoint(
+                self.record,
+                request["CheckpointToken"],
+                updates,
+                self.now(),
+                request.get("ClientToken"),
+            )
+        return response.model_dump(exclude_none=True)
+
+    def get_durable_execution_state(self, **request: Any) -> dict[str, Any]:
+        """``GetDurableExecutionState``: one page of operations."""
+        with self._lock:
+            page = state_page(
+                self.record, request["Marker"], request["MaxItems"], request["CheckpointToken"]
+            )
+        return page.model_dump(exclude_none=True)

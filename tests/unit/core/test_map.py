@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import json
 import random
-import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ import aws_durable_execution_sdk_python as official
 import pytest
 from aws_durable_execution_sdk_python.config import Duration as OfficialDuration
 from aws_durable_execution_sdk_python.config import MapConfig as OfficialMapConfig
+from service_builders import CoreBackedLambdaClient
 
 from durable_lambda.app.testing_runner import DurableTestRunner, TestExecution
 from durable_lambda.core.completion import CompletionReason
@@ -34,18 +34,15 @@ from durable_lambda.core.model import (
     InvocationOutput,
     OperationStatus,
     OperationType,
-    OperationUpdate,
 )
 from durable_lambda.core.operations.batch_result import BatchResult
 from durable_lambda.core.operations.item_batching import BatchedInput, batch_items
 from durable_lambda.core.serdes import EnvelopeSerDes, SerDesContext
 from durable_lambda.core.service import (
     advance,
-    apply_checkpoint,
     invocation_input,
     next_due,
     record_invocation,
-    state_page,
 )
 from durable_lambda.core.store import ExecutionRecord
 
@@ -684,37 +681,9 @@ async def test_an_item_batcher_with_batch_input_but_no_limit_is_rejected() -> No
 # -- moving executions between this SDK and the official one ---------------------------------
 
 
-class _CoreBackedClient:
-    """What the official SDK's boto3 client is asked for, answered by ``core.service``."""
-
-    def __init__(self, record: ExecutionRecord, now: datetime) -> None:
-        self.record = record
-        self.now = now
-        self._lock = threading.Lock()  # the official SDK checkpoints from several threads
-
-    def checkpoint_durable_execution(self, **request: Any) -> dict[str, Any]:
-        updates = [OperationUpdate.model_validate(u) for u in request["Updates"]]
-        with self._lock:
-            response = apply_checkpoint(
-                self.record,
-                request["CheckpointToken"],
-                updates,
-                self.now,
-                request.get("ClientToken"),
-            )
-        return response.model_dump(exclude_none=True)
-
-    def get_durable_execution_state(self, **request: Any) -> dict[str, Any]:
-        with self._lock:
-            page = state_page(
-                self.record, request["Marker"], request["MaxItems"], request["CheckpointToken"]
-            )
-        return page.model_dump(exclude_none=True)
-
-
 def _official_invocation(record: ExecutionRecord, workflow: Any, now: datetime) -> InvocationOutput:
     """Invoke a handler written for the official SDK once against ``record``."""
-    client = _CoreBackedClient(record, now)
+    client = CoreBackedLambdaClient(record, lambda: now)
     handler = official.durable_execution(workflow, boto3_client=cast(Any, client))
     context = SimpleNamespace(aws_request_id="req", get_remaining_time_in_millis=lambda: 900_000)
     output = InvocationOutput.model_validate(handler(invocation_input(record).to_wire(), context))

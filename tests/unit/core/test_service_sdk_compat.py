@@ -9,7 +9,6 @@ next timer, and answers callbacks, until the execution ends.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -24,56 +23,26 @@ from aws_durable_execution_sdk_python.config import (
 )
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
+from service_builders import CoreBackedLambdaClient
 
 from durable_lambda.core.model import (
     InvocationOutput,
     OperationStatus,
     OperationType,
-    OperationUpdate,
 )
 from durable_lambda.core.service import (
     advance,
-    apply_checkpoint,
     execution_arn,
     invocation_input,
     next_due,
     record_invocation,
     send_callback_success,
     start_execution,
-    state_page,
 )
 from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-class CoreBackedLambdaClient:
-    """Answers the two durable calls the SDK makes with ``core.service``; boto3's shapes."""
-
-    def __init__(self, record: ExecutionRecord, now: Callable[[], datetime]) -> None:
-        self.record = record
-        self.now = now
-        self._lock = threading.Lock()  # the SDK checkpoints from several threads
-
-    def checkpoint_durable_execution(self, **request: Any) -> dict[str, Any]:
-        updates = [OperationUpdate.model_validate(u) for u in request["Updates"]]
-        with self._lock:
-            response = apply_checkpoint(
-                self.record,
-                request["CheckpointToken"],
-                updates,
-                self.now(),
-                request.get("ClientToken"),
-            )
-        return response.model_dump(exclude_none=True)
-
-    def get_durable_execution_state(self, **request: Any) -> dict[str, Any]:
-        with self._lock:
-            page = state_page(
-                self.record, request["Marker"], request["MaxItems"], request["CheckpointToken"]
-            )
-        return page.model_dump(exclude_none=True)
 
 
 def run_to_end(

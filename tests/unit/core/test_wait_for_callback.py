@@ -13,6 +13,7 @@ from aws_durable_execution_sdk_python import DurableContext as OfficialContext
 from aws_durable_execution_sdk_python import durable_execution as official_durable_execution
 from aws_durable_execution_sdk_python.config import CallbackConfig as OfficialCallbackConfig
 from aws_durable_execution_sdk_python.config import Duration as OfficialDuration
+from service_builders import CoreBackedLambdaClient
 
 from durable_lambda.app.testing_runner import DurableTestRunner
 from durable_lambda.core.config import CallbackConfig, Duration, WaitForCallbackConfig
@@ -32,14 +33,12 @@ from durable_lambda.core.operations.callback import CallbackSubmitterError, Wait
 from durable_lambda.core.retry import RetryDecision
 from durable_lambda.core.service import (
     advance,
-    apply_checkpoint,
     execution_arn,
     invocation_input,
     next_due,
     record_invocation,
     send_callback_success,
     start_execution,
-    state_page,
 )
 from durable_lambda.core.store import ExecutionRecord
 
@@ -351,30 +350,10 @@ _START = datetime(2026, 1, 1, tzinfo=UTC)
 _Shape = tuple[str, str | None, str | None, str | None, str | None]
 
 
-class _CoreBackedClient:
-    """The two boto3 calls the official SDK makes, answered by the core service functions."""
-
-    def __init__(self, record: ExecutionRecord) -> None:
-        self.record = record
-
-    def checkpoint_durable_execution(self, **request: Any) -> dict[str, Any]:
-        updates = [OperationUpdate.model_validate(u) for u in request["Updates"]]
-        response = apply_checkpoint(
-            self.record, request["CheckpointToken"], updates, _START, request.get("ClientToken")
-        )
-        return response.model_dump(exclude_none=True)
-
-    def get_durable_execution_state(self, **request: Any) -> dict[str, Any]:
-        page = state_page(
-            self.record, request["Marker"], request["MaxItems"], request["CheckpointToken"]
-        )
-        return page.model_dump(exclude_none=True)
-
-
 def _run_official(workflow: Callable[[Any, OfficialContext], Any]) -> ExecutionRecord:
     record = start_execution(execution_arn("fn", "compat", "e1"), "fn", "{}", _START)
     handler = official_durable_execution(
-        workflow, boto3_client=cast(Any, _CoreBackedClient(record))
+        workflow, boto3_client=cast(Any, CoreBackedLambdaClient(record, lambda: _START))
     )
     context = SimpleNamespace(aws_request_id="req", get_remaining_time_in_millis=lambda: 900_000)
     now = _START
