@@ -51,6 +51,7 @@ __all__ = [
     "SerDes",
     "SerDesContext",
     "deserialize",
+    "reads_back_unchanged",
     "reads_plainly",
     "serdes_for_type",
     "serialize",
@@ -324,6 +325,21 @@ def reads_plainly(serdes: object) -> bool:
         and type(serdes) in _PLAIN_READERS
         and serdes._adapter is None
     )
+
+
+def reads_back_unchanged(serdes: object, value: Any) -> bool:
+    """Tell whether ``serdes`` writes ``value`` as ``write_plain_json`` and reads back ``value``.
+
+    Reads back ``value`` itself: same type, same value. True for None, bool, int, str and finite
+    floats (JSON writes their shortest exact repr) under an untyped ``JsonSerDes`` (the exact
+    class), so that a caller may write such a value with ``write_plain_json`` and skip reading
+    it back. An IntEnum, a str subclass or a container reads back as something else, and takes
+    the long way.
+    """
+    if type(serdes) is not JsonSerDes or serdes._adapter is not None:
+        return False
+    kind = type(value)
+    return kind in _SCALAR_JSON or (kind is float and math.isfinite(value))
 
 
 def write_plain_json(value: Any) -> str:

@@ -47,7 +47,7 @@ from durable_lambda.core.model import (
     OperationSubType,
     OperationType,
 )
-from durable_lambda.core.operations.batch_branches import BatchBranches, reads_back_unchanged
+from durable_lambda.core.operations.batch_branches import BatchBranches
 from durable_lambda.core.operations.batch_result import (
     AnyBatchItem,
     AnyBatchResult,
@@ -70,6 +70,7 @@ from durable_lambda.core.serdes import (
     EnvelopeSerDes,
     JsonSerDes,
     SerDes,
+    reads_back_unchanged,
     serialize,
     write_plain_json,
 )

@@ -19,7 +19,6 @@ this invocation; errors that end the invocation propagate; any other error is th
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -42,10 +41,10 @@ from durable_lambda.core.operations.child import virtual_context_mismatch
 from durable_lambda.core.operations.concurrency import BranchOutcome, BranchState
 from durable_lambda.core.operations.updates import context_update, replays_children
 from durable_lambda.core.serdes import (
-    JsonSerDes,
     SerDes,
     SerDesContext,
     deserialize,
+    reads_back_unchanged,
     serialize,
     write_plain_json,
 )
@@ -54,25 +53,7 @@ from durable_lambda.core.state import OperationIdentity
 if TYPE_CHECKING:
     from durable_lambda.core.context import DurableContext
 
-__all__ = ["BatchBranches", "context_update", "reads_back_unchanged", "replays_children"]
-
-# Values that untyped JSON writes and reads back as themselves: same type, same value. Exact
-# types only: an IntEnum or a str subclass reads back as a plain int or str.
-_SELF_READING = frozenset({int, str, bool, type(None)})
-
-
-def reads_back_unchanged(serdes: SerDes[Any], value: Any) -> bool:
-    """Tell whether ``value``, written by ``serdes`` and read back, is ``value`` itself.
-
-    True for None, bool, int and str (and finite floats: JSON writes their shortest exact
-    repr) under an untyped ``JsonSerDes``, so the read-back that makes a first run return what
-    a replay will can be skipped for them.
-    """
-    if type(serdes) is not JsonSerDes or serdes.result_type is not None:
-        return False
-    kind = type(value)
-    return kind in _SELF_READING or (kind is float and math.isfinite(value))
-
+__all__ = ["BatchBranches", "context_update", "replays_children"]
 
 BranchBody = Callable[["DurableContext", int], Awaitable[Any]]
 """Runs branch ``index`` with its own context and returns its result."""
