@@ -12,11 +12,22 @@ written as epoch milliseconds in JSON mode, which is what the service puts in in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Annotated, Any
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any, overload
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetPydanticSchema
+from pydantic_core import core_schema
+
+from durable_lambda.core.operation_fields import OperationFields, operation_fields_validator
+from durable_lambda.core.wire_types import (
+    InvocationStatus,
+    OperationAction,
+    OperationStatus,
+    OperationSubType,
+    OperationType,
+    Timestamp,
+    epoch_millis,
+)
 
 __all__ = [
     "CallbackDetails",
@@ -34,27 +45,18 @@ __all__ = [
     "InvocationStatus",
     "Operation",
     "OperationAction",
+    "OperationList",
     "OperationStatus",
     "OperationSubType",
     "OperationType",
     "OperationUpdate",
     "StepDetails",
     "StepOptions",
+    "Timestamp",
     "WaitDetails",
     "WaitOptions",
     "epoch_millis",
 ]
-
-
-def epoch_millis(moment: datetime) -> int:
-    """Return ``moment`` as whole milliseconds since the Unix epoch (naive values count as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-Timestamp = Annotated[datetime, PlainSerializer(epoch_millis, return_type=int, when_used="json")]
-"""A point in time; epoch milliseconds on the JSON wire."""
 
 
 class WireModel(BaseModel):
@@ -65,72 +67,6 @@ class WireModel(BaseModel):
     def to_wire(self) -> dict[str, Any]:
         """Return the JSON-ready dict the service expects, without absent fields."""
         return self.model_dump(mode="json", exclude_none=True)
-
-
-class OperationType(StrEnum):
-    """The kind of a durable operation."""
-
-    EXECUTION = "EXECUTION"
-    CONTEXT = "CONTEXT"
-    STEP = "STEP"
-    WAIT = "WAIT"
-    CALLBACK = "CALLBACK"
-    CHAINED_INVOKE = "CHAINED_INVOKE"
-
-
-class OperationSubType(StrEnum):
-    """The subtypes the SDK records, spelled as the official SDKs spell them."""
-
-    STEP = "Step"
-    WAIT = "Wait"
-    CALLBACK = "Callback"
-    RUN_IN_CHILD_CONTEXT = "RunInChildContext"
-    MAP = "Map"
-    MAP_ITERATION = "MapIteration"
-    PARALLEL = "Parallel"
-    PARALLEL_BRANCH = "ParallelBranch"
-    WAIT_FOR_CALLBACK = "WaitForCallback"
-    WAIT_FOR_CONDITION = "WaitForCondition"
-    CHAINED_INVOKE = "ChainedInvoke"
-
-
-class OperationStatus(StrEnum):
-    """Where an operation stands."""
-
-    STARTED = "STARTED"
-    PENDING = "PENDING"
-    READY = "READY"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    TIMED_OUT = "TIMED_OUT"
-    STOPPED = "STOPPED"
-
-    @property
-    def is_terminal(self) -> bool:
-        """Whether the operation can no longer change."""
-        return self in _TERMINAL_STATUSES
-
-
-_TERMINAL_STATUSES = frozenset(
-    {
-        OperationStatus.SUCCEEDED,
-        OperationStatus.FAILED,
-        OperationStatus.CANCELLED,
-        OperationStatus.TIMED_OUT,
-        OperationStatus.STOPPED,
-    }
-)
-
-
-class OperationAction(StrEnum):
-    """What an update asks the service to do with an operation."""
-
-    START = "START"
-    SUCCEED = "SUCCEED"
-    FAIL = "FAIL"
-    RETRY = "RETRY"
-    CANCEL = "CANCEL"
 
 
 class ErrorObject(WireModel):
@@ -239,6 +175,106 @@ class Operation(WireModel):
         return None
 
 
+class OperationList(Sequence[Operation]):
+    """The operations of a state page: a sequence of ``Operation``, built from dicts when read.
+
+    Validated from wire dicts, it keeps each operation as the ``OperationFields`` dict validated
+    with the model's rules and builds the ``Operation`` the first time an item is read (see
+    ``operation_fields``); ``entries()`` hands out what it keeps without building anything.
+    Validated from ``Operation`` objects, it keeps them. Anything the dict form does not accept
+    (a model nested in a dict, or invalid input) is validated as a list of ``Operation`` models,
+    with the models' errors. It compares equal to a tuple or list of the same operations, and
+    serialises as a list of them.
+
+    Args:
+        entries: Operations, or validated ``OperationFields`` dicts.
+    """
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: Sequence[Operation | OperationFields] = ()) -> None:
+        self._entries: list[Operation | OperationFields] = list(entries)
+
+    def entries(self) -> list[Operation | OperationFields]:
+        """Return the operations as kept: ``Operation`` objects and ``OperationFields`` dicts."""
+        return self._entries
+
+    @staticmethod
+    def entries_of(operations: Sequence[Operation]) -> list[Operation | OperationFields]:
+        """Return ``operations`` as kept if they are an ``OperationList``, else as a list."""
+        if isinstance(operations, OperationList):
+            return operations.entries()
+        return list(operations)
+
+    def _built(self, index: int) -> Operation:
+        entry = self._entries[index]
+        if isinstance(entry, Operation):
+            return entry
+        built = self._entries[index] = Operation.model_validate(entry)
+        return built
+
+    @overload
+    def __getitem__(self, index: int) -> Operation: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Operation, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Operation | tuple[Operation, ...]:
+        if isinstance(index, slice):
+            return tuple(self._built(i) for i in range(len(self._entries))[index])
+        return self._built(range(len(self._entries))[index])
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Operation]:
+        return (self._built(index) for index in range(len(self._entries)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OperationList | tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # its items are built in place
+
+    def __repr__(self) -> str:
+        return f"OperationList({list(self)!r})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Validate wire dicts fast into fields (else as models); serialise as a list of models."""
+        models = handler.generate_schema(list[Operation])
+
+        def from_python(
+            value: Any, validate_models: core_schema.ValidatorFunctionWrapHandler
+        ) -> Any:
+            if isinstance(value, OperationList):
+                return value
+            if isinstance(value, list | tuple) and all(type(item) is dict for item in value):
+                try:
+                    return cls(operation_fields_validator().validate_python(value))
+                except ValueError:
+                    pass  # invalid: the models say what is wrong, in their own words
+            return cls(validate_models(value))
+
+        return core_schema.json_or_python_schema(
+            json_schema=core_schema.no_info_after_validator_function(cls, models),
+            python_schema=core_schema.no_info_wrap_validator_function(from_python, models),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                tuple, return_schema=handler.generate_schema(tuple[Operation, ...])
+            ),
+        )
+
+
+_Operations = Annotated[
+    Sequence[Operation], GetPydanticSchema(OperationList.__get_pydantic_core_schema__)
+]
+"""What ``ExecutionState.Operations`` holds: any sequence of operations, validated into an
+``OperationList``."""
+
+
 class ContextOptions(WireModel):
     """Options of a CONTEXT update."""
 
@@ -300,7 +336,7 @@ class OperationUpdate(WireModel):
 class ExecutionState(WireModel):
     """A page of operations, as in the invocation input and ``GetDurableExecutionState``."""
 
-    Operations: tuple[Operation, ...] = ()
+    Operations: _Operations = OperationList()
     NextMarker: str | None = None
 
 
@@ -317,14 +353,6 @@ class InvocationInput(WireModel):
     DurableExecutionArn: Annotated[str, Field(min_length=1)]
     CheckpointToken: Annotated[str, Field(min_length=1)]
     InitialExecutionState: ExecutionState
-
-
-class InvocationStatus(StrEnum):
-    """How an invocation ended."""
-
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    PENDING = "PENDING"
 
 
 class InvocationOutput(WireModel):

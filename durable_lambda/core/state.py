@@ -4,22 +4,53 @@ Operations are kept in a dict by id (constant-time lookup on every durable call,
 The state is loaded once before the handler runs (the invocation input's first page, then every
 further page from the service) and kept current with the operations each checkpoint response
 returns.
+
+Operations read from a wire page stay the validated dicts ``OperationList`` keeps them as
+(``OperationFields``) until something asks for the ``Operation``: replaying a completed operation
+compares and reads a few fields straight from the dict (``succeeded_payload``), which is most of
+what a long replay does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import Any, Final, Literal
 
 from durable_lambda.core.errors import ExecutionError, NonDeterministicExecutionError
 from durable_lambda.core.model import (
     InvocationInput,
     Operation,
+    OperationList,
     OperationStatus,
     OperationType,
 )
+from durable_lambda.core.operation_fields import OperationFields
 from durable_lambda.core.ports import DurableService
 
-__all__ = ["DurableState", "OperationIdentity", "load_state"]
+__all__ = ["NOT_SUCCEEDED", "DurableState", "NotSucceeded", "OperationIdentity", "load_state"]
+
+StateEntry = Operation | OperationFields
+"""An operation as the state keeps it: the model, or the validated dict it is built from."""
+
+
+class NotSucceeded(Enum):
+    """``succeeded_payload``'s answer when there is no succeeded operation to replay."""
+
+    TOKEN = "not succeeded"
+
+
+NOT_SUCCEEDED: Final = NotSucceeded.TOKEN
+"""No checkpoint at the id, or one that is not SUCCEEDED: the operation runs its state machine."""
+
+# Where each type keeps its outcome (the other types have none).
+_RESULT_DETAILS: Final = {
+    OperationType.STEP: "StepDetails",
+    OperationType.CONTEXT: "ContextDetails",
+    OperationType.CALLBACK: "CallbackDetails",
+    OperationType.CHAINED_INVOKE: "ChainedInvokeDetails",
+}
+_SUCCEEDED: Final = OperationStatus.SUCCEEDED
 
 _STATE_PAGE_SIZE = 1000
 
@@ -66,18 +97,26 @@ class DurableState:
 
     __slots__ = ("_operations", "execution", "execution_arn", "fatal_error")
 
-    def __init__(self, execution_arn: str, operations: Iterable[Operation]) -> None:
+    def __init__(self, execution_arn: str, operations: Iterable[StateEntry]) -> None:
         self.execution_arn = execution_arn
-        self._operations: dict[str, Operation] = {op.Id: op for op in operations}
-        execution = next(
-            (op for op in self._operations.values() if op.Type is OperationType.EXECUTION), None
+        self._operations: dict[str, StateEntry] = {
+            (entry.Id if isinstance(entry, Operation) else entry["Id"]): entry
+            for entry in operations
+        }
+        execution_id = next(
+            (
+                operation_id
+                for operation_id, entry in self._operations.items()
+                if _field(entry, "Type") is OperationType.EXECUTION
+            ),
+            None,
         )
-        if execution is None:
+        if execution_id is None:
             raise ExecutionError(
                 "the invocation's state holds no EXECUTION operation, so there is no input to run",
                 execution_arn=execution_arn,
             )
-        self.execution = execution
+        self.execution: Operation = self._built(execution_id)
         self.fatal_error: ExecutionError | None = None
         """The first error that makes this execution unable to go on (kept even if user code
         catches it, so the invocation still ends FAILED)."""
@@ -85,9 +124,19 @@ class DurableState:
     def __len__(self) -> int:
         return len(self._operations)
 
+    def _built(self, operation_id: str) -> Operation:
+        """Return the operation at ``operation_id`` as a model, building it once if still a dict."""
+        entry = self._operations[operation_id]
+        if isinstance(entry, Operation):
+            return entry
+        built = self._operations[operation_id] = Operation.model_validate(entry)
+        return built
+
     def get(self, operation_id: str) -> Operation | None:
         """Return the checkpointed operation with this id, if there is one."""
-        return self._operations.get(operation_id)
+        if operation_id not in self._operations:
+            return None
+        return self._built(operation_id)
 
     def apply(self, operations: Iterable[Operation]) -> None:
         """Record operations the service returned (new ones and new versions of old ones)."""
@@ -96,17 +145,22 @@ class DurableState:
 
     def operations(self) -> list[Operation]:
         """Return every known operation, in the order they were first seen."""
-        return list(self._operations.values())
+        return [self._built(operation_id) for operation_id in self._operations]
 
     def children_of(self, parent_id: str) -> list[Operation]:
         """Return the operations whose parent is ``parent_id`` (a scan, off the hot path)."""
-        return [op for op in self._operations.values() if op.ParentId == parent_id]
+        return [
+            self._built(operation_id)
+            for operation_id, entry in self._operations.items()
+            if _field(entry, "ParentId") == parent_id
+        ]
 
     def has_completed_work(self) -> bool:
         """Whether anything but the EXECUTION operation was checkpointed (replay is ahead)."""
         return any(
-            op.Type is not OperationType.EXECUTION and op.Status is not OperationStatus.STARTED
-            for op in self._operations.values()
+            _field(entry, "Type") is not OperationType.EXECUTION
+            and _field(entry, "Status") is not OperationStatus.STARTED
+            for entry in self._operations.values()
         )
 
     def checked(self, identity: OperationIdentity) -> Operation | None:
@@ -115,19 +169,65 @@ class DurableState:
         Raises:
             NonDeterministicExecutionError: type, subtype, name or parent differ from the record.
         """
-        op = self._operations.get(identity.operation_id)
-        if op is None:
+        if identity.operation_id not in self._operations:
             return None
+        op = self._built(identity.operation_id)
         if (
             op.Type is not identity.type
             or (op.SubType or None) != (identity.sub_type or None)
             or (op.Name or None) != (identity.name or None)
             or (op.ParentId or None) != (identity.parent_id or None)
         ):
-            error = _mismatch(self.execution_arn, op, identity)
-            self.fatal_error = self.fatal_error or error
-            raise error
+            raise self._nondeterministic(op, identity)
         return op
+
+    def succeeded_payload(self, identity: OperationIdentity) -> str | NotSucceeded | None:
+        """Return the stored result of a SUCCEEDED checkpoint at ``identity``, if there is one.
+
+        The checkpoint is checked as ``checked()`` checks it, without building its ``Operation``
+        if it is still a dict: the replay of a completed operation, most of a long replay.
+
+        Returns:
+            The result payload (None when it has none), or ``NOT_SUCCEEDED`` when there is no
+            checkpoint at the id or it is not SUCCEEDED (then ``checked()`` gives the operation).
+
+        Raises:
+            NonDeterministicExecutionError: type, subtype, name or parent differ from the record.
+        """
+        entry = self._operations.get(identity.operation_id)
+        if type(entry) is not dict:
+            # A model (or nothing): the usual path, for operations this invocation changed.
+            op = self.checked(identity)
+            if op is None or op.Status is not _SUCCEEDED:
+                return NOT_SUCCEEDED
+            return op.result_payload
+        fields: Mapping[str, Any] = entry
+        if (
+            fields["Type"] is not identity.type
+            or (fields.get("SubType") or None) != (identity.sub_type or None)
+            or (fields.get("Name") or None) != (identity.name or None)
+            or (fields.get("ParentId") or None) != (identity.parent_id or None)
+        ):
+            raise self._nondeterministic(self._built(identity.operation_id), identity)
+        if fields["Status"] is not _SUCCEEDED:
+            return NOT_SUCCEEDED
+        details_key = _RESULT_DETAILS.get(fields["Type"])
+        details = None if details_key is None else fields.get(details_key)
+        return None if details is None else details.get("Result")
+
+    def _nondeterministic(
+        self, op: Operation, identity: OperationIdentity
+    ) -> NonDeterministicExecutionError:
+        error = _mismatch(self.execution_arn, op, identity)
+        self.fatal_error = self.fatal_error or error
+        return error
+
+
+def _field(entry: StateEntry, name: Literal["Id", "Type", "Status", "ParentId"]) -> Any:
+    """Read a top-level field of an operation kept as a model or as a dict."""
+    if isinstance(entry, Operation):
+        return getattr(entry, name)
+    return entry.get(name)
 
 
 def _mismatch(
@@ -160,12 +260,12 @@ def _mismatch(
 async def load_state(invocation: InvocationInput, service: DurableService) -> DurableState:
     """Build the state from the invocation input, fetching every further page from the service."""
     page = invocation.InitialExecutionState
-    operations: list[Operation] = list(page.Operations)
+    operations: list[StateEntry] = OperationList.entries_of(page.Operations)
     marker = page.NextMarker
     while marker:
         page = await service.get_state(
             invocation.DurableExecutionArn, invocation.CheckpointToken, marker, _STATE_PAGE_SIZE
         )
-        operations.extend(page.Operations)
+        operations.extend(OperationList.entries_of(page.Operations))
         marker = page.NextMarker
     return DurableState(invocation.DurableExecutionArn, operations)

@@ -52,7 +52,7 @@ from durable_lambda.core.serdes import (
     reads_plainly,
     serialize,
 )
-from durable_lambda.core.state import OperationIdentity
+from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
     from durable_lambda.core.context import DurableContext
@@ -64,7 +64,6 @@ _DEFAULT_CONFIG = StepConfig()
 # Module constants: a global lookup is cheaper than an enum class attribute on every step.
 _STEP = OperationType.STEP
 _STEP_SUB_TYPE = OperationSubType.STEP
-_SUCCEEDED = OperationStatus.SUCCEEDED
 
 
 async def run_step(
@@ -77,14 +76,13 @@ async def run_step(
     config = config or _DEFAULT_CONFIG
     runtime = ctx.runtime
     identity = ctx.next_identity(_STEP, _STEP_SUB_TYPE, name)
-    op = runtime.state.checked(identity)
+    state = runtime.state
     serdes = config.serdes or runtime.serdes
-    if op is not None and op.Status is _SUCCEEDED:
+    payload = state.succeeded_payload(identity)
+    if payload is not NOT_SUCCEEDED:
         # Replay of a completed step, the hot path of every replay: return the stored result.
-        # checked() matched the type, so the result sits in StepDetails (op.result_payload).
-        details = op.StepDetails
-        payload = None if details is None else details.Result
         return runtime.read(serdes, payload, identity.operation_id)
+    op = state.checked(identity)
     attempt = attempts_made(op) + 1
     if op is not None:
         await _resume(ctx, identity, config, op, attempt)

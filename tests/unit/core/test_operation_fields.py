@@ -1,0 +1,415 @@
+"""Operations kept as validated dicts give exactly what ``Operation`` models give.
+
+An invocation input's operations are validated into ``OperationFields`` dicts (``OperationList``)
+and built into ``Operation`` models only when read; ``DurableState`` replays completed
+operations from the dicts. Every test here compares that form with the models: what is accepted,
+what is rejected and with which errors, the values built, what is serialised, and what the state
+answers.
+"""
+
+from __future__ import annotations
+
+import typing
+from datetime import UTC, datetime
+from typing import Any
+
+import pydantic
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from durable_lambda.core import model, operation_fields
+from durable_lambda.core.errors import NonDeterministicExecutionError
+from durable_lambda.core.model import (
+    ExecutionState,
+    InvocationInput,
+    Operation,
+    OperationList,
+    OperationStatus,
+    OperationSubType,
+    OperationType,
+    StepDetails,
+)
+from durable_lambda.core.operation_fields import operation_fields_validator
+from durable_lambda.core.state import NOT_SUCCEEDED, DurableState, OperationIdentity
+
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:f:1/durable-execution/run/abc"
+T0 = 1_767_225_600_000
+MODELS: pydantic.TypeAdapter[list[Operation]] = pydantic.TypeAdapter(list[Operation])
+
+# Each TypedDict and the model it mirrors.
+MIRRORS: list[tuple[Any, type[pydantic.BaseModel]]] = [
+    (operation_fields.OperationFields, model.Operation),
+    (operation_fields.ErrorFields, model.ErrorObject),
+    (operation_fields.ExecutionDetailsFields, model.ExecutionDetails),
+    (operation_fields.ContextDetailsFields, model.ContextDetails),
+    (operation_fields.StepDetailsFields, model.StepDetails),
+    (operation_fields.WaitDetailsFields, model.WaitDetails),
+    (operation_fields.CallbackDetailsFields, model.CallbackDetails),
+    (operation_fields.ChainedInvokeDetailsFields, model.ChainedInvokeDetails),
+]
+
+
+@pytest.mark.parametrize(("fields", "wire_model"), MIRRORS, ids=lambda m: m.__name__)
+def test_each_typed_dict_has_its_models_fields_with_the_same_required_ones(
+    fields: Any, wire_model: type[pydantic.BaseModel]
+) -> None:
+    hints = typing.get_type_hints(fields)
+    assert set(hints) == set(wire_model.model_fields)
+    required = {name for name, info in wire_model.model_fields.items() if info.is_required()}
+    assert set(fields.__required_keys__) == required
+
+
+def _step(status: str = "SUCCEEDED", **fields: Any) -> dict[str, Any]:
+    return {
+        "Id": "s1",
+        "Type": "STEP",
+        "SubType": "Step",
+        "Name": "charge",
+        "Status": status,
+        "StartTimestamp": T0,
+        "StepDetails": {"Attempt": 1, "Result": '{"ok": true}'},
+        **fields,
+    }
+
+
+EXECUTION = {
+    "Id": "exec",
+    "Type": "EXECUTION",
+    "Status": "STARTED",
+    "StartTimestamp": T0,
+    "ExecutionDetails": {"InputPayload": "{}"},
+}
+
+# Operations the dict form keeps: every type, details with errors, every kind of timestamp.
+ACCEPTED: list[dict[str, Any]] = [
+    EXECUTION,
+    _step(),
+    _step("PENDING", StepDetails={"Attempt": 2, "NextAttemptTimestamp": T0 + 5_000}),
+    _step("FAILED", StepDetails={"Error": {"ErrorType": "E", "StackTrace": ["a", "b"]}}),
+    _step(EndTimestamp="2026-01-01T00:00:01Z"),
+    _step(EndTimestamp=datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)),
+    _step(EndTimestamp=1_767_225_601.5),
+    _step(Name=None, ParentId="p" * 64, Unknown={"future": 1}),
+    {
+        "Id": "c",
+        "Type": "CONTEXT",
+        "SubType": "Map",
+        "Status": "SUCCEEDED",
+        "StartTimestamp": T0,
+        "ContextDetails": {"ReplayChildren": True, "Result": "[1]"},
+    },
+    {
+        "Id": "w",
+        "Type": "WAIT",
+        "Status": "STARTED",
+        "StartTimestamp": T0,
+        "WaitDetails": {"ScheduledEndTimestamp": T0 + 60_000},
+    },
+    {
+        "Id": "cb",
+        "Type": "CALLBACK",
+        "Status": "STARTED",
+        "StartTimestamp": T0,
+        "CallbackDetails": {"CallbackId": "x"},
+    },
+    {
+        "Id": "i",
+        "Type": "CHAINED_INVOKE",
+        "Status": "FAILED",
+        "StartTimestamp": T0,
+        "ChainedInvokeDetails": {"Error": {"ErrorMessage": "no"}},
+    },
+]
+
+
+def test_accepted_operations_stay_dicts_and_build_the_models_validation_builds() -> None:
+    state = ExecutionState.model_validate({"Operations": ACCEPTED})
+    operations = state.Operations
+    assert isinstance(operations, OperationList)
+    assert all(type(entry) is dict for entry in operations.entries())
+    assert list(operations) == MODELS.validate_python(ACCEPTED)
+
+
+def test_an_operation_is_built_once_when_first_read() -> None:
+    operations = ExecutionState.model_validate({"Operations": ACCEPTED}).Operations
+    assert isinstance(operations, OperationList)
+    first = operations[1]
+    assert operations[1] is first
+    assert operations.entries()[1] is first
+    assert type(operations.entries()[2]) is dict  # the others are still dicts
+
+
+@pytest.mark.parametrize(
+    "millis", [0, 1, 20_000_000_000, 20_000_000_001, 253_402_300_799_999], ids=str
+)
+def test_every_timestamp_kept_as_an_int_builds_the_datetime_the_model_reads(millis: int) -> None:
+    operations = ExecutionState.model_validate(
+        {"Operations": [{**EXECUTION, "StartTimestamp": millis}]}
+    ).Operations
+    assert isinstance(operations, OperationList)
+    assert operations.entries()[0]["StartTimestamp"] == millis  # type: ignore[index]
+    assert (
+        operations[0].StartTimestamp
+        == Operation.model_validate({**EXECUTION, "StartTimestamp": millis}).StartTimestamp
+    )
+
+
+def test_models_and_dicts_mixed_validate_as_models() -> None:
+    built = Operation.model_validate(EXECUTION)
+    mixed = [built, _step(), _step(Id="s2", StepDetails=StepDetails(Result="1"))]
+    operations = ExecutionState.model_validate({"Operations": mixed}).Operations
+    assert list(operations) == MODELS.validate_python(mixed)
+    assert operations[0] is built
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        [{**EXECUTION, "Status": "DONE"}],
+        [_step(Id="")],
+        [_step(StepDetails={"Attempt": -1})],
+        [_step(StartTimestamp="yesterday")],
+        [_step(StartTimestamp=True)],
+        [_step(StartTimestamp=10**20)],
+        [EXECUTION, {"Type": "STEP"}],
+        ["not an operation"],
+    ],
+    ids=repr,
+)
+def test_rejected_operations_get_the_models_errors(operations: list[Any]) -> None:
+    with pytest.raises(pydantic.ValidationError) as expected:
+        MODELS.validate_python(operations)
+    with pytest.raises(pydantic.ValidationError) as caught:
+        ExecutionState.model_validate({"Operations": operations})
+    assert _errors(caught.value, prefix=1) == _errors(expected.value)
+
+
+def _errors(error: pydantic.ValidationError, prefix: int = 0) -> list[tuple[Any, ...]]:
+    return [
+        (issue["loc"][prefix:], issue["type"], issue["msg"])
+        for issue in error.errors(include_url=False)
+    ]
+
+
+# Arbitrary operations: right and wrong values for every field.
+_junk: st.SearchStrategy[Any] = (
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4) | st.just([])
+)
+_timestamp = (
+    st.integers(min_value=-(10**16), max_value=10**16)
+    | st.sampled_from([0, 253_402_300_799_999, 253_402_300_800_000, 20_000_000_000])
+    | st.datetimes(timezones=st.just(UTC)).map(lambda moment: moment.isoformat())
+    | _junk
+)
+_text = st.text(max_size=3) | _junk
+_error = st.fixed_dictionaries(
+    {}, optional={"ErrorType": _text, "StackTrace": st.lists(st.text(max_size=2)) | _junk}
+)
+_details = st.fixed_dictionaries(
+    {},
+    optional={
+        "Attempt": st.integers(min_value=-2, max_value=3) | _junk,
+        "NextAttemptTimestamp": _timestamp,
+        "ScheduledEndTimestamp": _timestamp,
+        "ReplayChildren": _junk,
+        "Result": _text,
+        "Error": _error | _junk,
+        "CallbackId": _text,
+        "InputPayload": _text,
+    },
+)
+_operation = st.fixed_dictionaries(
+    {
+        "Id": st.text(min_size=0, max_size=66) | _junk,
+        "Type": st.sampled_from([t.value for t in OperationType]) | _junk,
+        "Status": st.sampled_from([s.value for s in OperationStatus]) | _junk,
+        "StartTimestamp": _timestamp,
+    },
+    optional={
+        "ParentId": st.text(max_size=66) | _junk,
+        "Name": _text,
+        "SubType": _text,
+        "EndTimestamp": _timestamp,
+        "ExecutionDetails": _details | _junk,
+        "ContextDetails": _details | _junk,
+        "StepDetails": _details | _junk,
+        "WaitDetails": _details | _junk,
+        "CallbackDetails": _details | _junk,
+        "ChainedInvokeDetails": _details | _junk,
+    },
+)
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_operation, max_size=3))
+def test_any_operations_validate_as_the_models_validate_them(operations: list[Any]) -> None:
+    try:
+        expected = MODELS.validate_python(operations)
+    except pydantic.ValidationError as error:
+        expected_errors = _errors(error)
+    else:
+        expected_errors = []
+    if expected_errors:
+        with pytest.raises(pydantic.ValidationError) as caught:
+            ExecutionState.model_validate({"Operations": operations})
+        assert _errors(caught.value, prefix=1) == expected_errors
+        return
+    assert list(ExecutionState.model_validate({"Operations": operations}).Operations) == expected
+    # The dict form never accepts what the models reject, and builds the same models.
+    try:
+        fields = operation_fields_validator().validate_python(operations)
+    except pydantic.ValidationError:
+        return
+    assert [Operation.model_validate(entry) for entry in fields] == expected
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_operation, max_size=3))
+def test_the_dict_form_accepts_nothing_the_models_reject(operations: list[Any]) -> None:
+    try:
+        fields = operation_fields_validator().validate_python(operations)
+    except pydantic.ValidationError:
+        return
+    assert [Operation.model_validate(entry) for entry in fields] == MODELS.validate_python(
+        operations
+    )
+
+
+def test_the_list_compares_serialises_and_copies_as_a_tuple_of_models() -> None:
+    invocation = InvocationInput.model_validate(
+        {
+            "DurableExecutionArn": ARN,
+            "CheckpointToken": "t",
+            "InitialExecutionState": {"Operations": ACCEPTED},
+        }
+    )
+    models = tuple(MODELS.validate_python(ACCEPTED))
+    operations = invocation.InitialExecutionState.Operations
+    assert operations == models
+    compared: object = operations  # a Sequence to the type checker; it compares with lists too
+    assert compared == list(models)
+    assert operations != models[:-1]
+    assert operations[1:3] == models[1:3]
+    assert operations[-1] == models[-1]
+    assert len(operations) == len(models)
+    expected_wire = [op.to_wire() for op in models]
+    assert invocation.to_wire()["InitialExecutionState"]["Operations"] == expected_wire
+    # A tuple in Python mode, as the field's type was before it kept dicts.
+    assert invocation.model_dump()["InitialExecutionState"]["Operations"] == tuple(
+        op.model_dump() for op in models
+    )
+    again = InvocationInput.model_validate_json(invocation.model_dump_json())
+    assert again == invocation
+    assert invocation.model_copy() == invocation
+    assert ExecutionState(Operations=models).Operations == models
+    assert ExecutionState().Operations == ()
+
+
+# The state answers the same from dicts as from models.
+
+
+def _states(operations: list[dict[str, Any]]) -> list[DurableState]:
+    """The same operations in a state built from the dict form, and in one built from models."""
+    as_fields = ExecutionState.model_validate({"Operations": operations}).Operations
+    return [
+        DurableState(ARN, OperationList.entries_of(as_fields)),
+        DurableState(ARN, MODELS.validate_python(operations)),
+    ]
+
+
+def _identity(
+    operation_id: str = "s1",
+    name: str | None = "charge",
+    type: OperationType = OperationType.STEP,
+    sub_type: str | None = OperationSubType.STEP,
+    parent_id: str | None = None,
+) -> OperationIdentity:
+    return OperationIdentity(operation_id, type, sub_type, name, parent_id)
+
+
+@pytest.mark.parametrize("state", _states([EXECUTION, _step()]), ids=["dicts", "models"])
+def test_a_succeeded_operation_replays_its_payload(state: DurableState) -> None:
+    assert state.succeeded_payload(_identity()) == '{"ok": true}'
+    assert state.succeeded_payload(_identity("elsewhere")) is NOT_SUCCEEDED
+    assert state.execution.Id == "exec"
+    assert state.has_completed_work()
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        [EXECUTION, _step("STARTED")],
+        [EXECUTION, _step("PENDING")],
+        [EXECUTION, _step("FAILED")],
+    ],
+    ids=["started", "pending", "failed"],
+)
+def test_an_unfinished_or_failed_operation_is_not_replayed_as_a_success(
+    operations: list[dict[str, Any]],
+) -> None:
+    for state in _states(operations):
+        assert state.succeeded_payload(_identity()) is NOT_SUCCEEDED
+        checked = state.checked(_identity())
+        assert checked == Operation.model_validate(operations[1])
+
+
+def test_each_type_replays_the_result_of_its_own_details() -> None:
+    context = {
+        "Id": "c",
+        "Type": "CONTEXT",
+        "SubType": "RunInChildContext",
+        "Status": "SUCCEEDED",
+        "StartTimestamp": T0,
+        "ContextDetails": {"Result": "7"},
+        "StepDetails": {"Result": "wrong details"},
+    }
+    no_result = _step(StepDetails=None)
+    for state in _states([EXECUTION, context, no_result]):
+        context_identity = _identity("c", None, OperationType.CONTEXT, "RunInChildContext")
+        assert state.succeeded_payload(context_identity) == "7"
+        assert state.succeeded_payload(_identity()) is None
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        _identity(name="refund"),
+        _identity(type=OperationType.WAIT, sub_type="Wait"),
+        _identity(sub_type="Other"),
+        _identity(parent_id="p"),
+    ],
+    ids=["name", "type", "subtype", "parent"],
+)
+def test_a_different_operation_at_the_id_is_non_deterministic_either_way(
+    identity: OperationIdentity,
+) -> None:
+    messages = []
+    for state in _states([EXECUTION, _step()]):
+        with pytest.raises(NonDeterministicExecutionError) as caught:
+            state.succeeded_payload(identity)
+        assert state.fatal_error is caught.value
+        with pytest.raises(NonDeterministicExecutionError) as again:
+            state.checked(identity)
+        assert str(again.value) == str(caught.value)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+
+
+def test_reads_of_the_whole_state_build_models_in_first_seen_order() -> None:
+    child = _step(Id="s2", ParentId="c", Name=None, Status="STARTED")
+    operations = [EXECUTION, _step(), child]
+    dicts, models = _states(operations)
+    assert dicts.children_of("c") == models.children_of("c") == [Operation.model_validate(child)]
+    assert dicts.operations() == models.operations()
+    assert dicts.get("s1") == models.get("s1")
+    assert dicts.get("missing") is None
+    assert len(dicts) == len(models) == 3
+
+
+def test_an_applied_operation_replaces_the_dict() -> None:
+    state = _states([EXECUTION, _step("STARTED")])[0]
+    newer = Operation.model_validate(_step())
+    state.apply([newer])
+    assert state.get("s1") is newer
+    assert state.succeeded_payload(_identity()) == '{"ok": true}'
