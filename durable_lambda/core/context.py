@@ -31,12 +31,12 @@ from durable_lambda.core.operations.helpers import (
 )
 from durable_lambda.core.operations.names import MAX_NAME_LENGTH as MAX_NAME_LENGTH
 from durable_lambda.core.operations.names import check_operation_name, recorded_name
-from durable_lambda.core.operations.step import run_step
+from durable_lambda.core.operations.step import replay_step, run_step
 from durable_lambda.core.operations.step_context import StepContext
 from durable_lambda.core.operations.wait import run_wait
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import ExecutionRuntime
-from durable_lambda.core.state import OperationIdentity
+from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 # The operations a handler may never call (map, parallel, callbacks, combinators, conditions,
 # chained invokes) are imported by the method that runs them, on first use: together they cost
@@ -155,7 +155,11 @@ class DurableContext:
             StepError: every attempt failed, or the error was not retryable.
             NonDeterministicExecutionError: a different operation was checkpointed here.
         """
-        return await run_step(self, fn, recorded_name(fn, name), config)
+        name = recorded_name(fn, name)
+        operation_id, replayed = replay_step(self, name, config)
+        if replayed is NOT_SUCCEEDED:
+            return await run_step(self, fn, operation_id, name, config)
+        return replayed
 
     async def wait(self, duration: Duration, name: str | None = None) -> None:
         """Suspend for ``duration`` (1 second to 366 days) without consuming compute.
@@ -624,6 +628,15 @@ class DurableContext:
         """
         check_operation_name(name, self.runtime.execution_arn)
         return OperationIdentity(self._ids.next_id(), type, sub_type, name, self.parent_id)
+
+    def next_operation_id(self, name: str | None) -> str:
+        """Take the next operation id of this context for an operation named ``name``.
+
+        Raises:
+            ValidationError: ``name`` is not a name the service accepts (see ``next_identity``).
+        """
+        check_operation_name(name, self.runtime.execution_arn)
+        return self._ids.next_id()
 
     def child_context(self, operation_id: str, *, virtual: bool = False) -> DurableContext:
         """Return the context for the operations of the child context ``operation_id``.

@@ -96,6 +96,8 @@ class ExecutionRuntime:
         self.state = state
         self.checkpointer = checkpointer
         self.serdes = serdes
+        # The serializer replay reads most, remembered if it reads plainly (see ``read``).
+        self._plain_reader: object = serdes if reads_plainly(serdes) else None
         self.clock = clock
         self.random = random
         self.options = options
@@ -140,7 +142,7 @@ class ExecutionRuntime:
         """Deserialize a stored payload of ``operation_id``; an absent payload reads as None."""
         if payload is None:
             return None
-        if reads_plainly(serdes):
+        if serdes is self._plain_reader or reads_plainly(serdes):
             # The common case on replay: skip building a context and the error-wrapping layer;
             # a payload it cannot read goes the long way round for the full error message.
             try:

@@ -181,11 +181,19 @@ class DurableState:
             raise self._nondeterministic(op, identity)
         return op
 
-    def succeeded_payload(self, identity: OperationIdentity) -> str | NotSucceeded | None:
-        """Return the stored result of a SUCCEEDED checkpoint at ``identity``, if there is one.
+    def succeeded_payload(
+        self,
+        operation_id: str,
+        type: OperationType,
+        sub_type: str | None,
+        name: str | None,
+        parent_id: str | None,
+    ) -> str | NotSucceeded | None:
+        """Return the stored result of a SUCCEEDED checkpoint at ``operation_id``, if any.
 
-        The checkpoint is checked as ``checked()`` checks it, without building its ``Operation``
-        if it is still a dict: the replay of a completed operation, most of a long replay.
+        The checkpoint is checked as ``checked()`` checks the identity the other arguments
+        describe, without building its ``Operation`` if it is still a dict (nor the identity):
+        the replay of a completed operation, most of a long replay.
 
         Returns:
             The result payload (None when it has none), or ``NOT_SUCCEEDED`` when there is no
@@ -194,24 +202,27 @@ class DurableState:
         Raises:
             NonDeterministicExecutionError: type, subtype, name or parent differ from the record.
         """
-        entry = self._operations.get(identity.operation_id)
-        if type(entry) is not dict:
-            # A model (or nothing): the usual path, for operations this invocation changed.
-            op = self.checked(identity)
+        entry = self._operations.get(operation_id)
+        if entry is None:
+            return NOT_SUCCEEDED
+        if isinstance(entry, Operation):
+            # The usual path, for operations this invocation changed.
+            op = self.checked(OperationIdentity(operation_id, type, sub_type, name, parent_id))
             if op is None or op.Status is not _SUCCEEDED:
                 return NOT_SUCCEEDED
             return op.result_payload
         fields: Mapping[str, Any] = entry
         if (
-            fields["Type"] is not identity.type
-            or (fields.get("SubType") or None) != (identity.sub_type or None)
-            or (fields.get("Name") or None) != (identity.name or None)
-            or (fields.get("ParentId") or None) != (identity.parent_id or None)
+            fields["Type"] is not type
+            or (fields.get("SubType") or None) != (sub_type or None)
+            or (fields.get("Name") or None) != (name or None)
+            or (fields.get("ParentId") or None) != (parent_id or None)
         ):
-            raise self._nondeterministic(self._built(identity.operation_id), identity)
+            identity = OperationIdentity(operation_id, type, sub_type, name, parent_id)
+            raise self._nondeterministic(self._built(operation_id), identity)
         if fields["Status"] is not _SUCCEEDED:
             return NOT_SUCCEEDED
-        details_key = _RESULT_DETAILS.get(fields["Type"])
+        details_key = _RESULT_DETAILS.get(type)
         details = None if details_key is None else fields.get(details_key)
         return None if details is None else details.get("Result")
 

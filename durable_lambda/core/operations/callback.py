@@ -41,7 +41,6 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.operations.child import run_child_context
-from durable_lambda.core.operations.step import run_step
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import call_user_function
 from durable_lambda.core.serdes import SerDes
@@ -259,7 +258,7 @@ def _waiter(
             return await call_user_function(submitter, callback.callback_id, details)
 
         try:
-            await run_step(child, submit, f"{prefix}submitter", step_config)
+            await child.step(submit, f"{prefix}submitter", step_config)
         except StepError as error:
             raise _as_checkpointed(CallbackSubmitterError, error) from error
         try:

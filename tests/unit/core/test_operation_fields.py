@@ -328,10 +328,20 @@ def _identity(
     return OperationIdentity(operation_id, type, sub_type, name, parent_id)
 
 
+def _payload(state: DurableState, identity: OperationIdentity) -> object:
+    return state.succeeded_payload(
+        identity.operation_id,
+        identity.type,
+        identity.sub_type,
+        identity.name,
+        identity.parent_id,
+    )
+
+
 @pytest.mark.parametrize("state", _states([EXECUTION, _step()]), ids=["dicts", "models"])
 def test_a_succeeded_operation_replays_its_payload(state: DurableState) -> None:
-    assert state.succeeded_payload(_identity()) == '{"ok": true}'
-    assert state.succeeded_payload(_identity("elsewhere")) is NOT_SUCCEEDED
+    assert _payload(state, _identity()) == '{"ok": true}'
+    assert _payload(state, _identity("elsewhere")) is NOT_SUCCEEDED
     assert state.execution.Id == "exec"
     assert state.has_completed_work()
 
@@ -349,7 +359,7 @@ def test_an_unfinished_or_failed_operation_is_not_replayed_as_a_success(
     operations: list[dict[str, Any]],
 ) -> None:
     for state in _states(operations):
-        assert state.succeeded_payload(_identity()) is NOT_SUCCEEDED
+        assert _payload(state, _identity()) is NOT_SUCCEEDED
         checked = state.checked(_identity())
         assert checked == Operation.model_validate(operations[1])
 
@@ -367,8 +377,8 @@ def test_each_type_replays_the_result_of_its_own_details() -> None:
     no_result = _step(StepDetails=None)
     for state in _states([EXECUTION, context, no_result]):
         context_identity = _identity("c", None, OperationType.CONTEXT, "RunInChildContext")
-        assert state.succeeded_payload(context_identity) == "7"
-        assert state.succeeded_payload(_identity()) is None
+        assert _payload(state, context_identity) == "7"
+        assert _payload(state, _identity()) is None
 
 
 @pytest.mark.parametrize(
@@ -387,7 +397,7 @@ def test_a_different_operation_at_the_id_is_non_deterministic_either_way(
     messages = []
     for state in _states([EXECUTION, _step()]):
         with pytest.raises(NonDeterministicExecutionError) as caught:
-            state.succeeded_payload(identity)
+            _payload(state, identity)
         assert state.fatal_error is caught.value
         with pytest.raises(NonDeterministicExecutionError) as again:
             state.checked(identity)
@@ -412,4 +422,4 @@ def test_an_applied_operation_replaces_the_dict() -> None:
     newer = Operation.model_validate(_step())
     state.apply([newer])
     assert state.get("s1") is newer
-    assert state.succeeded_payload(_identity()) == '{"ok": true}'
+    assert _payload(state, _identity()) == '{"ok": true}'
