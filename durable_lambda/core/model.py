@@ -228,7 +228,13 @@ class OperationList(Sequence[Operation]):
         return len(self._entries)
 
     def __iter__(self) -> Iterator[Operation]:
-        return (self._built(index) for index in range(len(self._entries)))
+        entries = self._entries
+        for index, entry in enumerate(entries):
+            if isinstance(entry, Operation):
+                yield entry
+            else:
+                built = entries[index] = Operation.model_validate(entry)
+                yield built
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, OperationList | tuple | list):

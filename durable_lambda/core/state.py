@@ -13,7 +13,7 @@ what a long replay does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Final, Literal
 
@@ -138,10 +138,14 @@ class DurableState:
             return None
         return self._built(operation_id)
 
-    def apply(self, operations: Iterable[Operation]) -> None:
-        """Record operations the service returned (new ones and new versions of old ones)."""
-        for op in operations:
-            self._operations[op.Id] = op
+    def apply(self, operations: Sequence[Operation]) -> None:
+        """Record operations the service returned (new ones and new versions of old ones).
+
+        Those still kept as dicts (an ``OperationList`` read from the wire) stay dicts.
+        """
+        kept = self._operations
+        for entry in OperationList.entries_of(operations):
+            kept[entry.Id if isinstance(entry, Operation) else entry["Id"]] = entry
 
     def operations(self) -> list[Operation]:
         """Return every known operation, in the order they were first seen."""

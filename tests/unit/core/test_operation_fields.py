@@ -423,3 +423,11 @@ def test_an_applied_operation_replaces_the_dict() -> None:
     state.apply([newer])
     assert state.get("s1") is newer
     assert _payload(state, _identity()) == '{"ok": true}'
+
+
+def test_operations_applied_from_a_wire_response_replay_and_build_when_read() -> None:
+    state = _states([EXECUTION])[1]
+    response = ExecutionState.model_validate({"Operations": [_step()]})
+    state.apply(response.Operations)
+    assert _payload(state, _identity()) == '{"ok": true}'
+    assert state.get("s1") == Operation.model_validate(_step())
