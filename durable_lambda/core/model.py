@@ -340,7 +340,11 @@ class OperationUpdate(WireModel):
 
 
 class ExecutionState(WireModel):
-    """A page of operations, as in the invocation input and ``GetDurableExecutionState``."""
+    """A page of operations, as in the invocation input and ``GetDurableExecutionState``.
+
+    ``Operations`` is an ``OperationList``: read from the wire, it keeps each operation as the
+    validated dict and builds the ``Operation`` when it is read.
+    """
 
     Operations: _Operations = OperationList()
     NextMarker: str | None = None
