@@ -201,7 +201,8 @@ class DurableState:
 
         Returns:
             The result payload (None when it has none), or ``NOT_SUCCEEDED`` when there is no
-            checkpoint at the id or it is not SUCCEEDED (then ``checked()`` gives the operation).
+            checkpoint at the id, it is not SUCCEEDED, or it is a context that stored a summary
+            and replays its children for the result (then ``checked()`` gives the operation).
 
         Raises:
             NonDeterministicExecutionError: type, subtype, name or parent differ from the record.
@@ -213,6 +214,12 @@ class DurableState:
             # The usual path, for operations this invocation changed.
             op = self.checked(OperationIdentity(operation_id, type, sub_type, name, parent_id))
             if op is None or op.Status is not _SUCCEEDED:
+                return NOT_SUCCEEDED
+            if (
+                type is OperationType.CONTEXT
+                and op.ContextDetails
+                and op.ContextDetails.ReplayChildren
+            ):
                 return NOT_SUCCEEDED
             return op.result_payload
         fields: Mapping[str, Any] = entry
@@ -228,7 +235,12 @@ class DurableState:
             return NOT_SUCCEEDED
         details_key = _RESULT_DETAILS.get(type)
         details = None if details_key is None else fields.get(details_key)
-        return None if details is None else details.get("Result")
+        if details is None:
+            return None
+        if details.get("ReplayChildren"):  # only a context's details have it
+            return NOT_SUCCEEDED
+        result: str | None = details.get("Result")
+        return result
 
     def _nondeterministic(
         self, op: Operation, identity: OperationIdentity

@@ -32,11 +32,10 @@ from durable_lambda.core.model import (
 from durable_lambda.core.operations.updates import (
     context_update,
     located,
-    replays_children,
     stored_error,
 )
 from durable_lambda.core.serdes import SerDes, deserialize, serialize
-from durable_lambda.core.state import OperationIdentity
+from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
     from durable_lambda.core.context import DurableContext
@@ -56,17 +55,25 @@ async def run_child_context(
     """Run ``fn`` in a child context of ``ctx`` (see the module docstring)."""
     config = config or _DEFAULT_CONFIG
     runtime = ctx.runtime
+    state = runtime.state
     identity = ctx.next_identity(OperationType.CONTEXT, config.sub_type or sub_type, name)
-    op = runtime.state.checked(identity)
     serdes = config.serdes or runtime.serdes
     if config.is_virtual:
-        if op is not None:
+        if state.checked(identity) is not None:
             raise virtual_context_mismatch(ctx, identity)
         return await _run_virtual(ctx, fn, identity, serdes)
+    payload = state.succeeded_payload(
+        identity.operation_id,
+        identity.type,
+        identity.sub_type,
+        identity.name,
+        identity.parent_id,
+    )
+    if payload is not NOT_SUCCEEDED:  # replay of a completed context: its stored result
+        return runtime.read(serdes, payload, identity.operation_id)
+    op = state.checked(identity)
     rebuilding = False
     if op is not None:
-        if op.Status is OperationStatus.SUCCEEDED and not replays_children(op):
-            return runtime.read(serdes, op.result_payload, identity.operation_id)
         if op.Status is OperationStatus.FAILED:
             raise stored_error(ChildContextError, identity, runtime.execution_arn, op.error)
         rebuilding = op.Status is OperationStatus.SUCCEEDED

@@ -431,3 +431,28 @@ def test_operations_applied_from_a_wire_response_replay_and_build_when_read() ->
     state.apply(response.Operations)
     assert _payload(state, _identity()) == '{"ok": true}'
     assert state.get("s1") == Operation.model_validate(_step())
+
+
+def _context(**details: Any) -> dict[str, Any]:
+    return {
+        "Id": "c",
+        "Type": "CONTEXT",
+        "SubType": "RunInChildContext",
+        "Name": "child",
+        "Status": "SUCCEEDED",
+        "StartTimestamp": T0,
+        "ContextDetails": details,
+    }
+
+
+CHILD = _identity("c", "child", OperationType.CONTEXT, "RunInChildContext")
+
+
+def test_a_context_that_replays_its_children_has_no_payload_to_replay() -> None:
+    for state in _states([EXECUTION, _context(ReplayChildren=True, Result="summary")]):
+        assert _payload(state, CHILD) is NOT_SUCCEEDED
+        checked = state.checked(CHILD)
+        assert checked is not None
+        assert checked.Status is OperationStatus.SUCCEEDED
+    for state in _states([EXECUTION, _context(ReplayChildren=False, Result="5")]):
+        assert _payload(state, CHILD) == "5"

@@ -455,3 +455,59 @@ async def test_a_first_run_step_returns_what_its_replay_will(
     assert _same(returned, [read_back])
     payload = serdes.serialize(value, context)
     assert _same(returned, [deserialize(serdes, payload, context)])
+
+
+# A completed child context replays from the invocation input's dicts as it did from models.
+
+
+def _context_invocation(**details: Any) -> Any:
+    return _invocation_of(
+        {
+            "Id": operation_id(None, 1),
+            "Type": "CONTEXT",
+            "SubType": "RunInChildContext",
+            "Name": "child",
+            "Status": "SUCCEEDED",
+            "StartTimestamp": 1_767_225_600_000,
+            "ContextDetails": details,
+        },
+        {
+            "Id": operation_id(operation_id(None, 1), 1),
+            "ParentId": operation_id(None, 1),
+            "Type": "STEP",
+            "SubType": "Step",
+            "Name": "inner",
+            "Status": "SUCCEEDED",
+            "StartTimestamp": 1_767_225_600_000,
+            "StepDetails": {"Result": "[1, 2]"},
+        },
+    )
+
+
+async def _replay_child(invocation: Any) -> tuple[InvocationOutput, list[str]]:
+    runs: list[str] = []
+
+    async def inner(step: Any) -> Any:
+        runs.append("inner")
+        return [9]
+
+    async def child(ctx: DurableContext) -> Any:
+        runs.append("child")
+        return await ctx.step(inner, name="inner")
+
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        return await ctx.run_in_child_context(child, name="child")
+
+    return await _run(handler, invocation, JsonSerDes()), runs
+
+
+async def test_a_completed_child_context_returns_its_stored_result_without_running() -> None:
+    output, runs = await _replay_child(_context_invocation(Result='{"kept": 1}'))
+    assert runs == []
+    assert output.Result == '{"kept": 1}'
+
+
+async def test_a_child_context_that_replays_its_children_rebuilds_its_result() -> None:
+    output, runs = await _replay_child(_context_invocation(ReplayChildren=True, Result="summary"))
+    assert runs == ["child"]  # the function runs again; its step is replayed, not run
+    assert output.Result == "[1, 2]"
