@@ -43,6 +43,10 @@ BATCH_LINGER_SECONDS = 0.005
 # well within this many bytes; estimating rather than rendering JSON keeps enqueueing cheap.
 _UPDATE_OVERHEAD_BYTES = 512
 
+# Read once: on Python 3.11 reading an enum member from its class costs about 60 ns, and these
+# are read for every update.
+_EAGER, _BATCHED = CheckpointMode.EAGER, CheckpointMode.BATCHED
+
 
 def estimated_size(update: OperationUpdate) -> int:
     """Return an upper bound of the update's size as JSON, in bytes, without rendering it."""
@@ -87,6 +91,7 @@ class Checkpointer:
         self._linger = linger_seconds
         self._flush_requested = asyncio.Event()
         self._queue: list[OperationUpdate] = []
+        self._sizes: list[int] = []  # estimated_size() of each queued update
         self._queued_bytes = 0
         self._enqueued = 0
         self._acknowledged = 0
@@ -109,17 +114,22 @@ class Checkpointer:
         """
         if self._failure is not None:
             raise self._failure
-        self._queue.append(update)
+        queue = self._queue
+        queue.append(update)
+        size = estimated_size(update)
+        self._sizes.append(size)
         self._enqueued += 1
-        self._queued_bytes += estimated_size(update)
+        self._queued_bytes += size
         # BATCHED sends in the background at once; EAGER sends when the operation settles (so a
         # step's START and outcome share one call); OPTIMISTIC only when forced or full.
-        if self.has_full_batch():
+        # has_full_batch() is spelt out, and a running sender not asked to start again: this
+        # runs for every update, twice per map item.
+        if len(queue) >= self._max_updates or self._queued_bytes >= self._max_bytes:
             # A sender lingering for more updates has enough: wake it rather than let the
             # batch (and every operation settling behind it) wait out the linger.
             self._flush_requested.set()
             self._start_sender()
-        elif self.mode is CheckpointMode.BATCHED:
+        elif self._sender is None and self.mode is _BATCHED:
             self._start_sender()
 
     async def flush(self) -> None:
@@ -150,7 +160,7 @@ class Checkpointer:
         Asked first on hot paths, so that an operation's completion builds no coroutine for a
         ``settle()`` that would return at once.
         """
-        return self.mode is CheckpointMode.EAGER or self.has_full_batch()
+        return self.mode is _EAGER or self.has_full_batch()
 
     async def settle(self) -> None:
         """Flush in EAGER mode; elsewhere return at once unless a full batch waits.
@@ -166,9 +176,16 @@ class Checkpointer:
         elif self.has_full_batch():
             await asyncio.sleep(0)
 
-    def has_full_batch(self) -> bool:
-        """Whether a full batch waits for the sender (which needs a pass of the event loop)."""
-        return len(self._queue) >= self._max_updates or self._queued_bytes >= self._max_bytes
+    def has_full_batch(self, coming: int = 0) -> bool:
+        """Whether a full batch waits for the sender (which needs a pass of the event loop).
+
+        Args:
+            coming: Updates about to be queued, counted as if they were: a batch that they
+                would fill is full already.
+        """
+        return (
+            len(self._queue) + coming >= self._max_updates or self._queued_bytes >= self._max_bytes
+        )
 
     def _start_sender(self) -> None:
         if self._sender is None and self._failure is None:
@@ -214,14 +231,14 @@ class Checkpointer:
     def _take_batch(self) -> list[OperationUpdate]:
         taken = 0
         size = 0
-        for update in self._queue:
-            update_size = estimated_size(update)
+        for update_size in self._sizes:
             if taken and (taken >= self._max_updates or size + update_size > self._max_bytes):
                 break
             taken += 1
             size += update_size
         batch = self._queue[:taken]
         del self._queue[:taken]
+        del self._sizes[:taken]
         self._queued_bytes -= size
         return batch
 

@@ -165,6 +165,7 @@ async def test_a_batch_filling_up_cuts_the_linger_short() -> None:
     await asyncio.sleep(0)  # the sender starts lingering for a minute
     checkpointer.enqueue(_update(1))
     assert not checkpointer.has_full_batch()
+    assert checkpointer.has_full_batch(coming=1)  # full once one more update comes
     checkpointer.enqueue(_update(2))
     assert checkpointer.has_full_batch()
     for _ in range(5):  # a few passes of the loop, far less than the linger

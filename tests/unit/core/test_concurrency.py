@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 from collections.abc import Coroutine
 from typing import Any
 
@@ -83,7 +84,7 @@ async def test_the_loop_gets_a_pass_between_branches_when_asked_to_give_way() ->
     events: list[str] = []
     asks = iter([False, True, False])
 
-    def give_way() -> bool:
+    def give_way(waiting: int) -> bool:
         return next(asks)
 
     def starter(index: int) -> Coroutine[Any, Any, BranchOutcome]:
@@ -99,6 +100,23 @@ async def test_the_loop_gets_a_pass_between_branches_when_asked_to_give_way() ->
     await run_branches(3, starter, max_concurrency=None, policy=_all(3), give_way=give_way)
 
     assert events == ["start-0", "loop-pass", "start-1", "start-2"]
+
+
+async def test_giving_way_counts_the_branches_started_that_have_not_run_yet() -> None:
+    # From Python 3.12 a branch runs as it starts; before, it waits for the next loop pass.
+    seen: list[int] = []
+
+    def give_way(waiting: int) -> bool:
+        seen.append(waiting)
+        return len(seen) == 3  # a pass of the loop before the third branch
+
+    async def branch(index: int) -> BranchOutcome:
+        return BranchOutcome(index, BranchState.SUCCEEDED)
+
+    await run_branches(4, branch, max_concurrency=None, policy=_all(4), give_way=give_way)
+
+    # Before 3.12: the first two run in the pass let through, the third is started after it.
+    assert seen == ([0, 0, 0, 0] if sys.version_info >= (3, 12) else [0, 1, 2, 1])
 
 
 async def test_a_branch_that_swallows_its_cancellation_still_reports_an_outcome() -> None:
