@@ -89,6 +89,9 @@ ResultT = TypeVar("ResultT")
 E = TypeVar("E", bound=ExecutionError)
 
 _SUCCEED, _FAIL = OperationAction.SUCCEED, OperationAction.FAIL
+# Read once, as they are for every item: on Python 3.11 reading an enum member from its class
+# costs about 60 ns.
+_BRANCH_SUCCEEDED, _ITEM_SUCCEEDED = BranchState.SUCCEEDED, BatchItemStatus.SUCCEEDED
 
 _DEFAULT_MAP_CONFIG = MapConfig()
 _DEFAULT_PARALLEL_CONFIG = ParallelConfig()
@@ -151,10 +154,11 @@ async def run_map(
     # call_user_function asks this first too; asked once here instead of once per item.
     awaitable = inspect.iscoroutinefunction(fn)
 
-    async def body(child: DurableContext, index: int) -> Any:
+    # Returns the item's coroutine rather than awaiting it: a coroutine less per item.
+    def body(child: DurableContext, index: int) -> Awaitable[Any]:
         if awaitable:
-            return await fn(child, units[index], index, units)
-        return await call_user_function(fn, child, units[index], index, units)
+            return fn(child, units[index], index, units)
+        return call_user_function(fn, child, units[index], index, units)
 
     spec = _BatchSpec(
         sub_type=OperationSubType.MAP,
@@ -200,8 +204,8 @@ async def run_parallel(
     for index, function in enumerate(functions):
         _check_callable(function, f"branches[{index}]")
 
-    async def body(child: DurableContext, index: int) -> Any:
-        return await call_user_function(functions[index], child)
+    def body(child: DurableContext, index: int) -> Awaitable[Any]:
+        return call_user_function(functions[index], child)
 
     spec = _BatchSpec(
         sub_type=OperationSubType.PARALLEL,
@@ -270,9 +274,9 @@ _validate_item: Callable[[dict[str, Any]], BatchItem[Any]] = (
 
 
 def _item(outcome: BranchOutcome) -> BatchItem[Any]:
-    if outcome.state is BranchState.SUCCEEDED:
+    if outcome.state is _BRANCH_SUCCEEDED:
         return _validate_item(
-            {"index": outcome.index, "status": BatchItemStatus.SUCCEEDED, "result": outcome.result}
+            {"index": outcome.index, "status": _ITEM_SUCCEEDED, "result": outcome.result}
         )
     if outcome.state is BranchState.FAILED:
         return AnyBatchItem(index=outcome.index, status=BatchItemStatus.FAILED, error=outcome.error)
