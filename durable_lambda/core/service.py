@@ -46,7 +46,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.service_apply import apply_update
+from durable_lambda.core.service_apply import apply_update, record_close, start_closed
 from durable_lambda.core.service_describe import ExecutionDescription, describe_execution
 from durable_lambda.core.service_external import (
     attach_chained_invoke_execution,
@@ -85,7 +85,7 @@ from durable_lambda.core.service_timers import (
     next_due,
     pending_timers,
 )
-from durable_lambda.core.service_validation import check_batch, check_update
+from durable_lambda.core.service_validation import check_batch, check_update, closes_at_once
 from durable_lambda.core.store import (
     CachedCheckpoint,
     ExecutionRecord,
@@ -237,10 +237,8 @@ def _apply_checkpoint(
     now: datetime,
     client_token: str | None,
 ) -> CheckpointResponse:
-    check_batch(record, updates)
-    for index, update in enumerate(updates):
-        current = check_update(record, index, update)
-        apply_update(record, update, current, now)
+    closed_later = check_batch(record, updates)
+    _apply_updates(record, updates, closed_later, now)
     advance(record, now)
     operations = record.operations
     changed = tuple([operations[operation_id] for operation_id in record.undelivered])
@@ -255,6 +253,43 @@ def _apply_checkpoint(
             ClientToken=client_token, InboundToken=token, Response=response
         )
     return response
+
+
+def _apply_updates(
+    record: ExecutionRecord,
+    updates: Sequence[OperationUpdate],
+    closed_later: dict[int, int],
+    now: datetime,
+) -> None:
+    """Check and apply each update in turn, against the record as the ones before it left it.
+
+    A STEP or CONTEXT that starts and closes in the same batch (a step or a map item that ran
+    between two calls, the usual case) is built closed at its START, and only its closing
+    event is recorded in the close's turn: the same record, history and response as applying
+    the two apart, as the operation is seen by nothing in between but the parent rule, which
+    reads only its type.
+
+    Args:
+        record: The execution, changed in place.
+        updates: The checkpoint's updates.
+        closed_later: The positions of STARTs closed later in the batch, and of their closes.
+        now: The service's time.
+    """
+    ended: dict[int, Operation] = {}  # closes applied with their START, by position
+    for index, update in enumerate(updates):
+        if ended and index in ended:
+            record_close(record, ended.pop(index), update, now)
+            continue
+        current = check_update(record, index, update)
+        close_index = closed_later.get(index) if closed_later else None
+        if (
+            close_index is not None
+            and current is None
+            and closes_at_once(record, close_index, update, updates[close_index])
+        ):
+            ended[close_index] = start_closed(record, update, updates[close_index], now)
+        else:
+            apply_update(record, update, current, now)
 
 
 def _check_token(record: ExecutionRecord, token: str) -> None:

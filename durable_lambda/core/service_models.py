@@ -30,6 +30,7 @@ M = TypeVar("M", bound=WireModel)
 
 # The slots pydantic keeps a model's state in, set as ``BaseModel.__copy__`` sets them.
 _set_attribute = object.__setattr__
+_new_object = object.__new__  # what ``cls.__new__`` finds for a model, without the lookup
 _slots: dict[str, Any] = dict(vars(BaseModel))
 _set_fields_set = _slots["__pydantic_fields_set__"].__set__
 _set_extra = _slots["__pydantic_extra__"].__set__
@@ -49,15 +50,14 @@ def changed(model: M, /, **values: Any) -> M:
     """
     data = model.__dict__.copy()
     data.update(values)
-    cls = type(model)
-    copy = cls.__new__(cls)
+    copy = _new_object(type(model))
     _set_attribute(copy, "__dict__", data)
-    _set_fields_set(copy, model.__pydantic_fields_set__ | values.keys())
+    _set_fields_set(copy, model.__pydantic_fields_set__.union(values))
     _set_extra(copy, None)
     _set_private(copy, None)
     if _validating:
         _compare(copy, model.model_copy(update=values))
-        _compare(copy, cls.model_validate({**model.__dict__, **values}), fields_set=False)
+        _compare(copy, type(model).model_validate(data), fields_set=False)
     return copy
 
 

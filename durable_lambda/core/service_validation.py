@@ -28,6 +28,7 @@ __all__ = [
     "MAX_OPERATION_PAYLOAD_BYTES",
     "check_batch",
     "check_update",
+    "closes_at_once",
 ]
 
 # Enum members read once: on Python 3.11 reading one from its class costs about 70 ns, and
@@ -58,6 +59,10 @@ MAX_OPERATION_PAYLOAD_BYTES = 256 * 1024
 """The largest payload one operation may store."""
 MAX_CHAINED_INVOKE_PAYLOAD_BYTES = 1_048_576
 """The largest input a chained invoke may send its target."""
+
+# A payload of at most this many characters is within every payload limit (UTF-8 takes at
+# most 4 bytes a character), so its size need not be measured.
+_SURELY_SMALL = min(MAX_OPERATION_PAYLOAD_BYTES, MAX_CHAINED_INVOKE_PAYLOAD_BYTES) // 4
 
 VALID_ACTIONS: dict[OperationType, frozenset[OperationAction]] = {
     _STEP: frozenset(
@@ -95,8 +100,12 @@ def _refuse(record: ExecutionRecord, index: int, update: OperationUpdate, reason
     )
 
 
-def check_batch(record: ExecutionRecord, updates: Sequence[OperationUpdate]) -> None:
+def check_batch(record: ExecutionRecord, updates: Sequence[OperationUpdate]) -> dict[int, int]:
     """Check the rules that concern the batch as a whole.
+
+    Returns:
+        Where a STEP or CONTEXT START is followed by a second update of the same operation (its
+        close, if that is valid): the START's position, and the second update's.
 
     Raises:
         CheckpointError: (not retriable) two EXECUTION updates, an EXECUTION update that is not
@@ -108,16 +117,21 @@ def check_batch(record: ExecutionRecord, updates: Sequence[OperationUpdate]) -> 
         _refuse(record, executions[1], updates[executions[1]], "only one EXECUTION update per call")
     if executions and executions[0] != len(updates) - 1:
         _refuse(record, executions[0], updates[executions[0]], "EXECUTION must be the last update")
-    last_seen: dict[str, OperationUpdate] = {}
+    last_seen: dict[str, int] = {}
+    closed_later: dict[int, int] = {}
     for index, update in enumerate(updates):
-        previous = last_seen.get(update.Id)
-        if previous is not None and not (
-            previous.Type in (_STEP, _CONTEXT)
-            and previous.Action is _START
-            and update.Action is not _START
-        ):
-            _refuse(record, index, update, "the same operation is updated twice in one call")
-        last_seen[update.Id] = update
+        seen = last_seen.get(update.Id)
+        if seen is not None:
+            previous = updates[seen]
+            if not (
+                previous.Type in (_STEP, _CONTEXT)
+                and previous.Action is _START
+                and update.Action is not _START
+            ):
+                _refuse(record, index, update, "the same operation is updated twice in one call")
+            closed_later[seen] = index
+        last_seen[update.Id] = index
+    return closed_later
 
 
 def check_update(record: ExecutionRecord, index: int, update: OperationUpdate) -> Operation | None:
@@ -131,16 +145,24 @@ def check_update(record: ExecutionRecord, index: int, update: OperationUpdate) -
         CheckpointError: (not retriable) the update is not valid now; the message says why.
     """
     # The rules in the order they are reported; each helper returns at once when its rule
-    # holds (this runs for every update the local service applies) and words it when not.
+    # holds and words it when not. This runs for every update the local service applies, so
+    # the usual cases of the size and parent rules are tested here, without calling a helper.
     kind = update.Type
     if update.Action not in VALID_ACTIONS[kind]:
         _refuse(record, index, update, f"{kind.value} does not accept {update.Action.value}")
-    _check_sizes(record, index, update)
+    payload = update.Payload
+    if update.Error is not None or (payload is not None and len(payload) > _SURELY_SMALL):
+        _check_sizes(record, index, update)
     if kind is _EXECUTION:
         _check_outcome(record, index, update)
         return None
-    current = record.operations.get(update.Id)
-    _check_parent(record, index, update)
+    operations = record.operations
+    current = operations.get(update.Id)
+    parent_id = update.ParentId
+    if parent_id is not None:
+        parent = operations.get(parent_id)
+        if parent is None or parent.Type is not _CONTEXT:
+            _check_parent(record, index, update)
     if current is not None:
         _check_identity(record, index, update, current)
     if update.Action is _START:
@@ -150,6 +172,56 @@ def check_update(record: ExecutionRecord, index: int, update: OperationUpdate) -
     else:
         _check_transition(record, index, update, current)
     return current
+
+
+def closes_at_once(
+    record: ExecutionRecord, index: int, start: OperationUpdate, close: OperationUpdate
+) -> bool:
+    """Whether ``close``, later in the batch, validly ends the STEP or CONTEXT ``start`` creates.
+
+    For the common pair of one checkpoint (a step, or a map item, that started and finished
+    between two calls), so that the service can apply both at once. ``start`` must be a START
+    that ``check_update`` accepted for an operation that did not exist, and ``close`` the only
+    other update of that operation in the batch (``check_batch`` allows no more). Whatever
+    comes between them cannot change whether ``close`` is valid: nothing else may update the
+    operation, its parent was checked with the START, and parents are never removed.
+
+    Args:
+        record: The execution.
+        index: ``close``'s position in the checkpoint.
+        start: The START.
+        close: The later update of the same operation.
+
+    Returns:
+        True when ``close`` is a SUCCEED or FAIL that ``check_update`` would accept once
+        ``start`` is applied; False when it is anything else, valid or not (it is to be
+        checked and applied on its own, in its turn).
+    """
+    kind = start.Type
+    if (
+        close.Type is not kind
+        or (kind is not _STEP and kind is not _CONTEXT)
+        or (close.Action is not _SUCCEED and close.Action is not _FAIL)
+        or (close.SubType is not None and close.SubType != start.SubType)
+        or (close.Name is not None and close.Name != start.Name)
+        or (close.ParentId is not None and close.ParentId != start.ParentId)
+    ):
+        return False
+    # What is left of check_update's rules (the action suits the type, the parent was checked
+    # with the START, the identity matches and a STARTED operation may close): the outcome
+    # suits the action, and the sizes. A close that breaks one is refused in its turn, after
+    # whatever comes before it.
+    payload = close.Payload
+    if close.Action is _SUCCEED and close.Error is not None:
+        return False
+    if close.Action is _FAIL and payload is not None:
+        return False
+    if close.Error is not None or (payload is not None and len(payload) > _SURELY_SMALL):
+        try:
+            _check_sizes(record, index, close)
+        except CheckpointError:
+            return False
+    return True
 
 
 def _check_sizes(record: ExecutionRecord, index: int, update: OperationUpdate) -> None:
