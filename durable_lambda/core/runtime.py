@@ -162,10 +162,18 @@ class ExecutionRuntime:
         In always-replay mode this also asks for the invocation to end at the next new
         operation (see ``RuntimeOptions.always_replay``).
         """
-        if self.checkpointer.must_settle():
+        if self.note_first_completion():
             await self.checkpointer.settle()
+
+    def note_first_completion(self) -> bool:
+        """``after_first_completion`` without a coroutine: True if the caller must settle.
+
+        For the hot paths (a step's or a map item's first completion), which then await
+        ``checkpointer.settle()`` only when it has something to do.
+        """
         if self.options.always_replay:
             self._replay_requested = True
+        return self.checkpointer.must_settle()
 
 
 async def call_user_function(fn: Callable[..., Any], *args: Any) -> Any:

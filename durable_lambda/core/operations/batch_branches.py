@@ -150,8 +150,8 @@ class BatchBranches:
         if rebuilding:
             return BranchOutcome(index, BranchState.SUCCEEDED, raw)
         result = self._succeed(index, raw)
-        if not self.virtual:
-            await self.runtime.after_first_completion()
+        if not self.virtual and self.runtime.note_first_completion():
+            await self.runtime.checkpointer.settle()
         return BranchOutcome(index, _SUCCEEDED, result)
 
     async def _fail(self, index: int, error: Exception) -> BranchOutcome:
