@@ -171,3 +171,36 @@ async def test_a_timeout_inside_a_branch_ends_that_branch_only() -> None:
         1: BranchState.FAILED,
         2: BranchState.SUCCEEDED,
     }
+
+
+@pytest.mark.parametrize("pause", [False, True], ids=["done-at-once", "pausing"])
+async def test_a_task_factory_the_application_installed_makes_every_branch_task(
+    pause: bool,
+) -> None:
+    loop = asyncio.get_running_loop()
+    made: list[asyncio.Task[Any]] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        made.append(task)
+        return task
+
+    async def branch(index: int) -> BranchOutcome:
+        if pause:
+            await asyncio.sleep(0)
+        return BranchOutcome(index, BranchState.SUCCEEDED, index * 10)
+
+    previous = loop.get_task_factory()
+    loop.set_task_factory(factory)
+    try:
+        run = await run_branches(4, branch, max_concurrency=2, policy=_all(4))
+    finally:
+        loop.set_task_factory(previous)
+
+    assert len(made) == 4
+    assert {index: outcome.result for index, outcome in run.outcomes.items()} == {
+        0: 0,
+        1: 10,
+        2: 20,
+        3: 30,
+    }
