@@ -41,7 +41,8 @@ class NotSucceeded(Enum):
 
 
 NOT_SUCCEEDED: Final = NotSucceeded.TOKEN
-"""No checkpoint at the id, or one that is not SUCCEEDED: the operation runs its state machine."""
+"""Nothing to replay as a stored result (no checkpoint at the id, one that is not SUCCEEDED, or a
+context that replays its children): the operation runs its state machine."""
 
 # Where each type keeps its outcome (the other types have none).
 _RESULT_DETAILS: Final = {
