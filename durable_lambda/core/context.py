@@ -626,8 +626,7 @@ class DurableContext:
             ValidationError: ``name`` is not 1 to 256 printable ASCII characters, which is all
                 the service accepts (checked here so a local run fails as AWS would).
         """
-        check_operation_name(name, self.runtime.execution_arn)
-        return OperationIdentity(self._ids.next_id(), type, sub_type, name, self.parent_id)
+        return OperationIdentity(self.next_operation_id(name), type, sub_type, name, self.parent_id)
 
     def next_operation_id(self, name: str | None) -> str:
         """Take the next operation id of this context for an operation named ``name``.
