@@ -68,7 +68,7 @@ class DurableContext:
         ...     return order["id"]
     """
 
-    __slots__ = ("_ids", "_logger", "id_prefix", "parent_id", "runtime")
+    __slots__ = ("_ids", "_logger", "_logger_source", "id_prefix", "parent_id", "runtime")
 
     def __init__(
         self,
@@ -83,8 +83,12 @@ class DurableContext:
         # A virtual context (FLAT nesting) takes its ids from its own operation's id while its
         # operations are recorded under its parent's: the two only differ there.
         self.id_prefix = id_prefix if id_prefix is not None else parent_id
-        self._ids = OperationIdSequence(self.id_prefix)
-        self._logger = logger or runtime.logger
+        # Made when the context takes its first id: most map items' contexts never take one.
+        self._ids: OperationIdSequence | None = None
+        self._logger: Logger | None = logger or runtime.logger
+        # For a child context, the logger its own is bound from when first asked for (a child
+        # made per map item seldom logs); None once bound.
+        self._logger_source: Logger | None = None
 
     @property
     def execution_arn(self) -> str:
@@ -94,7 +98,12 @@ class DurableContext:
     @property
     def logger(self) -> Logger:
         """A structured logger bound to this execution; silent while replaying by default."""
-        return self._logger
+        logger = self._logger
+        if logger is None:
+            assert self._logger_source is not None  # a child's logger, not bound yet
+            logger = self._logger = self._logger_source.bind(parent_id=self.parent_id)
+            self._logger_source = None
+        return logger
 
     def set_logger(self, logger: Logger) -> None:
         """Replace this context's logger (child contexts created afterwards inherit it).
@@ -108,6 +117,7 @@ class DurableContext:
             self.runtime.is_replaying,
             log_during_replay=self.runtime.options.log_during_replay,
         )
+        self._logger_source = None
 
     def is_replaying(self) -> bool:
         """Whether the code is still replaying operations checkpointed by earlier invocations."""
@@ -613,7 +623,7 @@ class DurableContext:
 
     def operations_started(self) -> int:
         """How many operation ids this context has taken so far (reading it takes none)."""
-        return self._ids.taken
+        return 0 if self._ids is None else self._ids.taken
 
     # -- used by operations --------------------------------------------------------------
 
@@ -635,7 +645,10 @@ class DurableContext:
             ValidationError: ``name`` is not a name the service accepts (see ``next_identity``).
         """
         check_operation_name(name, self.runtime.execution_arn)
-        return self._ids.next_id()
+        ids = self._ids
+        if ids is None:
+            ids = self._ids = OperationIdSequence(self.id_prefix)
+        return ids.next_id()
 
     def child_context(self, operation_id: str, *, virtual: bool = False) -> DurableContext:
         """Return the context for the operations of the child context ``operation_id``.
@@ -644,10 +657,12 @@ class DurableContext:
         or, for a virtual child (FLAT nesting), on this context's own parent.
         """
         parent_id = self.parent_id if virtual else operation_id
-        logger = self._logger.bind(parent_id=parent_id)
-        return DurableContext(self.runtime, parent_id, logger, id_prefix=operation_id)
+        child = DurableContext(self.runtime, parent_id, self.logger, id_prefix=operation_id)
+        # Bound to its parent id only if it logs (or makes a child or a step that might).
+        child._logger, child._logger_source = None, child._logger
+        return child
 
     def step_context(self, identity: OperationIdentity, attempt: int) -> StepContext:
         """Return what a step's body is given for this attempt."""
-        logger = self._logger.bind(operation_id=identity.operation_id, attempt=attempt)
+        logger = self.logger.bind(operation_id=identity.operation_id, attempt=attempt)
         return StepContext(identity.operation_id, identity.name, attempt, logger)
