@@ -9,12 +9,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from service_builders import AcknowledgingService
+
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
 from durable_lambda.core.ids import operation_id
 from durable_lambda.core.logging import CapturedLog, CapturingLogger
-from durable_lambda.core.model import CheckpointResponse, ExecutionState, InvocationStatus
+from durable_lambda.core.model import InvocationStatus
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import JsonSerDes
 
@@ -36,7 +38,7 @@ async def _run(handler: Any, logger: CapturingLogger) -> InvocationStatus:
     output = await run_invocation(
         handler,
         invocation,
-        service=_Acknowledging(),
+        service=AcknowledgingService(),
         serdes=JsonSerDes(),
         clock=FakeClock(),
         random=random.Random(0),
@@ -44,24 +46,6 @@ async def _run(handler: Any, logger: CapturingLogger) -> InvocationStatus:
         options=RuntimeOptions(),
     )
     return output.Status
-
-
-class _Acknowledging:
-    """Acknowledges every checkpoint with a new token (only the logs matter here)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    async def checkpoint(
-        self, arn: str, token: str, updates: Any, client_token: str | None = None
-    ) -> CheckpointResponse:
-        self.calls += 1
-        return CheckpointResponse(CheckpointToken=f"t{self.calls}")
-
-    async def get_state(
-        self, arn: str, token: str, marker: str, max_items: int | None = None
-    ) -> ExecutionState:
-        raise AssertionError("the input is a single page")
 
 
 def _fields(logger: CapturingLogger, event: str) -> dict[str, Any]:

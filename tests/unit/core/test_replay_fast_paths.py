@@ -19,6 +19,7 @@ from aws_durable_execution_sdk_python.identifier import OperationIdNamespace
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
+from service_builders import AcknowledgingService
 
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.local.service import LocalDurableService
@@ -32,8 +33,6 @@ from durable_lambda.core.execution import parse_invocation_input, run_invocation
 from durable_lambda.core.ids import OperationIdSequence, operation_id
 from durable_lambda.core.logging import NullLogger
 from durable_lambda.core.model import (
-    CheckpointResponse,
-    ExecutionState,
     InvocationOutput,
     InvocationStatus,
 )
@@ -316,24 +315,6 @@ def _invocation(step_result: str | None, name: str = "s0", status: str = "SUCCEE
     )
 
 
-class _AcknowledgingService:
-    """Acknowledges every checkpoint with a new token (the updates themselves are not needed)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    async def checkpoint(
-        self, arn: str, token: str, updates: Any, client_token: str | None = None
-    ) -> CheckpointResponse:
-        self.calls += 1
-        return CheckpointResponse(CheckpointToken=f"t{self.calls}")
-
-    async def get_state(
-        self, arn: str, token: str, marker: str, max_items: int | None = None
-    ) -> ExecutionState:
-        raise AssertionError("every input here is a single page")
-
-
 async def _replay(invocation: Any, serdes: SerDes[Any], config: StepConfig | None = None) -> Any:
     runs: list[int] = []
 
@@ -352,7 +333,7 @@ async def _run(handler: Any, invocation: Any, serdes: SerDes[Any]) -> Invocation
     return await run_invocation(
         handler,
         invocation,
-        service=_AcknowledgingService(),
+        service=AcknowledgingService(),
         serdes=serdes,
         clock=FakeClock(),
         random=random.Random(0),
