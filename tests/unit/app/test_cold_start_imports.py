@@ -86,10 +86,10 @@ def _loaded(modules: list[str], banned: str) -> bool:
     return any(name == banned or name.startswith(banned + ".") for name in modules)
 
 
-@pytest.fixture(scope="module")
-def lambda_path() -> dict[str, list[str] | str]:
+def _fresh_python(code: str) -> str:
+    """Run ``code`` in a fresh interpreter that sees only this checkout; return what it printed."""
     result = subprocess.run(
-        [sys.executable, "-c", _LAMBDA_PATH],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,
@@ -97,7 +97,12 @@ def lambda_path() -> dict[str, list[str] | str]:
         cwd=ROOT,
         env={"PYTHONPATH": str(ROOT), "PATH": ""},
     )
-    report: dict[str, list[str] | str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def lambda_path() -> dict[str, list[str] | str]:
+    report: dict[str, list[str] | str] = json.loads(_fresh_python(_LAMBDA_PATH).splitlines()[-1])
     return report
 
 
@@ -165,13 +170,4 @@ def test_every_public_name_loads_in_a_fresh_interpreter() -> None:
         "    exec(f'from durable_lambda import {name}', {})\n"
         "print('ok')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
-    )
-    assert result.stdout.strip() == "ok"
+    assert _fresh_python(code) == "ok"
