@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from durable_lambda.core.errors import ExecutionError, NonDeterministicExecutionError
 from durable_lambda.core.model import (
@@ -101,14 +101,13 @@ class DurableState:
     def __init__(self, execution_arn: str, operations: Iterable[StateEntry]) -> None:
         self.execution_arn = execution_arn
         self._operations: dict[str, StateEntry] = {
-            (entry.Id if isinstance(entry, Operation) else entry["Id"]): entry
-            for entry in operations
+            _fields(entry)["Id"]: entry for entry in operations
         }
         execution_id = next(
             (
                 operation_id
                 for operation_id, entry in self._operations.items()
-                if _field(entry, "Type") is OperationType.EXECUTION
+                if _fields(entry)["Type"] is OperationType.EXECUTION
             ),
             None,
         )
@@ -146,7 +145,7 @@ class DurableState:
         """
         kept = self._operations
         for entry in OperationList.entries_of(operations):
-            kept[entry.Id if isinstance(entry, Operation) else entry["Id"]] = entry
+            kept[_fields(entry)["Id"]] = entry
 
     def operations(self) -> list[Operation]:
         """Return every known operation, in the order they were first seen."""
@@ -157,15 +156,15 @@ class DurableState:
         return [
             self._built(operation_id)
             for operation_id, entry in self._operations.items()
-            if _field(entry, "ParentId") == parent_id
+            if _fields(entry).get("ParentId") == parent_id
         ]
 
     def has_completed_work(self) -> bool:
         """Whether anything but the EXECUTION operation was checkpointed (replay is ahead)."""
         return any(
-            _field(entry, "Type") is not OperationType.EXECUTION
-            and _field(entry, "Status") is not OperationStatus.STARTED
-            for entry in self._operations.values()
+            fields["Type"] is not OperationType.EXECUTION
+            and fields["Status"] is not OperationStatus.STARTED
+            for fields in map(_fields, self._operations.values())
         )
 
     def checked(self, identity: OperationIdentity) -> Operation | None:
@@ -174,17 +173,15 @@ class DurableState:
         Raises:
             NonDeterministicExecutionError: type, subtype, name or parent differ from the record.
         """
-        if identity.operation_id not in self._operations:
-            return None
-        op = self._built(identity.operation_id)
+        operation_id = identity.operation_id
         if (
-            op.Type is not identity.type
-            or (op.SubType or None) != (identity.sub_type or None)
-            or (op.Name or None) != (identity.name or None)
-            or (op.ParentId or None) != (identity.parent_id or None)
+            self._checked_fields(
+                operation_id, identity.type, identity.sub_type, identity.name, identity.parent_id
+            )
+            is None
         ):
-            raise self._nondeterministic(op, identity)
-        return op
+            return None
+        return self._built(operation_id)
 
     def succeeded_payload(
         self,
@@ -208,22 +205,37 @@ class DurableState:
         Raises:
             NonDeterministicExecutionError: type, subtype, name or parent differ from the record.
         """
+        fields = self._checked_fields(operation_id, type, sub_type, name, parent_id)
+        if fields is None or fields["Status"] is not _SUCCEEDED:
+            return NOT_SUCCEEDED
+        details_key = _RESULT_DETAILS.get(type)
+        details = None if details_key is None else fields.get(details_key)
+        if details is None:
+            return None
+        if not isinstance(details, dict):  # the details model of a built operation
+            details = details.__dict__
+        if details.get("ReplayChildren"):  # only a context's details have it
+            return NOT_SUCCEEDED
+        result: str | None = details.get("Result")
+        return result
+
+    def _checked_fields(
+        self,
+        operation_id: str,
+        type: OperationType,
+        sub_type: str | None,
+        name: str | None,
+        parent_id: str | None,
+    ) -> Mapping[str, Any] | None:
+        """Return the recorded fields at ``operation_id``, checked to be the operation described.
+
+        Raises:
+            NonDeterministicExecutionError: type, subtype, name or parent differ from the record.
+        """
         entry = self._operations.get(operation_id)
         if entry is None:
-            return NOT_SUCCEEDED
-        if isinstance(entry, Operation):
-            # The usual path, for operations this invocation changed.
-            op = self.checked(OperationIdentity(operation_id, type, sub_type, name, parent_id))
-            if op is None or op.Status is not _SUCCEEDED:
-                return NOT_SUCCEEDED
-            if (
-                type is OperationType.CONTEXT
-                and op.ContextDetails
-                and op.ContextDetails.ReplayChildren
-            ):
-                return NOT_SUCCEEDED
-            return op.result_payload
-        fields: Mapping[str, Any] = entry
+            return None
+        fields = _fields(entry)
         if (
             fields["Type"] is not type
             or (fields.get("SubType") or None) != (sub_type or None)
@@ -231,31 +243,17 @@ class DurableState:
             or (fields.get("ParentId") or None) != (parent_id or None)
         ):
             identity = OperationIdentity(operation_id, type, sub_type, name, parent_id)
-            raise self._nondeterministic(self._built(operation_id), identity)
-        if fields["Status"] is not _SUCCEEDED:
-            return NOT_SUCCEEDED
-        details_key = _RESULT_DETAILS.get(type)
-        details = None if details_key is None else fields.get(details_key)
-        if details is None:
-            return None
-        if details.get("ReplayChildren"):  # only a context's details have it
-            return NOT_SUCCEEDED
-        result: str | None = details.get("Result")
-        return result
-
-    def _nondeterministic(
-        self, op: Operation, identity: OperationIdentity
-    ) -> NonDeterministicExecutionError:
-        error = _mismatch(self.execution_arn, op, identity)
-        self.fatal_error = self.fatal_error or error
-        return error
+            error = _mismatch(self.execution_arn, self._built(operation_id), identity)
+            self.fatal_error = self.fatal_error or error
+            raise error
+        return fields
 
 
-def _field(entry: StateEntry, name: Literal["Id", "Type", "Status", "ParentId"]) -> Any:
-    """Read a top-level field of an operation kept as a model or as a dict."""
+def _fields(entry: StateEntry) -> Mapping[str, Any]:
+    """Return the recorded fields of an operation kept as a dict or as a model (its __dict__)."""
     if isinstance(entry, Operation):
-        return getattr(entry, name)
-    return entry.get(name)
+        return entry.__dict__
+    return entry
 
 
 def _mismatch(
