@@ -114,22 +114,19 @@ class Checkpointer:
         """
         if self._failure is not None:
             raise self._failure
-        queue = self._queue
-        queue.append(update)
+        self._queue.append(update)
         size = estimated_size(update)
         self._sizes.append(size)
         self._enqueued += 1
         self._queued_bytes += size
         # BATCHED sends in the background at once; EAGER sends when the operation settles (so a
         # step's START and outcome share one call); OPTIMISTIC only when forced or full.
-        # has_full_batch() is spelt out, and a running sender not asked to start again: this
-        # runs for every update, twice per map item.
-        if len(queue) >= self._max_updates or self._queued_bytes >= self._max_bytes:
+        if self.has_full_batch():
             # A sender lingering for more updates has enough: wake it rather than let the
             # batch (and every operation settling behind it) wait out the linger.
             self._flush_requested.set()
             self._start_sender()
-        elif self._sender is None and self.mode is _BATCHED:
+        elif self._sender is None and self.mode is _BATCHED:  # not asked again once running
             self._start_sender()
 
     async def flush(self) -> None:

@@ -147,16 +147,10 @@ class _Scheduler:
         branch anyway (``start_next``) and goes on. Not a coroutine, as it runs once per branch
         that finishes under ``max_concurrency`` and seldom needs to await.
         """
-        # can_start() and start_next(), inlined: this loop runs once per branch.
-        tasks, branches, new_task = self.tasks, self.branches, self._new_task
-        while len(tasks) < self.total and self.in_flight < self.limit:
+        while self.can_start():
             if give_way(self.waiting):
                 return True
-            branch = start(len(tasks))
-            branches.append(branch)
-            tasks.append(new_task(branch))
-            self.in_flight += 1
-            self.running += 1
+            self.start_next(start)
         return False
 
     def start_next(self, start: BranchStarter) -> None:
