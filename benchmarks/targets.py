@@ -44,37 +44,39 @@ def targets(results: dict[str, Any]) -> list[Target]:
             )
         )
 
-    add(
+    def faster(name: str, official: float | None, ours: float | None, times: float) -> None:
+        """Ours at least ``times`` faster: official / ours >= times."""
+        add(name, ratio(official, ours), lambda v: v >= times, "x")
+
+    def within(name: str, ours: float | None, reference: float | None, limit: float) -> None:
+        """Ours at most ``limit`` times the reference: ours / reference <= limit."""
+        add(name, ratio(ours, reference), lambda v: v <= limit, "x")
+
+    faster(
         f"per step (async) vs official, runner vs runner, N={n:,}: >= 50x",
-        ratio(
-            get(official, f"runner/sync/{n}", "us_per_unit"),
-            get(steps, f"runner/async/{n}", "us_per_unit"),
-        ),
-        lambda v: v >= 50,
-        "x",
+        get(official, f"runner/sync/{n}", "us_per_unit"),
+        get(steps, f"runner/async/{n}", "us_per_unit"),
+        50,
     )
-    add(
+    faster(
         f"per step (async) vs official, SDK-only vs official direct, N={n:,}: >= 50x",
-        ratio(
-            get(official, f"direct/sync/{n}", "us_per_unit"),
-            get(steps, f"sdk/async/{n}", "us_per_unit"),
-        ),
-        lambda v: v >= 50,
-        "x",
+        get(official, f"direct/sync/{n}", "us_per_unit"),
+        get(steps, f"sdk/async/{n}", "us_per_unit"),
+        50,
     )
     big = max(sizes(steps, 2) or [0])
     floor = get(results, "floor", "async", "us_per_unit")
-    add(
+    within(
         f"per step (async) within 10x of the floor (SDK-only, N={big:,})",
-        ratio(get(steps, f"sdk/async/{big}", "us_per_unit"), floor),
-        lambda v: v <= 10,
-        "x",
+        get(steps, f"sdk/async/{big}", "us_per_unit"),
+        floor,
+        10,
     )
-    add(
+    within(
         f"per step (async) within 10x of the floor (direct, local service, N={big:,})",
-        ratio(get(steps, f"direct/async/{big}", "us_per_unit"), floor),
-        lambda v: v <= 10,
-        "x",
+        get(steps, f"direct/async/{big}", "us_per_unit"),
+        floor,
+        10,
     )
     group = results.get("concurrency") or {}
     items = 1_000 if "official/map/runner/1000/None" in group else 10
@@ -83,19 +85,12 @@ def targets(results: dict[str, Any]) -> list[Target]:
             ("runner", "runner", "runner vs runner"),
             ("sdk", "direct", "SDK-only vs official direct"),
         ):
-            add(
+            faster(
                 f"per map item vs official, {label}, {items:,} items, "
                 f"max_concurrency={concurrency}: >= 20x",
-                ratio(
-                    get(
-                        group,
-                        f"official/map/{official_harness}/{items}/{concurrency}",
-                        "us_per_unit",
-                    ),
-                    get(group, f"ours/map/{ours_harness}/{items}/{concurrency}", "us_per_unit"),
-                ),
-                lambda v: v >= 20,
-                "x",
+                get(group, f"official/map/{official_harness}/{items}/{concurrency}", "us_per_unit"),
+                get(group, f"ours/map/{ours_harness}/{items}/{concurrency}", "us_per_unit"),
+                20,
             )
     replay = results.get("replay") or {}
     rn = 1_000 if "official/1000" in replay else min(sizes(replay, 1) or [0])
@@ -104,20 +99,17 @@ def targets(results: dict[str, Any]) -> list[Target]:
     # official SDK's 100 ms idle is most of its per-operation figure at small N).
     others = sorted(s for s in sizes(replay, 1) if s != rn and f"official/{s}" in replay)
     for size in (rn, *others):
-        add(
+        faster(
             f"replay vs official, N={size:,}: >= 20x",
-            ratio(
-                get(replay, f"official/{size}", "us_per_unit"),
-                get(replay, f"ours/{size}", "us_per_unit"),
-            ),
-            lambda v: v >= 20,
-            "x",
+            get(replay, f"official/{size}", "us_per_unit"),
+            get(replay, f"ours/{size}", "us_per_unit"),
+            20,
         )
-    add(
+    faster(
         f"replay vs official, per operation beyond the fixed cost, N={rn:,}: >= 20x",
-        ratio(net_replay_us(results, "official", rn), net_replay_us(results, "ours", rn)),
-        lambda v: v >= 20,
-        "x",
+        net_replay_us(results, "official", rn),
+        net_replay_us(results, "ours", rn),
+        20,
     )
     add(
         "OPTIMISTIC sequential at-least-once steps: <= 2 blocking round trips",
@@ -134,34 +126,29 @@ def targets(results: dict[str, Any]) -> list[Target]:
     ours_cold = get(results, "fixed", "ours/cold", "import_ms") or get(
         results, "fixed", "ours-dev/cold", "import_ms"
     )
-    add(
+    official_cold = get(results, "fixed", "official/cold", "import_ms")
+    within(
         "cold start no slower than official (import + decorate, ours / official)",
-        ratio(ours_cold, get(results, "fixed", "official/cold", "import_ms")),
-        lambda v: v <= 1,
-        "x",
+        ours_cold,
+        official_cold,
+        1,
     )
     # The official SDK imports boto3 with its package; ours imports it on the first call to AWS,
     # which every invocation on Lambda makes: like for like, ours pays that import too.
-    add(
+    within(
         "cold start no slower than official, ours with boto3 imported (ours / official)",
-        ratio(
-            get(results, "fixed", "ours+boto3/cold", "import_ms"),
-            get(results, "fixed", "official/cold", "import_ms"),
-        ),
-        lambda v: v <= 1,
-        "x",
+        get(results, "fixed", "ours+boto3/cold", "import_ms"),
+        official_cold,
+        1,
     )
     step_sizes = sizes(steps, 2)
     if len(step_sizes) >= 2:
-        add(
+        within(
             "memory per step flat as N grows "
             f"(bytes/step N={step_sizes[-1]:,} / N={step_sizes[-2]:,})",
-            ratio(
-                get(steps, f"sdk/async/{step_sizes[-1]}", "bytes_per_unit"),
-                get(steps, f"sdk/async/{step_sizes[-2]}", "bytes_per_unit"),
-            ),
-            lambda v: v <= 1.25,
-            "x",
+            get(steps, f"sdk/async/{step_sizes[-1]}", "bytes_per_unit"),
+            get(steps, f"sdk/async/{step_sizes[-2]}", "bytes_per_unit"),
+            1.25,
         )
     return found
 
