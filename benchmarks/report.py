@@ -96,14 +96,17 @@ def modes_table(results: dict[str, Any]) -> str:
 
 
 def replay_table(results: dict[str, Any]) -> str:
-    """Microseconds per replayed operation, raw and net of one empty invocation."""
+    """Microseconds per replayed operation, raw and net of one empty invocation, and the floor.
+
+    "best x" is the official SDK's figure over the validated floor: the most any SDK that
+    validates its input could be faster by on this machine (see ``benchmarks.replay_floor``).
+    """
     replay = results.get("replay") or {}
     rows = []
     for n in sizes(replay, 1):
-        ours = get(replay, f"ours/{n}", "seconds")
-        off = get(replay, f"official/{n}", "seconds")
-        ours_us = None if ours is None else ours / n * 1e6
-        off_us = None if off is None else off / n * 1e6
+        ours_us = get(replay, f"ours/{n}", "us_per_unit")
+        off_us = get(replay, f"official/{n}", "us_per_unit")
+        floor_us = get(replay, f"floor-validated/{n}", "us_per_unit")
         ours_net = net_replay_us(results, "ours", n)
         off_net = net_replay_us(results, "official", n)
         rows.append(
@@ -112,9 +115,13 @@ def replay_table(results: dict[str, Any]) -> str:
                 fmt(ours_us, 2),
                 fmt(off_us),
                 fmt(ratio(off_us, ours_us)),
+                fmt(get(replay, f"floor/{n}", "us_per_unit"), 2),
+                fmt(floor_us, 2),
+                fmt(ratio(off_us, floor_us)),
                 fmt(ours_net, 2),
                 fmt(off_net),
                 fmt(ratio(off_net, ours_net)),
+                fmt(ratio(off_net, floor_us)),
                 fmt(get(replay, f"ours/{n}", "bytes_per_unit"), 0),
             ]
         )
@@ -123,9 +130,13 @@ def replay_table(results: dict[str, Any]) -> str:
         "ours us/op",
         "official us/op",
         "x",
+        "floor us/op",
+        "floor validated us/op",
+        "best x",
         "ours net us/op",
         "official net us/op",
         "x (net)",
+        "best x (net)",
         "ours bytes/op",
     ]
     return table(header, rows)
@@ -211,6 +222,7 @@ def fixed_table(results: dict[str, Any]) -> str:
         "ours+boto3": "ours + import boto3",
         "ours-dev": "ours (dev venv: + PyYAML)",
         "official": "official",
+        "pydantic-floor": "floor: asyncio + boto3 + pydantic, one model, no SDK",
     }
     for who, label in labels.items():
         fixed = group.get(f"{who}/fixed") or {}

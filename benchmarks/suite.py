@@ -15,6 +15,7 @@ from typing import Any
 
 from benchmarks import fixed, ours
 from benchmarks.official import ensure_runtime_python, official_version, run_official
+from benchmarks.replay_floor import replay_floor
 
 MODES = ("EAGER", "BATCHED", "OPTIMISTIC")
 
@@ -157,6 +158,9 @@ def _replay(python: Path | None, sizes: Sizes, progress: Progress) -> dict[str, 
     for n in sizes.replay:
         progress(f"ours replay n={n}")
         results[f"ours/{n}"] = asyncio.run(ours.measure_replay(n, sizes.repeats))
+        progress(f"replay floor n={n}")
+        for key, validated in (("floor", False), ("floor-validated", True)):
+            results[f"{key}/{n}"] = asyncio.run(replay_floor(n, sizes.repeats, validated=validated))
     if python is not None:
         for n in sizes.official_replay:
             progress(f"official replay n={n}")
@@ -238,6 +242,7 @@ def _fixed(python: Path | None, sizes: Sizes, progress: Progress) -> dict[str, A
         variants += [
             fixed.ours_variant("ours", runtime),
             fixed.ours_variant("ours+boto3", runtime, boto3=True),
+            fixed.pydantic_floor_variant("pydantic-floor", runtime),
         ]
     if python is not None:
         variants.append(fixed.official_variant("official", str(python)))

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from durable_lambda.core.context import DurableContext, StepContext
 from durable_lambda.core.logging import CapturedLog, CapturingLogger, ReplayAwareLogger
 
@@ -51,6 +53,8 @@ def test_quick_run_measures_every_workload_of_ours(tmp_path: Path) -> None:
     assert results["modes"]["EAGER/10"]["calls"] == 10
     assert results["modes"]["OPTIMISTIC/10"]["calls"] == 1
     assert results["replay"]["ours/10"]["calls"] == 0  # a replay checkpoints nothing
+    assert results["replay"]["floor/10"]["us_per_unit"] > 0
+    assert results["replay"]["floor-validated/10"]["us_per_unit"] > 0
     concurrency = results["concurrency"]
     assert concurrency["ours/map/runner/10/10"]["us_per_unit"] > 0
     assert concurrency["ours/parallel/direct/5"]["peak_bytes"] > 0
@@ -72,6 +76,25 @@ def test_official_workloads_still_run_against_the_official_sdk() -> None:
     assert steps["us_per_unit"] > 0
     replay = run_official(python, workload="direct", handler="steps", n=3, repeats=1, replay=True)
     assert replay["calls"] == 0
+
+
+async def test_the_replay_floor_reads_each_stored_step_and_checks_what_it_replays() -> None:
+    from benchmarks.ours import replay_event
+    from benchmarks.replay_floor import _FloorContext, _noop
+
+    operations = replay_event(3)["InitialExecutionState"]["Operations"]
+    ctx = _FloorContext({op["Id"]: op for op in operations})
+    assert [await ctx.step(_noop, name=f"s{i}") for i in range(2)] == [1, 1]
+    with pytest.raises(RuntimeError, match="is not the completed step 'renamed'"):
+        await ctx.step(_noop, name="renamed")  # the third step was recorded as s2
+
+
+def test_the_cold_start_floor_of_pydantic_runs_in_a_fresh_interpreter() -> None:
+    from benchmarks import fixed
+
+    figures = fixed.cold_starts([fixed.pydantic_floor_variant("floor", sys.executable)], 1)
+    assert figures["floor"]["import_ms"] > 0
+    assert figures["floor"]["peak_bytes"] > 0
 
 
 # Regression guards for the optimisations docs/performance.md reports.
