@@ -55,6 +55,7 @@ __all__ = [
     "Timestamp",
     "WaitDetails",
     "WaitOptions",
+    "as_operation",
     "epoch_millis",
 ]
 
@@ -175,6 +176,13 @@ class Operation(WireModel):
         return None
 
 
+def as_operation(entry: Operation | OperationFields) -> Operation:
+    """Return ``entry`` as a model: itself, or the ``Operation`` built from its validated dict."""
+    if isinstance(entry, Operation):
+        return entry
+    return Operation.model_validate(entry)
+
+
 class OperationList(Sequence[Operation]):
     """The operations of a state page: a sequence of ``Operation``, built from dicts when read.
 
@@ -207,10 +215,7 @@ class OperationList(Sequence[Operation]):
         return list(operations)
 
     def _built(self, index: int) -> Operation:
-        entry = self._entries[index]
-        if isinstance(entry, Operation):
-            return entry
-        built = self._entries[index] = Operation.model_validate(entry)
+        built = self._entries[index] = as_operation(self._entries[index])
         return built
 
     @overload
@@ -228,13 +233,8 @@ class OperationList(Sequence[Operation]):
         return len(self._entries)
 
     def __iter__(self) -> Iterator[Operation]:
-        entries = self._entries
-        for index, entry in enumerate(entries):
-            if isinstance(entry, Operation):
-                yield entry
-            else:
-                built = entries[index] = Operation.model_validate(entry)
-                yield built
+        for index in range(len(self._entries)):
+            yield self._built(index)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, OperationList | tuple | list):

@@ -24,6 +24,7 @@ from durable_lambda.core.model import (
     OperationList,
     OperationStatus,
     OperationType,
+    as_operation,
 )
 from durable_lambda.core.operation_fields import OperationFields
 from durable_lambda.core.ports import DurableService
@@ -126,10 +127,7 @@ class DurableState:
 
     def _built(self, operation_id: str) -> Operation:
         """Return the operation at ``operation_id`` as a model, building it once if still a dict."""
-        entry = self._operations[operation_id]
-        if isinstance(entry, Operation):
-            return entry
-        built = self._operations[operation_id] = Operation.model_validate(entry)
+        built = self._operations[operation_id] = as_operation(self._operations[operation_id])
         return built
 
     def get(self, operation_id: str) -> Operation | None:
