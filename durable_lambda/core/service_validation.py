@@ -197,30 +197,22 @@ def closes_at_once(
         ``start`` is applied; False when it is anything else, valid or not (it is to be
         checked and applied on its own, in its turn).
     """
-    kind = start.Type
     if (
-        close.Type is not kind
-        or (kind is not _STEP and kind is not _CONTEXT)
+        (start.Type is not _STEP and start.Type is not _CONTEXT)
         or (close.Action is not _SUCCEED and close.Action is not _FAIL)
-        or (close.SubType is not None and close.SubType != start.SubType)
-        or (close.Name is not None and close.Name != start.Name)
-        or (close.ParentId is not None and close.ParentId != start.ParentId)
+        or not _same_identity(close, start)
     ):
         return False
     # What is left of check_update's rules (the action suits the type, the parent was checked
-    # with the START, the identity matches and a STARTED operation may close): the outcome
-    # suits the action, and the sizes. A close that breaks one is refused in its turn, after
-    # whatever comes before it.
+    # with the START, and a STARTED operation may close): the outcome suits the action, and
+    # the sizes. A close that breaks one is refused in its turn, after whatever comes before it.
     payload = close.Payload
-    if close.Action is _SUCCEED and close.Error is not None:
-        return False
-    if close.Action is _FAIL and payload is not None:
-        return False
-    if close.Error is not None or (payload is not None and len(payload) > _SURELY_SMALL):
-        try:
+    try:
+        _check_outcome(record, index, close)
+        if close.Error is not None or (payload is not None and len(payload) > _SURELY_SMALL):
             _check_sizes(record, index, close)
-        except CheckpointError:
-            return False
+    except CheckpointError:
+        return False
     return True
 
 
@@ -268,14 +260,7 @@ def _check_parent(record: ExecutionRecord, index: int, update: OperationUpdate) 
 def _check_identity(
     record: ExecutionRecord, index: int, update: OperationUpdate, current: Operation
 ) -> None:
-    # The usual case, a matching identity, tested field by field without getattr; the loop
-    # below only finds and words the first difference.
-    if (
-        update.Type is current.Type
-        and (update.SubType is None or update.SubType == current.SubType)
-        and (update.Name is None or update.Name == current.Name)
-        and (update.ParentId is None or update.ParentId == current.ParentId)
-    ):
+    if _same_identity(update, current):  # the usual case; the loop words the first difference
         return
     for field in ("Type", "SubType", "Name", "ParentId"):
         sent = getattr(update, field)
@@ -287,6 +272,20 @@ def _check_identity(
                 update,
                 f"{field} {_shown(sent)} differs from the stored {_shown(stored)}",
             )
+
+
+def _same_identity(update: OperationUpdate, recorded: Operation | OperationUpdate) -> bool:
+    """Whether ``update`` names the operation ``recorded`` describes.
+
+    The type must match; subtype, name and parent must match where ``update`` gives them (an
+    update may leave them out). Tested field by field, without getattr: it runs per update.
+    """
+    return (
+        update.Type is recorded.Type
+        and (update.SubType is None or update.SubType == recorded.SubType)
+        and (update.Name is None or update.Name == recorded.Name)
+        and (update.ParentId is None or update.ParentId == recorded.ParentId)
+    )
 
 
 def _shown(value: object) -> str:
