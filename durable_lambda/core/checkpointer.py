@@ -5,26 +5,35 @@ service always sees them in execution order and every call uses the token the pr
 (the first call uses the token from the invocation input). A batch holds at most 250 updates and
 750 KiB of update JSON, the service's limits.
 
-When a call is made depends on the checkpoint mode:
+When a call is made, and what an operation waits for, depends on the checkpoint mode:
 
-* ``EAGER``: every operation waits for its own updates to be acknowledged before it returns.
-* ``BATCHED`` (the default): the sender starts when anything is queued, lingers a few
-  milliseconds so that neighbouring updates share a call, and keeps sending whatever queued up
-  while its previous call was in flight; operations never wait for it unless their semantics
-  require (an at-most-once step's START, suspension, the end of the invocation), and a flush cuts
-  the linger short.
+* ``BATCHED`` (the default): before any later side effect starts (a step body, a
+  ``wait_for_condition`` check, a callback's submitter, the handler's return), every outcome
+  queued before it is acknowledged by the service (``before_side_effect``). Updates queued by
+  then travel in the same call (step k's SUCCEED with step k+1's START), and concurrent branches
+  waiting at the same moment share one call. Between side effects the sender works in the
+  background, lingering a few milliseconds so that neighbouring updates share a call.
+* ``EAGER``: every update is acknowledged before the code goes on: a step's START (and the START
+  of every context around it) before its body runs, and its outcome before ``await ctx.step``
+  returns.
 * ``OPTIMISTIC``: nothing is sent until something forces a flush: suspension, the end of the
-  invocation, a full batch, or an at-most-once step about to run its body.
+  invocation, a full batch, or an at-most-once step about to run its body. A crash loses the
+  outcomes not yet sent, and their steps run again.
+
+Operations the service itself acts on (an invoke's START, a callback's START) are sent blocking in
+every mode; because the service applies updates in order, anything they set off happens after
+every outcome queued before them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.errors import CheckpointError
-from durable_lambda.core.model import ExecutionState, OperationUpdate
+from durable_lambda.core.model import ExecutionState, OperationAction, OperationUpdate
 from durable_lambda.core.ports import DurableService
 from durable_lambda.core.state import DurableState
 
@@ -46,19 +55,35 @@ _UPDATE_OVERHEAD_BYTES = 512
 # Read once: on Python 3.11 reading an enum member from its class costs about 60 ns, and these
 # are read for every update.
 _EAGER, _BATCHED = CheckpointMode.EAGER, CheckpointMode.BATCHED
+_START = OperationAction.START
+
+# ASCII control characters that JSON writes as six-byte ``\\u00XX`` escapes.
+_SIX_BYTE_ASCII = re.compile("[\\x00-\\x07\\x0b\\x0e-\\x1f]")
 
 
 def estimated_size(update: OperationUpdate) -> int:
     """Return an upper bound of the update's size as JSON, in bytes, without rendering it."""
     size = _UPDATE_OVERHEAD_BYTES
     if update.Payload:
-        # Payloads are JSON text; escaping can at worst double non-ASCII-heavy text in UTF-8.
-        size += 2 * len(update.Payload)
+        size += _escaped_bound(update.Payload)
     if update.Error is not None:
         error = update.Error
-        size += 2 * (len(error.ErrorMessage or "") + len(error.ErrorData or ""))
-        size += sum(2 * len(line) + 4 for line in error.StackTrace or ())
+        size += _escaped_bound(error.ErrorMessage or "") + _escaped_bound(error.ErrorData or "")
+        size += sum(_escaped_bound(line) + 4 for line in error.StackTrace or ())
     return size
+
+
+def _escaped_bound(text: str) -> int:
+    r"""Bound the bytes ``text`` takes as a JSON string inside the request body.
+
+    A printable ASCII character, or one of the control characters JSON escapes in two bytes,
+    takes at most two bytes there (``"`` becomes ``\"``); any other may be written ``\uXXXX``
+    (six bytes, twelve for a surrogate pair), as JSON encoders that escape non-ASCII text do. The
+    common case costs two scans in C.
+    """
+    if text.isascii() and _SIX_BYTE_ASCII.search(text) is None:
+        return 2 * len(text)
+    return 12 * len(text)
 
 
 class Checkpointer:
@@ -95,6 +120,9 @@ class Checkpointer:
         self._queued_bytes = 0
         self._enqueued = 0
         self._acknowledged = 0
+        # The count of updates enqueued up to and including the latest outcome (any update but a
+        # START): what ``before_side_effect`` waits for in BATCHED mode.
+        self._outcomes_through = 0
         self._sender: asyncio.Task[None] | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._failure: CheckpointError | None = None
@@ -119,6 +147,8 @@ class Checkpointer:
         self._sizes.append(size)
         self._enqueued += 1
         self._queued_bytes += size
+        if update.Action is not _START:
+            self._outcomes_through = self._enqueued
         # BATCHED sends in the background at once; EAGER sends when the operation settles (so a
         # step's START and outcome share one call); OPTIMISTIC only when forced or full.
         if self.has_full_batch():
@@ -150,6 +180,31 @@ class Checkpointer:
         """Queue ``update`` and wait until it is acknowledged (a blocking checkpoint)."""
         self.enqueue(update)
         await self.flush()
+
+    def must_wait_before_side_effect(self) -> bool:
+        """Whether ``before_side_effect`` has anything to wait for now.
+
+        Asked first on hot paths, so that a step whose predecessors are all acknowledged builds
+        no coroutine for it.
+        """
+        if self.mode is _BATCHED:
+            return self._acknowledged < self._outcomes_through
+        if self.mode is _EAGER:
+            return self._acknowledged < self._enqueued
+        return False  # OPTIMISTIC trades this guarantee for fewer calls
+
+    async def before_side_effect(self) -> None:
+        """Return once what the mode promises is acknowledged, before user code acts on the world.
+
+        BATCHED: every outcome queued so far (and whatever was queued with it, such as the START
+        of the step about to run, which shares the call). EAGER: every update queued so far.
+        OPTIMISTIC: nothing.
+
+        Raises:
+            CheckpointError: a checkpoint call failed.
+        """
+        if self.must_wait_before_side_effect():
+            await self.flush()
 
     def must_settle(self) -> bool:
         """Whether ``settle()`` has anything to do now (EAGER, or a full batch waits).

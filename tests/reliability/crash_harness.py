@@ -250,6 +250,27 @@ class Scenario:
             if line["phase"] == "enter" and line["step"] in done_before.get(line["pid"], set())
         }
         assert not rerun, f"{where}: completed steps ran again after the resume: {rerun}"
+        # The default guarantee: a step whose ``await`` returned to the user's code (journalled
+        # ``returned``) is durable before the next side effect (another body) starts, so once a
+        # body entered after it in the same process it must never run again.
+        order = {pid: index for index, (pid, _) in enumerate(runs)}
+        returned_by: dict[int, list[str]] = {}
+        durable_from: dict[str, int] = {}  # step -> the first run in which it was durable
+        for line in lines:
+            pid = line["pid"]
+            if line["phase"] == "returned":
+                returned_by.setdefault(pid, []).append(line["step"])
+            elif line["phase"] == "enter":
+                for step in returned_by.pop(pid, []):
+                    durable_from.setdefault(step, order[pid])
+        again = {
+            line["step"]
+            for line in lines
+            if line["phase"] == "enter"
+            and line["step"] in durable_from
+            and order[line["pid"]] > durable_from[line["step"]]
+        }
+        assert not again, f"{where}: steps that had returned ran again after the crash: {again}"
         at_most_once = AT_MOST_ONCE_STEPS.get(self.workflow, set())
         starts = Counter(
             (line["step"], line["attempt"])

@@ -78,24 +78,37 @@ def tracked(name: str, compute: Callable[[], Any]) -> Callable[[StepContext], An
     return body
 
 
+async def tracked_step(
+    ctx: DurableContext, name: str, compute: Callable[[], Any], config: StepConfig | None = None
+) -> Any:
+    """Run ``compute`` as the tracked step ``name``; journal ``returned`` once the step returns.
+
+    A ``returned`` line says the user's code got the result back: from then on the step must
+    never run again, whatever happens to the process (see ``Scenario._check_journal``).
+    """
+    value = await ctx.step(tracked(name, compute), name=name, config=config)
+    journal_body(name, 0, "returned")
+    return value
+
+
 @durable_execution
 async def steps(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
     """Plain steps and one at-most-once step."""
-    a: int = await ctx.step(tracked("a", lambda: event["n"] + 1), name="a")
-    b: int = await ctx.step(tracked("b", lambda: a * 2), name="b")
-    c: int = await ctx.step(tracked("c", lambda: b + 100), name="c", config=AT_MOST_ONCE)
-    d: int = await ctx.step(tracked("d", lambda: c - 1), name="d")
+    a: int = await tracked_step(ctx, "a", lambda: event["n"] + 1)
+    b: int = await tracked_step(ctx, "b", lambda: a * 2)
+    c: int = await tracked_step(ctx, "c", lambda: b + 100, AT_MOST_ONCE)
+    d: int = await tracked_step(ctx, "d", lambda: c - 1)
     return {"a": a, "b": b, "c": c, "d": d}
 
 
 @durable_execution
 async def waits(event: dict[str, Any], ctx: DurableContext) -> list[int]:
     """Steps separated by waits of a few seconds and of a day."""
-    first: int = await ctx.step(tracked("first", lambda: 1), name="first")
+    first: int = await tracked_step(ctx, "first", lambda: 1)
     await ctx.wait(Duration.from_seconds(5), name="short")
-    second: int = await ctx.step(tracked("second", lambda: first + 1), name="second")
+    second: int = await tracked_step(ctx, "second", lambda: first + 1)
     await ctx.wait(Duration.from_days(1), name="long")
-    third: int = await ctx.step(tracked("third", lambda: second + 1), name="third")
+    third: int = await tracked_step(ctx, "third", lambda: second + 1)
     return [first, second, third]
 
 
@@ -104,16 +117,17 @@ async def child(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
     """Nested child contexts with steps inside."""
 
     async def inner(inner_ctx: DurableContext) -> int:
-        return await inner_ctx.step(tracked("inner", lambda: 7), name="inner")
+        value: int = await tracked_step(inner_ctx, "inner", lambda: 7)
+        return value
 
     async def outer(outer_ctx: DurableContext) -> list[int]:
-        x: int = await outer_ctx.step(tracked("outer-1", lambda: 3), name="outer-1")
+        x: int = await tracked_step(outer_ctx, "outer-1", lambda: 3)
         y = await outer_ctx.run_in_child_context(inner, name="nested")
-        z: int = await outer_ctx.step(tracked("outer-2", lambda: x * y), name="outer-2")
+        z: int = await tracked_step(outer_ctx, "outer-2", lambda: x * y)
         return [x, y, z]
 
     values = await ctx.run_in_child_context(outer, name="outer")
-    total: int = await ctx.step(tracked("total", lambda: sum(values)), name="total")
+    total: int = await tracked_step(ctx, "total", lambda: sum(values))
     return {"values": values, "total": total}
 
 
@@ -132,7 +146,7 @@ async def callbacks(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any
     review = await ctx.wait_for_callback(
         submit, name="review", config=WaitForCallbackConfig(timeout=Duration.from_seconds(3600))
     )
-    after: str = await ctx.step(tracked("after", lambda: "done"), name="after")
+    after: str = await tracked_step(ctx, "after", lambda: "done")
     return {"approved": approved, "review": review, "after": after}
 
 
@@ -144,9 +158,9 @@ def doubler(payload: dict[str, Any]) -> dict[str, Any]:
 @durable_execution
 async def invoke(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
     """A chained invoke between two steps."""
-    value: int = await ctx.step(tracked("prepare", lambda: 21), name="prepare")
+    value: int = await tracked_step(ctx, "prepare", lambda: 21)
     answer = await ctx.invoke("doubler", {"value": value}, name="double")
-    final: int = await ctx.step(tracked("finish", lambda: answer["doubled"] + 1), name="finish")
+    final: int = await tracked_step(ctx, "finish", lambda: answer["doubled"] + 1)
     return {"answer": answer, "final": final}
 
 
@@ -167,7 +181,7 @@ async def condition(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any
     )
     config = WaitForConditionConfig(wait_strategy=strategy, initial_state={"n": 0})
     state = await ctx.wait_for_condition(check, config, name="counter")
-    done: str = await ctx.step(tracked("done", lambda: "ok"), name="done")
+    done: str = await tracked_step(ctx, "done", lambda: "ok")
     return {"state": state, "done": done}
 
 

@@ -95,6 +95,7 @@ async def run_wait_for_condition(
     runtime.note_new_work()
     if op is None or op.Status is not OperationStatus.STARTED:
         runtime.checkpointer.enqueue(step_update(identity, OperationAction.START))
+    await runtime.checkpointer.before_side_effect()  # the check is user code, like a step body
     attempt = attempts_made(op) + 1
     try:
         payload, decision = await _poll(ctx, identity, check, config, serdes, op, attempt)

@@ -9,8 +9,10 @@ State machine of one step, keyed by the checkpoint found at its id:
 * PENDING: a retry is scheduled for later; suspend.
 * SUCCEEDED / FAILED: return the stored result or raise the stored error; the body does not run.
 
-An at-most-once step's START is acknowledged by the service before its body runs; an
-at-least-once step's START is only queued, so it can share a batch with the step's outcome.
+Before the body runs, what the checkpoint mode promises is acknowledged by the service
+(``Checkpointer.before_side_effect``): in the default mode every outcome queued before it, so a
+completed step is durable before the next body starts; in EAGER also this step's START. An
+at-most-once step's START is acknowledged before its body runs in every mode.
 """
 
 from __future__ import annotations
@@ -115,12 +117,14 @@ async def run_step(
         await _resume(ctx, identity, config, op, attempt)
 
     runtime.note_new_work()
+    checkpointer = runtime.checkpointer
     if op is None or op.Status is OperationStatus.READY:
-        start = step_update(identity, OperationAction.START)
-        if config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
-            await runtime.checkpointer.send(start)
-        else:
-            runtime.checkpointer.enqueue(start)
+        checkpointer.enqueue(step_update(identity, OperationAction.START))
+    # The body is a side effect: what came before it must be durable first (the mode decides
+    # how much; an at-most-once body also needs its own START acknowledged, in every mode).
+    at_most_once = config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
+    if at_most_once or checkpointer.must_wait_before_side_effect():
+        await checkpointer.flush()
 
     step_context = ctx.step_context(identity, attempt)
     try:

@@ -269,11 +269,11 @@ async def test_a_changed_operation_type_is_non_deterministic_too() -> None:
 @pytest.mark.parametrize(
     ("mode", "expected_calls"),
     [
-        # EAGER: one blocking call per step (its START and SUCCEED together).
-        (CheckpointMode.EAGER, 10),
-        # BATCHED: the background sender only gets to run when the handler yields to the loop;
-        # bodies that never await leave everything to the final flush.
-        (CheckpointMode.BATCHED, 1),
+        # EAGER: each step's START is acknowledged before its body, its SUCCEED before it returns.
+        (CheckpointMode.EAGER, 20),
+        # BATCHED: step k's SUCCEED is acknowledged before step k+1's body, in one call with
+        # step k+1's START (nine calls), and the last SUCCEED at the end of the invocation.
+        (CheckpointMode.BATCHED, 10),
         # OPTIMISTIC: one call at the end of the invocation.
         (CheckpointMode.OPTIMISTIC, 1),
     ],
@@ -314,7 +314,7 @@ async def test_batched_mode_sends_in_the_background_while_bodies_await() -> None
 
     assert (await batched.result()).result == (await eager.result()).result == 10
     # Coalesced: neighbouring updates share calls instead of one call per step.
-    assert batched.checkpoint_calls < eager.checkpoint_calls == 10
+    assert batched.checkpoint_calls < eager.checkpoint_calls == 20
     assert batched.runner.counting_service.updates_sent == 20
 
 
