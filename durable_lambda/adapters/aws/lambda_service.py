@@ -12,6 +12,15 @@ backoff; what is left is mapped onto the core's errors:
 * any other client error (``ResourceNotFoundException``, a validation error, a KMS key problem)
   -> ``CheckpointError`` with ``retriable=False`` (the execution ends FAILED).
 
+A 2xx answer that lacks what its call always returns is a garbled answer, retried and mapped like
+a transient failure, never taken for a valid one. botocore reads a body it cannot parse (cut
+short, ``{}``, an HTML page from a proxy) as an empty answer, and an empty state page would look
+like the last one: the handler would replay with part of its state missing and run completed
+steps again. What each call must carry: ``Operations`` on a state page; ``NewExecutionState`` on
+a checkpoint answer, and ``CheckpointToken`` too unless the batch ends the execution (botocore's
+model marks the first two required; a live execution always gets a next token). A body that
+makes botocore's parser itself raise is the same kind of failure.
+
 The classification follows the official SDK's (``BotoClientError`` in its ``exceptions.py``):
 KMS errors arrive as HTTP 502 yet never succeed on retry, and only an
 ``InvalidParameterValueException`` saying "Invalid checkpoint token" counts as a token problem.
@@ -34,7 +43,12 @@ import pydantic
 
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError, ValidationError
 from durable_lambda.core.logging import NullLogger
-from durable_lambda.core.model import CheckpointResponse, ExecutionState, OperationUpdate
+from durable_lambda.core.model import (
+    CheckpointResponse,
+    ExecutionState,
+    OperationType,
+    OperationUpdate,
+)
 from durable_lambda.core.ports import Logger
 
 if TYPE_CHECKING:
@@ -60,6 +74,13 @@ _NON_RETRIABLE_CODES = frozenset(
     }
 )
 _INVALID_PARAMETER = "InvalidParameterValueException"
+# Codes this adapter gives a 2xx answer it cannot take as the call's result.
+_INCOMPLETE_ANSWER = "IncompleteAnswer"
+_UNPARSEABLE_ANSWER = "UnparseableAnswer"
+# What every 2xx answer of each call carries (see the module docstring).
+_STATE_PAGE_KEYS = ("Operations",)
+_CHECKPOINT_KEYS = ("CheckpointToken", "NewExecutionState")
+_CLOSING_CHECKPOINT_KEYS = ("NewExecutionState",)  # the execution is over: no next token
 _INVALID_TOKEN_PHRASE = "invalid checkpoint token"
 
 _ModelT = TypeVar("_ModelT", bound=pydantic.BaseModel)
@@ -177,16 +198,20 @@ class LambdaDurableService:
             client_token: An idempotency token; generated when omitted.
 
         Returns:
-            The parsed response.
+            The parsed response; its ``CheckpointToken`` is None only when ``updates`` end the
+            execution.
 
         Raises:
             InvalidCheckpointTokenError: The service rejected the token.
             CheckpointError: The call failed; ``retriable`` tells whether Lambda should retry.
+                A garbled answer (without ``NewExecutionState``, or without a token while the
+                execution goes on) is retried here, then raised as retriable.
 
         """
         self._require_token(_CHECKPOINT, execution_arn, checkpoint_token)
         wire_updates = [update.to_wire() for update in updates]
         token = client_token or str(uuid.uuid4())
+        closes_execution = any(update.Type is OperationType.EXECUTION for update in updates)
         response = await self._call(
             _CHECKPOINT,
             execution_arn,
@@ -197,6 +222,7 @@ class LambdaDurableService:
                 Updates=cast("Any", wire_updates),
                 ClientToken=token,
             ),
+            _CLOSING_CHECKPOINT_KEYS if closes_execution else _CHECKPOINT_KEYS,
         )
         return _parse(CheckpointResponse, response, _CHECKPOINT, execution_arn)
 
@@ -221,6 +247,8 @@ class LambdaDurableService:
         Raises:
             InvalidCheckpointTokenError: The service rejected the token.
             CheckpointError: The call failed; ``retriable`` tells whether Lambda should retry.
+                A garbled answer (without ``Operations``) is retried here, then raised as
+                retriable: it is never taken for an empty last page.
 
         """
         self._require_token(_GET_STATE, execution_arn, checkpoint_token)
@@ -234,6 +262,7 @@ class LambdaDurableService:
                 Marker=marker,
                 MaxItems=page_size,
             ),
+            _STATE_PAGE_KEYS,
         )
         return _parse(ExecutionState, response, _GET_STATE, execution_arn)
 
@@ -242,28 +271,36 @@ class LambdaDurableService:
         operation: str,
         execution_arn: str,
         request: Callable[[LambdaClient], Mapping[str, Any]],
+        required: tuple[str, ...],
     ) -> Mapping[str, Any]:
+        """Make the call, retrying transient failures; ``required``: keys every answer has."""
         attempt = 0
         while True:
             attempt += 1
+            cause: Exception | None = None
             try:
-                return await asyncio.to_thread(self._send, request)
+                response = await asyncio.to_thread(self._send, request)
             except Exception as error:
                 failure = _classify(error)
                 if failure is None:
                     raise
-                if failure.kind is not _Kind.TRANSIENT or attempt > self._max_retries:
-                    raise _to_error(failure, operation, execution_arn, attempt) from error
-                delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
-                self._logger.warning(
-                    "durable_api_call_retrying",
-                    operation=operation,
-                    execution_arn=execution_arn,
-                    error_code=failure.code,
-                    attempt=attempt,
-                    delay_seconds=delay,
-                )
-                await self._sleep(delay)
+                cause = error
+            else:
+                failure = _incomplete(operation, response, required)
+                if failure is None:
+                    return response
+            if failure.kind is not _Kind.TRANSIENT or attempt > self._max_retries:
+                raise _to_error(failure, operation, execution_arn, attempt) from cause
+            delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
+            self._logger.warning(
+                "durable_api_call_retrying",
+                operation=operation,
+                execution_arn=execution_arn,
+                error_code=failure.code,
+                attempt=attempt,
+                delay_seconds=delay,
+            )
+            await self._sleep(delay)
 
     def _send(self, request: Callable[[LambdaClient], Mapping[str, Any]]) -> Mapping[str, Any]:
         return request(self._get_client())
@@ -329,7 +366,47 @@ def _classify(error: Exception) -> _Failure | None:
     if isinstance(error, boto_errors.BotoCoreError):
         # Missing or expired credentials and the like: a new invocation may be luckier.
         return _Failure(_Kind.RETRIABLE, type(error).__name__, str(error))
+    if _raised_by_botocore_parser(error):
+        # A body of the wrong shape (a JSON list, ``null``, bytes that are not UTF-8) makes
+        # botocore's parser fail with a plain Python error: garbled on the way, like a body
+        # cut short, so worth asking again.
+        return _Failure(
+            _Kind.TRANSIENT,
+            _UNPARSEABLE_ANSWER,
+            f"botocore could not parse the answer's body ({type(error).__name__}: {error})",
+        )
     return None
+
+
+def _raised_by_botocore_parser(error: Exception) -> bool:
+    """Whether ``error`` was raised inside botocore's response parsers."""
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__") == "botocore.parsers":
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def _incomplete(
+    operation: str, response: Mapping[str, Any], required: tuple[str, ...]
+) -> _Failure | None:
+    """Return a transient failure when a 2xx ``response`` lacks one of ``required``."""
+    # An empty string is as absent as a missing key (an empty token cannot be used); an
+    # empty list of operations or an empty state is a real answer.
+    missing = [key for key in required if response.get(key) in (None, "")]
+    if not missing:
+        return None
+    metadata_ = response.get("ResponseMetadata") or {}
+    status = metadata_.get("HTTPStatusCode") or "2xx"
+    detail = (
+        f"HTTP {status} answer without {' or '.join(missing)}, which {operation} always "
+        "returns here: a garbled answer (a body cut short, empty or not JSON, which botocore "
+        "reads as an empty one), not a result to act on"
+    )
+    if request_id := metadata_.get("RequestId"):
+        detail += f" (request id {request_id})"
+    return _Failure(_Kind.TRANSIENT, _INCOMPLETE_ANSWER, detail)
 
 
 def _classify_client_error(response: Mapping[str, Any]) -> _Failure:

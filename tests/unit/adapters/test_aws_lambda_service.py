@@ -8,12 +8,15 @@ tests.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -207,15 +210,38 @@ async def test_checkpoint_sends_updates_as_wire_dicts_and_parses_the_answer(
     assert operation.StepDetails.Attempt == 1
 
 
+EXECUTION_SUCCEEDS = OperationUpdate(
+    Id="exec-1", Type=OperationType.EXECUTION, Action=OperationAction.SUCCEED, Payload='"big"'
+)
+
+
 async def test_checkpoint_answer_without_token_means_the_execution_is_done(
     service: LambdaDurableService, stubber: Stubber
 ) -> None:
     stubber.add_response("checkpoint_durable_execution", {"NewExecutionState": {"Operations": []}})
 
-    response = await service.checkpoint(ARN, "tok-1", [])
+    response = await service.checkpoint(ARN, "tok-1", [EXECUTION_SUCCEEDS])
 
     assert response.CheckpointToken is None
     assert response.NewExecutionState.Operations == ()
+
+
+async def test_checkpoint_answer_without_token_while_the_execution_goes_on_is_retried(
+    service: LambdaDurableService, stubber: Stubber, sleeps: list[float]
+) -> None:
+    # Without a next token the invocation could checkpoint nothing more: never a result.
+    for _ in range(4):
+        stubber.add_response(
+            "checkpoint_durable_execution", {"NewExecutionState": {"Operations": []}}
+        )
+
+    with pytest.raises(CheckpointError) as caught:
+        await service.checkpoint(ARN, "tok-1", [])
+
+    assert caught.value.retriable is True
+    assert "without CheckpointToken" in str(caught.value)
+    assert "gave up after 4 attempts" in str(caught.value)
+    assert len(sleeps) == 3
 
 
 async def test_one_generated_client_token_is_reused_by_every_retry(
@@ -634,3 +660,188 @@ def test_negative_retry_settings_are_refused() -> None:
     with pytest.raises(ValidationError, match="max_delay must not be negative") as caught:
         LambdaDurableService(max_delay=-1)
     assert caught.value.field == "max_delay"
+
+
+# --- garbled answers, through botocore's real parsing ---------------------------------------
+
+
+JSON = "application/json"
+
+
+class AnsweringServer:
+    """An HTTP server on 127.0.0.1 that answers each request with the next queued body.
+
+    A botocore ``Stubber`` hands the client parsed dicts, so it cannot show what botocore makes
+    of a body cut short or an HTML page; this server sends real bytes over a real socket.
+    """
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[int, str, bytes]] = []
+        self.requests: list[tuple[str, str, bytes]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        # A short poll interval: shutdown() waits for the serving loop to notice.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def queue(self, body: bytes, status: int = 200, content_type: str = JSON) -> None:
+        self.answers.append((status, content_type, body))
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Stay quiet."""
+
+            def do_GET(self) -> None:
+                self._answer(b"")
+
+            def do_POST(self) -> None:
+                self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def _answer(self, body: bytes) -> None:
+                server.requests.append((self.command, self.path, body))
+                status, content_type, answer = server.answers.pop(0)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        return Handler
+
+
+GOOD_PAGE = json.dumps(
+    {
+        "Operations": [
+            {"Id": "op-1", "Type": "STEP", "Status": "SUCCEEDED", "StartTimestamp": 1.7e9}
+        ],
+        "NextMarker": "m-2",
+    }
+).encode()
+GOOD_CHECKPOINT = json.dumps(
+    {"CheckpointToken": "tok-2", "NewExecutionState": {"Operations": []}}
+).encode()
+# Bodies a 200 answer can arrive with when something on the way garbles it.
+GARBLED = {
+    "truncated": GOOD_PAGE[: len(GOOD_PAGE) // 2],
+    "empty-object": b"{}",
+    "html": b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+    "no-body": b"",
+    "null": b"null",
+    "a-list": b"[1, 2]",
+    "not-utf8": b"\xff\xfe{\x00",
+}
+
+
+@pytest.fixture
+def answering() -> Iterator[AnsweringServer]:
+    server = AnsweringServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def served(
+    answering: AnsweringServer, aws_env: None, fake_sleep: Callable[[float], Awaitable[None]]
+) -> LambdaDurableService:
+    """The adapter with the client it builds itself, pointed at ``answering``."""
+    return LambdaDurableService(endpoint_url=answering.url, sleep=fake_sleep)
+
+
+@pytest.mark.parametrize("garbled", GARBLED)
+@pytest.mark.parametrize("method", ["checkpoint_durable_execution", "get_durable_execution_state"])
+async def test_a_garbled_answer_is_retried_then_raised_as_retriable(
+    served: LambdaDurableService,
+    answering: AnsweringServer,
+    sleeps: list[float],
+    method: str,
+    garbled: str,
+) -> None:
+    for _ in range(4):
+        content_type = "text/html" if garbled == "html" else JSON
+        answering.queue(GARBLED[garbled], content_type=content_type)
+
+    with pytest.raises(CheckpointError) as caught:
+        await call(served, method)
+
+    error = caught.value
+    assert error.retriable is True, "a garbled answer must make Lambda retry, not end the run"
+    checkpoint = method.startswith("checkpoint")
+    operation = "CheckpointDurableExecution" if checkpoint else "GetDurableExecutionState"
+    assert operation in str(error)
+    assert "gave up after 4 attempts" in str(error)
+    assert ("IncompleteAnswer" in str(error)) or ("UnparseableAnswer" in str(error))
+    assert len(answering.requests) == 4
+    assert sleeps == [0.1, 0.2, 0.4]
+    if checkpoint:
+        client_tokens = {json.loads(body)["ClientToken"] for _, _, body in answering.requests}
+        assert len(client_tokens) == 1, "a retry must carry the same ClientToken"
+
+
+async def test_a_state_page_without_operations_is_never_an_empty_last_page(
+    served: LambdaDurableService, answering: AnsweringServer
+) -> None:
+    answering.queue(b"{}")
+    answering.queue(GOOD_PAGE)
+
+    page = await served.get_state(ARN, "tok-1", "m-1")
+
+    assert [operation.Id for operation in page.Operations] == ["op-1"]
+    assert page.NextMarker == "m-2"
+    assert len(answering.requests) == 2
+
+
+async def test_an_empty_list_of_operations_is_a_real_last_page(
+    served: LambdaDurableService, answering: AnsweringServer
+) -> None:
+    answering.queue(b'{"Operations": []}')
+
+    page = await served.get_state(ARN, "tok-1", "m-1")
+
+    assert page.Operations == ()
+    assert not page.NextMarker
+    assert len(answering.requests) == 1
+
+
+@pytest.mark.parametrize("garbled", ["truncated", "html"])
+async def test_a_garbled_checkpoint_answer_is_asked_again_with_the_same_client_token(
+    served: LambdaDurableService, answering: AnsweringServer, garbled: str
+) -> None:
+    answering.queue(GARBLED[garbled], content_type="text/html" if garbled == "html" else JSON)
+    answering.queue(GOOD_CHECKPOINT)
+
+    response = await served.checkpoint(ARN, "tok-1", [], client_token="ct-1")
+
+    assert response.CheckpointToken == "tok-2"
+    sent = [json.loads(body) for _, _, body in answering.requests]
+    assert [(body["ClientToken"], body["CheckpointToken"]) for body in sent] == [
+        ("ct-1", "tok-1"),
+        ("ct-1", "tok-1"),
+    ]
+
+
+async def test_a_garbled_answer_to_the_closing_checkpoint_is_retried_too(
+    served: LambdaDurableService, answering: AnsweringServer
+) -> None:
+    # The closing checkpoint needs no next token, but its answer still carries a state.
+    answering.queue(b"{}")
+    answering.queue(b'{"NewExecutionState": {"Operations": []}}')
+
+    response = await served.checkpoint(ARN, "tok-1", [EXECUTION_SUCCEEDS])
+
+    assert response.CheckpointToken is None
+    assert len(answering.requests) == 2
