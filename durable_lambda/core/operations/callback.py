@@ -25,6 +25,7 @@ from durable_lambda.core.config import CallbackConfig, StepConfig, WaitForCallba
 from durable_lambda.core.errors import (
     CallbackError,
     CallbackTimeoutError,
+    CheckpointError,
     ChildContextError,
     DurableOperationError,
     ExecutionError,
@@ -169,14 +170,16 @@ async def run_create_callback(
 
     Raises:
         NonDeterministicExecutionError: a different operation was checkpointed here.
-        ExecutionError: the service acknowledged the callback without assigning it an id.
+        CheckpointError: (retriable) the answer to this callback's START carried no id.
+        ExecutionError: the execution's state holds the callback without an id.
     """
     config = config or _DEFAULT_CONFIG
     runtime = ctx.runtime
     sub_type = config.sub_type or OperationSubType.CALLBACK
     identity = ctx.next_identity(OperationType.CALLBACK, sub_type, name)
     op = runtime.state.checked(identity)
-    if op is None:
+    started_here = op is None
+    if started_here:
         runtime.note_new_work()
         await runtime.checkpointer.send(
             OperationUpdate(
@@ -194,6 +197,19 @@ async def run_create_callback(
         )
         op = runtime.state.get(identity.operation_id)
     callback_id = op.CallbackDetails.CallbackId if op and op.CallbackDetails else None
+    if not callback_id and started_here:
+        # The service acknowledged the START, and it assigns the id as it creates the callback:
+        # only its answer lacks the id (garbled or partial). Ending the execution would lose a
+        # callback that exists; the retried invocation reads it, id included, from the state.
+        raise CheckpointError(
+            "the service's answer to this callback's START carried no CallbackId although the "
+            "service creates one with the callback; Lambda will retry the invocation, which "
+            "reads the id from the execution's state",
+            retriable=True,
+            execution_arn=runtime.execution_arn,
+            operation_id=identity.operation_id,
+            operation_name=name,
+        )
     if not callback_id:
         raise ExecutionError(
             "the service holds no CallbackId for this callback, so nobody could answer it",
