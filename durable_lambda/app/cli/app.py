@@ -19,6 +19,7 @@ from durable_lambda.app.cli.common import route_logs_to_stderr
 from durable_lambda.app.cli.inspect_commands import history, list_executions, status
 from durable_lambda.app.cli.options import CommandError
 from durable_lambda.app.cli.run_commands import replay, resume, run
+from durable_lambda.app.lint.cli import lint
 from durable_lambda.core.errors import DurableExecutionError
 
 __all__ = ["cli", "run_cli"]
@@ -53,7 +54,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in (run, resume, replay, list_executions, status, history, callback):
+for _command in (run, resume, replay, list_executions, status, history, callback, lint):
     cli.add_command(_command)
 
 
