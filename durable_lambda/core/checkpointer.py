@@ -33,7 +33,8 @@ import re
 
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.errors import CheckpointError
-from durable_lambda.core.model import ExecutionState, OperationAction, OperationUpdate
+from durable_lambda.core.model import OperationAction, OperationUpdate
+from durable_lambda.core.paging import follow_pages
 from durable_lambda.core.ports import DurableService
 from durable_lambda.core.state import DurableState
 
@@ -301,12 +302,11 @@ class Checkpointer:
             self.token = response.CheckpointToken
         self._state.apply(response.NewExecutionState.Operations)
         marker = response.NewExecutionState.NextMarker
-        while marker:
-            page: ExecutionState = await self._service.get_state(
-                self._state.execution_arn, self.token, marker
-            )
-            self._state.apply(page.Operations)
-            marker = page.NextMarker
+        if marker:  # a repeating marker raises PagingError (retriable) instead of looping
+            for page in await follow_pages(
+                self._service, self._state.execution_arn, self.token, marker
+            ):
+                self._state.apply(page.Operations)
 
     def _wake_waiters(self) -> None:
         still_waiting = []

@@ -17,7 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Final
 
-from durable_lambda.core.errors import ExecutionError, NonDeterministicExecutionError
+from durable_lambda.core.errors import (
+    ExecutionError,
+    NonDeterministicExecutionError,
+    ValidationError,
+)
 from durable_lambda.core.model import (
     InvocationInput,
     Operation,
@@ -27,6 +31,7 @@ from durable_lambda.core.model import (
     as_operation,
 )
 from durable_lambda.core.operation_fields import OperationFields
+from durable_lambda.core.paging import follow_pages
 from durable_lambda.core.ports import DurableService
 
 __all__ = ["NOT_SUCCEEDED", "DurableState", "NotSucceeded", "OperationIdentity", "load_state"]
@@ -53,6 +58,7 @@ _RESULT_DETAILS: Final = {
     OperationType.CHAINED_INVOKE: "ChainedInvokeDetails",
 }
 _SUCCEEDED: Final = OperationStatus.SUCCEEDED
+_EXECUTION: Final = OperationType.EXECUTION
 
 _STATE_PAGE_SIZE = 1000
 
@@ -89,35 +95,53 @@ class OperationIdentity:
 class DurableState:
     """Operations by id, plus the EXECUTION operation that carries the user's input.
 
+    The operations are the invocation's input (every page of it), which the SDK does not take on
+    trust: an id listed twice, or a second EXECUTION operation, is refused rather than resolved
+    by letting the last one win.
+
     Args:
         execution_arn: The execution these operations belong to.
         operations: Every operation loaded so far, the EXECUTION operation first.
 
     Raises:
         ExecutionError: no EXECUTION operation is present.
+        ValidationError: an operation id is listed more than once, or more than one EXECUTION
+            operation is present.
     """
 
     __slots__ = ("_operations", "execution", "execution_arn", "fatal_error")
 
     def __init__(self, execution_arn: str, operations: Iterable[StateEntry]) -> None:
         self.execution_arn = execution_arn
-        self._operations: dict[str, StateEntry] = {
-            _fields(entry)["Id"]: entry for entry in operations
-        }
-        execution_id = next(
-            (
-                operation_id
-                for operation_id, entry in self._operations.items()
-                if _fields(entry)["Type"] is OperationType.EXECUTION
-            ),
-            None,
-        )
-        if execution_id is None:
+        kept: dict[str, StateEntry] = {}
+        execution_ids: list[str] = []
+        # One pass, with the entry's fields read inline: it replaces a dict comprehension and a
+        # scan for the EXECUTION operation, and costs less than they did (every invocation
+        # builds its state from all of its operations). A kept entry is a plain dict or an
+        # Operation model, whose fields are its __dict__.
+        for entry in operations:
+            fields = entry if type(entry) is dict else entry.__dict__
+            operation_id = fields["Id"]
+            if operation_id in kept:
+                raise _duplicate_ids(execution_arn, operation_id)
+            kept[operation_id] = entry
+            if fields["Type"] is _EXECUTION:
+                execution_ids.append(operation_id)
+        self._operations = kept
+        if not execution_ids:
             raise ExecutionError(
                 "the invocation's state holds no EXECUTION operation, so there is no input to run",
                 execution_arn=execution_arn,
             )
-        self.execution: Operation = self._built(execution_id)
+        if len(execution_ids) > 1:
+            raise ValidationError(
+                f"the invocation's state holds {len(execution_ids)} EXECUTION operations (ids "
+                f"{', '.join(map(repr, execution_ids))}); an execution has exactly one, and "
+                "durable-lambda will not guess which one carries the input",
+                field="Operations",
+                execution_arn=execution_arn,
+            )
+        self.execution: Operation = self._built(execution_ids[0])
         self.fatal_error: ExecutionError | None = None
         """The first error that makes this execution unable to go on (kept even if user code
         catches it, so the invocation still ends FAILED)."""
@@ -247,6 +271,18 @@ class DurableState:
         return fields
 
 
+def _duplicate_ids(execution_arn: str, operation_id: str) -> ValidationError:
+    """Describe an operation id the invocation's state lists more than once."""
+    return ValidationError(
+        f"the invocation's state lists operation id {operation_id!r} more than once; every "
+        "operation id is unique, and durable-lambda will not guess which of the records is "
+        "the real one",
+        field="Operations",
+        execution_arn=execution_arn,
+        operation_id=operation_id,
+    )
+
+
 def _fields(entry: StateEntry) -> Mapping[str, Any]:
     """Return the recorded fields of an operation kept as a dict or as a model (its __dict__)."""
     if isinstance(entry, Operation):
@@ -282,14 +318,24 @@ def _mismatch(
 
 
 async def load_state(invocation: InvocationInput, service: DurableService) -> DurableState:
-    """Build the state from the invocation input, fetching every further page from the service."""
-    page = invocation.InitialExecutionState
-    operations: list[StateEntry] = OperationList.entries_of(page.Operations)
-    marker = page.NextMarker
-    while marker:
-        page = await service.get_state(
-            invocation.DurableExecutionArn, invocation.CheckpointToken, marker, _STATE_PAGE_SIZE
-        )
-        operations.extend(OperationList.entries_of(page.Operations))
-        marker = page.NextMarker
+    """Build the state from the invocation input, fetching every further page from the service.
+
+    Raises:
+        PagingError: the service's pages never end (a marker repeats, or too many pages).
+        CheckpointError: a page could not be read.
+        ValidationError: the pages list an operation id twice, or two EXECUTION operations.
+        ExecutionError: they hold no EXECUTION operation.
+    """
+    first = invocation.InitialExecutionState
+    operations: list[StateEntry] = OperationList.entries_of(first.Operations)
+    if first.NextMarker:
+        operations = list(operations)  # the input's own list stays as it came
+        for page in await follow_pages(
+            service,
+            invocation.DurableExecutionArn,
+            invocation.CheckpointToken,
+            first.NextMarker,
+            _STATE_PAGE_SIZE,
+        ):
+            operations.extend(OperationList.entries_of(page.Operations))
     return DurableState(invocation.DurableExecutionArn, operations)
