@@ -9,7 +9,9 @@ when the caller allows them (``extended``).
 
 This module does the encoding and decoding and says which values plain JSON carries exactly;
 the serializers in ``durable_lambda.core.serdes`` decide which format to write and turn these
-errors into ``SerDesError``.
+errors into ``SerDesError``. JSON is written with non-ASCII text as it is (``JsonWriter``): the
+service measures payloads in UTF-8 bytes, where ``é`` takes two and an emoji four, against six
+and twelve as JSON's unicode escapes; every JSON reader, the official SDK's included, reads both.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pydantic_core import to_jsonable_python
 __all__ = [
     "ENVELOPE_JSON",
     "JSON_SCALARS",
+    "JsonWriter",
     "MalformedPayloadError",
     "UnsupportedValueError",
     "encode_envelope",
@@ -41,6 +44,7 @@ __all__ = [
     "parse_json",
     "read_payload",
     "type_name",
+    "utf8_encodable",
 ]
 
 # Tags the official envelope has no word for; only an extended encoding writes them.
@@ -49,9 +53,45 @@ _SET, _FROZENSET, _KEYED_MAP = "S", "fs", "M"
 JSON_SCALARS = frozenset({str, int, bool, float, type(None)})
 """The exact types plain JSON carries as they are (a float only when finite)."""
 
-# Built once: json.dumps with options builds an encoder per call. The official SDK's settings
-# (NaN allowed), so what it encodes is byte for byte what the official SDK writes.
-ENVELOPE_JSON = json.JSONEncoder(separators=(",", ":"))
+
+def utf8_encodable(text: str) -> bool:
+    """Tell whether UTF-8 can carry ``text``: False only when it holds a lone surrogate."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class JsonWriter:
+    """A JSON encoder that writes non-ASCII text as it is, escaping only what UTF-8 cannot carry.
+
+    A lone surrogate (a ``str`` may hold one; UTF-8 has no bytes for it) makes the whole text
+    fall back to JSON's unicode escapes, as ``json.dumps`` writes by default, so that what is
+    written can always be sent and stored as UTF-8.
+
+    Args:
+        **options: Options of ``json.JSONEncoder`` (all but ``ensure_ascii``).
+    """
+
+    __slots__ = ("_escaped", "_text")
+
+    def __init__(self, **options: Any) -> None:
+        # Built once: json.dumps with options builds an encoder per call.
+        self._text = json.JSONEncoder(ensure_ascii=False, **options)
+        self._escaped = json.JSONEncoder(**options)
+
+    def encode(self, value: Any) -> str:
+        """Return ``value`` as JSON text (what ``json.JSONEncoder.encode`` raises, it raises)."""
+        text = self._text.encode(value)
+        return text if utf8_encodable(text) else self._escaped.encode(value)
+
+
+# The official SDK's settings (compact, NaN allowed), so what it encodes is what the official SDK
+# writes, but for non-ASCII text, written as UTF-8 rather than escaped.
+ENVELOPE_JSON = JsonWriter(separators=(",", ":"))
 """The JSON encoder of envelopes and of the official SDK's plain payloads."""
 
 

@@ -23,6 +23,7 @@ import pydantic
 
 from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.context import DurableContext
+from durable_lambda.core.envelope import JsonWriter
 from durable_lambda.core.errors import (
     CheckpointError,
     ExecutionError,
@@ -43,7 +44,7 @@ from durable_lambda.core.model import (
 from durable_lambda.core.plugins import ObservedCheckpointer, PluginDispatcher
 from durable_lambda.core.ports import Clock, DurableService, Logger, RandomSource
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
-from durable_lambda.core.serdes import SerDes
+from durable_lambda.core.serdes import SerDes, int_limit_exceeded
 from durable_lambda.core.state import DurableState, load_state
 
 __all__ = ["DurableHandler", "parse_invocation_input", "run_invocation"]
@@ -163,17 +164,19 @@ async def _run_handler(handler: DurableHandler, runtime: ExecutionRuntime) -> In
 
 async def _succeed(runtime: ExecutionRuntime, result: Any) -> InvocationOutput:
     try:
-        payload = json.dumps(result, default=_json_default, allow_nan=False)
+        payload = _RESULT_JSON.encode(result)
     except (TypeError, ValueError) as error:
+        limit = int_limit_exceeded(error)
+        reason = error if limit is None else f"it holds an integer of more than {limit} digits"
         failure = SerDesError(
-            f"the handler's result cannot be returned as JSON: {error}",
+            f"the handler's result cannot be returned as JSON: {reason}",
             execution_arn=runtime.execution_arn,
         )
         failed = InvocationOutput(
             Status=InvocationStatus.FAILED, Error=error_object_from_exception(failure)
         )
         return await _finish(runtime, failed)
-    if len(payload.encode()) <= runtime.options.max_response_bytes:
+    if _response_size(payload) <= runtime.options.max_response_bytes:
         return await _finish(
             runtime, InvocationOutput(Status=InvocationStatus.SUCCEEDED, Result=payload)
         )
@@ -220,7 +223,19 @@ def _user_event(state: DurableState) -> Any:
         return {}
     try:
         return json.loads(payload)
-    except (ValueError, RecursionError) as error:
+    except ValueError as error:
+        limit = int_limit_exceeded(error)
+        if limit is not None:
+            raise SerDesError(
+                f"the execution's input payload holds an integer of more than {limit} digits, "
+                "Python's limit for reading an int from text (sys.set_int_max_str_digits)",
+                execution_arn=state.execution_arn,
+            ) from error
+        raise ExecutionError(
+            f"the execution's input payload is not valid JSON ({error}): {payload[:80]!r}",
+            execution_arn=state.execution_arn,
+        ) from error
+    except RecursionError as error:
         raise ExecutionError(
             f"the execution's input payload is not valid JSON ({error}): {payload[:80]!r}",
             execution_arn=state.execution_arn,
@@ -231,3 +246,22 @@ def _json_default(value: object) -> Any:
     if isinstance(value, pydantic.BaseModel):
         return value.model_dump(mode="json")
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# json.dumps's settings, but non-ASCII text as UTF-8: a result checkpointed on the EXECUTION
+# operation is measured by the service in UTF-8 bytes.
+_RESULT_JSON = JsonWriter(allow_nan=False, default=_json_default)
+
+
+def _response_size(payload: str) -> int:
+    """Return the bytes ``payload`` can take in a Lambda response: non-ASCII text escaped.
+
+    Lambda's Python runtimes before 3.12 write the response with ``json.dumps``'s defaults,
+    which escape every non-ASCII character (six bytes, twelve for one outside the BMP), so the
+    result is measured as if escaped, as the official SDK's ASCII text is.
+    """
+    if payload.isascii():
+        return len(payload)
+    ascii_count = len(payload.encode("ascii", "ignore"))
+    utf16_units = len(payload.encode("utf-16-le", "surrogatepass")) // 2
+    return ascii_count + 6 * (utf16_units - ascii_count)

@@ -1,4 +1,4 @@
-"""Serializers: how results, inputs and callback payloads become checkpoint strings and back.
+r"""Serializers: how results, inputs and callback payloads become checkpoint strings and back.
 
 Two wire formats are read everywhere and written by choice:
 
@@ -8,10 +8,13 @@ Two wire formats are read everywhere and written by choice:
   Decimal, bytes or a tuple survives the trip.
 
 ``JsonSerDes`` (the default) writes plain JSON whenever JSON carries the value exactly and the
-envelope otherwise; ``EnvelopeSerDes`` writes what the official SDK writes, byte for byte, so
-an execution can move back to it. Both read either format. Compact separators and ASCII escapes
-match the official SDK, so both write the same bytes it does for primitives and lists of them.
-The envelope itself is encoded and decoded by ``durable_lambda.core.envelope``.
+envelope otherwise; ``EnvelopeSerDes`` writes what the official SDK writes, so an execution can
+move back to it. Both read either format. Compact separators match the official SDK, so both
+write the same bytes it does for primitives and lists of them, but for non-ASCII text: that is
+written as UTF-8 (``"café"``), where the official SDK writes escapes (``"caf\u00e9"``), because
+the service limits a payload's UTF-8 bytes and an escape takes three to six times as many.
+Either reads the other's. The envelope itself is encoded and decoded by
+``durable_lambda.core.envelope``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import inspect
 import json
 import json.encoder
 import math
+import sys
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, ClassVar, Generic, Protocol, cast, overload, runtime_checkable
@@ -31,6 +35,7 @@ from typing_extensions import TypeVar
 
 from durable_lambda.core.envelope import (
     ENVELOPE_JSON,
+    JsonWriter,
     UnsupportedValueError,
     encode_envelope,
     is_model,
@@ -40,6 +45,7 @@ from durable_lambda.core.envelope import (
     model_data,
     read_payload,
     type_name,
+    utf8_encodable,
 )
 from durable_lambda.core.errors import SerDesError, ValidationError
 
@@ -51,6 +57,8 @@ __all__ = [
     "SerDes",
     "SerDesContext",
     "deserialize",
+    "int_limit_exceeded",
+    "payload_size",
     "reads_back_unchanged",
     "reads_plainly",
     "serdes_for_type",
@@ -101,13 +109,21 @@ class SerDes(Protocol[T]):
 
 # region serializers
 
-# Built once: json.dumps with options builds an encoder per call.
-_PLAIN_JSON = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=model_data)
+_PLAIN_JSON = JsonWriter(separators=(",", ":"), allow_nan=False, default=model_data)
+
+
+def _str_json(value: str) -> str:
+    """Write a str as _PLAIN_JSON does: UTF-8 text, escapes only for a lone surrogate."""
+    if value.isascii():
+        return json.encoder.encode_basestring_ascii(value)
+    text: str = json.encoder.encode_basestring(value)
+    return text if utf8_encodable(text) else json.encoder.encode_basestring_ascii(value)
+
 
 # What _PLAIN_JSON writes for a lone scalar of these exact types, without its encode(), which
 # builds a C encoder on every call for anything but a str (about 1 µs, on every step's result).
 _SCALAR_JSON: dict[type, Callable[[Any], str]] = {
-    str: json.encoder.encode_basestring_ascii,
+    str: _str_json,
     int: int.__repr__,
     bool: lambda value: "true" if value else "false",
     type(None): lambda value: "null",
@@ -119,6 +135,30 @@ def _where(context: SerDesContext) -> dict[str, str | None]:
         "operation_id": context.operation_id or None,
         "execution_arn": context.durable_execution_arn or None,
     }
+
+
+def int_limit_exceeded(error: BaseException) -> int | None:
+    """Return Python's digit limit if ``error`` is its int <-> text conversion refusing, else None.
+
+    Python refuses to turn an int of more than ``sys.get_int_max_str_digits()`` digits (4,300
+    unless changed) into text or back, with a bare ``ValueError``; a caller names the limit.
+    """
+    # CPython's words for both directions; the limit is the interpreter's current one.
+    if isinstance(error, ValueError) and "integer string conversion" in str(error):
+        return sys.get_int_max_str_digits()
+    return None
+
+
+def payload_size(payload: str) -> int:
+    """Return the size of ``payload`` as the service measures it: its bytes in UTF-8.
+
+    What the payload limits (256 KiB an operation) count: ``len`` counts characters, and an
+    accented letter takes two bytes, an emoji four. A lone surrogate, which a serializer of the
+    user's may write, counts three bytes instead of failing.
+    """
+    if payload.isascii():  # one byte a character, known without encoding
+        return len(payload)
+    return len(payload.encode("utf-8", "surrogatepass"))
 
 
 def _preview(payload: object) -> str:
@@ -181,6 +221,16 @@ class _StandardSerDes(Generic[T]):
                 f"{type(self).__name__} cannot serialize a circular or too deeply nested value"
             )
             raise SerDesError(message, **_where(context)) from None
+        except ValueError as error:
+            limit = int_limit_exceeded(error)
+            if limit is None:
+                raise
+            message = (
+                f"{type(self).__name__} cannot serialize an integer of more than {limit} digits, "
+                "Python's limit for turning an int into text (sys.set_int_max_str_digits); "
+                "write it as a str or a Decimal"
+            )
+            raise SerDesError(message, **_where(context)) from None
 
     def deserialize(self, payload: str, context: SerDesContext, /) -> T:
         """Return the value ``payload`` was written from, validated as ``result_type`` if set.
@@ -193,7 +243,14 @@ class _StandardSerDes(Generic[T]):
         try:
             value = read_payload(payload)
         except (ValueError, TypeError, RecursionError) as error:
-            message = f"cannot deserialize payload {_preview(payload)}: {error}"
+            limit = int_limit_exceeded(error)
+            reason = (
+                str(error)
+                if limit is None
+                else f"it holds an integer of more than {limit} digits, Python's limit for "
+                "reading an int from text (sys.set_int_max_str_digits)"
+            )
+            message = f"cannot deserialize payload {_preview(payload)}: {reason}"
             raise SerDesError(message, **_where(context)) from error
         if self._adapter is None:
             return value  # type: ignore[no-any-return]
@@ -213,8 +270,9 @@ class JsonSerDes(_StandardSerDes[T]):
     pydantic models and dataclasses, as their JSON dump). Any other value (datetime, date,
     Decimal, UUID, bytes, tuple, set, frozenset, a dict with non-str keys, a NaN) makes the
     whole payload an envelope. Where the official SDK's envelope has a tag for everything in
-    the value, the envelope is byte for byte the official one; sets, frozensets and dicts with
-    non-str keys use tags of ours (``S``, ``fs``, ``M``) that the official SDK cannot read.
+    the value, the envelope is the official one (non-ASCII text as UTF-8, see the module
+    docstring); sets, frozensets and dicts with non-str keys use tags of ours (``S``, ``fs``,
+    ``M``) that the official SDK cannot read.
 
     Without ``result_type``, a pydantic model or dataclass reads back as a dict; with it, the
     decoded value is validated by ``pydantic.TypeAdapter(result_type)``, which rebuilds it.
@@ -256,11 +314,13 @@ class JsonSerDes(_StandardSerDes[T]):
 
 
 class EnvelopeSerDes(_StandardSerDes[T]):
-    """Writes exactly what the official AWS SDK writes, so it can resume the execution.
+    """Writes what the official AWS SDK writes, so it can resume the execution.
 
     Primitives and lists of primitives are plain JSON, everything else the envelope, byte for
-    byte as the official SDK writes them. Its limits come too: sets are refused, and dict keys
-    that are None, bool, int or float are written as strings (they read back as strings).
+    byte as the official SDK writes them, but for non-ASCII text, which is written as UTF-8
+    rather than escaped (the official SDK reads both). Its limits come too: sets are refused,
+    and dict keys that are None, bool, int or float are written as strings (they read back as
+    strings).
     Pydantic models and dataclasses are written as their JSON dump, which it reads as a dict.
 
     Args:
@@ -339,7 +399,14 @@ def reads_back_unchanged(serdes: object, value: Any) -> bool:
     if type(serdes) is not JsonSerDes or serdes._adapter is not None:
         return False
     kind = type(value)
+    if kind is int:
+        # An int too long for Python to write as text takes the long way, to its clear error.
+        return value.bit_length() <= _SURELY_WRITABLE_INT_BITS  # type: ignore[no-any-return]
     return kind in _SCALAR_JSON or (kind is float and math.isfinite(value))
+
+
+# 2**14_000 has 4,215 digits: an int of at most these bits is within Python's default limit.
+_SURELY_WRITABLE_INT_BITS = 14_000
 
 
 def write_plain_json(value: Any) -> str:

@@ -70,6 +70,7 @@ from durable_lambda.core.serdes import (
     EnvelopeSerDes,
     JsonSerDes,
     SerDes,
+    payload_size,
     reads_back_unchanged,
     serialize,
     write_plain_json,
@@ -181,7 +182,7 @@ def _map_units(ctx: DurableContext, items: Iterable[Any], config: MapConfig) -> 
 
     def size_of(item: Any) -> int:
         payload = serialize(runtime.serdes, item, runtime.serdes_context(""))
-        return len(payload.encode())
+        return payload_size(payload)
 
     return batch_items(items, config.item_batcher, size_of)
 
@@ -320,7 +321,7 @@ class _Batch:
             payload = serialize(self.serdes, result.to_dict() if builtin else result, context)
         if isinstance(self.serdes, EnvelopeSerDes):
             payload = _official_batch_envelope(payload)
-        if len(payload) <= runtime.options.max_operation_payload_bytes:
+        if payload_size(payload) <= runtime.options.max_operation_payload_bytes:
             runtime.checkpointer.enqueue(context_update(self.identity, _SUCCEED, payload))
             await runtime.after_first_completion()
             if simple:

@@ -44,6 +44,7 @@ from durable_lambda.core.serdes import (
     SerDes,
     SerDesContext,
     deserialize,
+    payload_size,
     reads_back_unchanged,
     serialize,
     write_plain_json,
@@ -179,7 +180,7 @@ class BatchBranches:
             payload = serialize(self.serdes, raw, context)
         if self.virtual:
             return raw if context is None else deserialize(self.serdes, payload, context)
-        if len(payload) > self.runtime.options.max_operation_payload_bytes:
+        if payload_size(payload) > self.runtime.options.max_operation_payload_bytes:
             # As the official SDK stores a too-large branch result: no summary, children replayed.
             options = ContextOptions(ReplayChildren=True)
             update = context_update(identity, OperationAction.SUCCEED, "", context_options=options)

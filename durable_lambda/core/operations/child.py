@@ -34,7 +34,7 @@ from durable_lambda.core.operations.updates import (
     located,
     stored_error,
 )
-from durable_lambda.core.serdes import SerDes, deserialize, serialize
+from durable_lambda.core.serdes import SerDes, deserialize, payload_size, serialize
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ async def _succeed(
     runtime = ctx.runtime
     serdes_context = runtime.serdes_context(identity.operation_id)
     payload = serialize(serdes, result, serdes_context)
-    if len(payload) > runtime.options.max_operation_payload_bytes:
+    if payload_size(payload) > runtime.options.max_operation_payload_bytes:
         summary = config.summary_generator(result) if config.summary_generator else ""
         options = ContextOptions(ReplayChildren=True)
         update = context_update(identity, OperationAction.SUCCEED, summary, context_options=options)
