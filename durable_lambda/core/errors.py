@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, Self
 
+from durable_lambda.core.error_fit import fit_error_object
 from durable_lambda.core.model import ErrorObject
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "InvalidCheckpointTokenError",
     "InvocationError",
     "InvokeError",
+    "NestingTooDeepError",
     "NonDeterministicExecutionError",
     "ReplayHorizonReached",
     "SerDesError",
@@ -42,6 +44,7 @@ __all__ = [
     "ValidationError",
     "WaitForConditionError",
     "error_object_from_exception",
+    "exception_message",
 ]
 
 
@@ -103,6 +106,24 @@ class ValidationError(DurableExecutionError, ValueError):
 
 class SerDesError(ExecutionError):
     """A value could not be serialized, or a stored payload could not be read back."""
+
+
+class NestingTooDeepError(ExecutionError):
+    """Child contexts are nested deeper than the SDK supports.
+
+    Each level of nesting holds a few Python frames while its function runs, so nesting without
+    a bound ends in a ``RecursionError`` somewhere inside the machinery; the SDK stops first.
+
+    Args:
+        message: The depth reached and the limit.
+        depth: The depth the refused context would have had.
+        max_depth: The deepest nesting supported.
+    """
+
+    def __init__(self, message: str, *, depth: int, max_depth: int, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.depth = depth
+        self.max_depth = max_depth
 
 
 class NonDeterministicExecutionError(ExecutionError):
@@ -239,13 +260,38 @@ class ReplayHorizonReached(BaseException):
 
 
 def error_object_from_exception(error: BaseException) -> ErrorObject:
-    """Describe any exception as an ``ErrorObject``, keeping a stored error's own type and data."""
+    """Describe any exception as an ``ErrorObject`` the service accepts.
+
+    A durable operation's error is described by its ``to_error_object``. The result always
+    fits the service's size limit (its stack trace, then its data, then its message are
+    trimmed, with a marker, when it would not; see ``durable_lambda.core.error_fit``), and an
+    exception whose ``__str__`` raises is still described, so that a failure is recorded as
+    what it is instead of breaking the checkpoint that records it.
+    """
     if isinstance(error, DurableOperationError):
-        return error.to_error_object()
-    message = error.message if isinstance(error, DurableExecutionError) else str(error)
-    trace = traceback.format_exception(type(error), error, error.__traceback__)
-    return ErrorObject(
-        ErrorType=type(error).__name__,
-        ErrorMessage=message,
-        StackTrace=tuple(line.rstrip("\n") for line in trace) or None,
+        return fit_error_object(error.to_error_object())
+    message = error.message if isinstance(error, DurableExecutionError) else None
+    if not isinstance(message, str):
+        message = exception_message(error)
+    try:
+        trace = traceback.format_exception(type(error), error, error.__traceback__)
+    except Exception:  # a pathological exception: its type and message are still worth keeping
+        trace = []
+    return fit_error_object(
+        ErrorObject(
+            ErrorType=type(error).__name__,
+            ErrorMessage=message,
+            StackTrace=tuple(line.rstrip("\n") for line in trace) or None,
+        )
     )
+
+
+def exception_message(error: BaseException) -> str:
+    """Return ``str(error)``, or a placeholder naming what went wrong when its ``__str__`` raises.
+
+    User code may define an exception whose ``__str__`` fails; describing its failure must not.
+    """
+    try:
+        return str(error)
+    except Exception as failure:
+        return f"<{type(error).__name__}.__str__ raised {type(failure).__name__}>"

@@ -31,6 +31,7 @@ from durable_lambda.core.delays import (
     exponential_delay,
 )
 from durable_lambda.core.duration import Duration
+from durable_lambda.core.errors import exception_message
 from durable_lambda.core.polling import (
     WaitForConditionDecision,
     WaitStrategy,
@@ -168,7 +169,8 @@ def _error_matcher(patterns: _ErrorPatterns, types: _ErrorTypes) -> Callable[[Ex
     def matches(error: Exception) -> bool:
         if isinstance(error, kinds):
             return True
-        message = str(error)
+        # A __str__ that raises reads as a placeholder: the filter must not break the step.
+        message = exception_message(error)
         return any(
             text.search(message) if isinstance(text, re.Pattern) else text in message
             for text in texts

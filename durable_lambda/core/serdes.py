@@ -114,8 +114,6 @@ _PLAIN_JSON = JsonWriter(separators=(",", ":"), allow_nan=False, default=model_d
 
 def _str_json(value: str) -> str:
     """Write a str as _PLAIN_JSON does: UTF-8 text, escapes only for a lone surrogate."""
-    if value.isascii():
-        return json.encoder.encode_basestring_ascii(value)
     text: str = json.encoder.encode_basestring(value)
     return text if utf8_encodable(text) else json.encoder.encode_basestring_ascii(value)
 

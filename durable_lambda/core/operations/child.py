@@ -10,6 +10,7 @@ function again to rebuild the result from its children's checkpoints (no child b
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from durable_lambda.core.config import ChildConfig
@@ -18,6 +19,7 @@ from durable_lambda.core.errors import (
     ChildContextError,
     ExecutionError,
     InvocationError,
+    NestingTooDeepError,
     NonDeterministicExecutionError,
     SuspendExecution,
     error_object_from_exception,
@@ -40,9 +42,20 @@ from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 if TYPE_CHECKING:
     from durable_lambda.core.context import DurableContext
 
-__all__ = ["run_child_context"]
+__all__ = ["MAX_CONTEXT_DEPTH", "run_child_context"]
 
 _DEFAULT_CONFIG = ChildConfig()
+
+MAX_CONTEXT_DEPTH = 100
+"""How many child contexts may enclose one another (``NestingTooDeepError`` past it).
+
+Each level holds three Python frames while its function runs (four for a virtual context): at
+100 levels, an async step at the deepest level still has 550 to 650 of the 1,000 frames Python
+allows by default for its own code. About 300 levels exhaust them."""
+
+# How many child contexts enclose the running code. A context variable, so that each asyncio
+# task (a map item, a branch of asyncio.gather) counts from where it was started.
+_DEPTH: ContextVar[int] = ContextVar("durable_lambda_context_depth", default=0)
 
 
 async def run_child_context(
@@ -52,7 +65,22 @@ async def run_child_context(
     config: ChildConfig | None,
     sub_type: str = OperationSubType.RUN_IN_CHILD_CONTEXT,
 ) -> Any:
-    """Run ``fn`` in a child context of ``ctx`` (see the module docstring)."""
+    """Run ``fn`` in a child context of ``ctx`` (see the module docstring).
+
+    Raises:
+        NestingTooDeepError: the child would be nested deeper than ``MAX_CONTEXT_DEPTH``.
+    """
+    depth = _DEPTH.get() + 1
+    if depth > MAX_CONTEXT_DEPTH:
+        raise NestingTooDeepError(
+            f"child contexts are nested {depth} deep; at most {MAX_CONTEXT_DEPTH} are "
+            "supported (each level holds Python frames, and deeper nesting would exhaust "
+            "Python's recursion limit): loop in one context instead of nesting",
+            depth=depth,
+            max_depth=MAX_CONTEXT_DEPTH,
+            execution_arn=ctx.runtime.execution_arn,
+            operation_name=name,
+        )
     config = config or _DEFAULT_CONFIG
     runtime = ctx.runtime
     state = runtime.state
@@ -61,7 +89,7 @@ async def run_child_context(
     if config.is_virtual:
         if state.checked(identity) is not None:
             raise virtual_context_mismatch(ctx, identity)
-        return await _run_virtual(ctx, fn, identity, serdes)
+        return await _run_virtual(ctx, fn, identity, serdes, depth)
     payload = state.succeeded_payload(
         identity.operation_id,
         identity.type,
@@ -82,12 +110,15 @@ async def run_child_context(
         runtime.checkpointer.enqueue(context_update(identity, OperationAction.START))
 
     child = ctx.child_context(identity.operation_id)
+    _DEPTH.set(depth)
     try:
         result = await fn(child)
     except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
         raise
     except Exception as error:
         await _fail(ctx, identity, error)
+    finally:
+        _DEPTH.set(depth - 1)
     if rebuilding:
         return result
     return await _succeed(ctx, identity, config, serdes, result)
@@ -130,9 +161,11 @@ async def _run_virtual(
     fn: Callable[[DurableContext], Awaitable[Any]],
     identity: OperationIdentity,
     serdes: SerDes[Any],
+    depth: int,
 ) -> Any:
     """Run a virtual child: nothing checkpointed for it, its operations under ``ctx``'s parent."""
     child = ctx.child_context(identity.operation_id, virtual=True)
+    _DEPTH.set(depth)
     try:
         result = await fn(child)
     except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
@@ -142,6 +175,8 @@ async def _run_virtual(
         raise stored_error(
             ChildContextError, identity, ctx.runtime.execution_arn, error_object
         ) from error
+    finally:
+        _DEPTH.set(depth - 1)
     context = ctx.runtime.serdes_context(identity.operation_id)
     # Round-trip as a checkpointed result would be, so the first run and replays agree.
     return deserialize(serdes, serialize(serdes, result, context), context)
