@@ -4,6 +4,7 @@
 #   scripts/conformance.sh                         # every suite
 #   scripts/conformance.sh --suite step wait       # some suites
 #   scripts/conformance.sh --ids 1-11 --verbose    # some requirements, every difference
+#   scripts/conformance.sh --mode EAGER            # every handler in one checkpoint mode
 #
 # Needs the dev install (pip install -e '.[dev]'): it brings the official emulator
 # (dex-local-runner). The requirement files are downloaded on first use from the pinned PyPI

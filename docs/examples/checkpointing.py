@@ -32,9 +32,12 @@ async def test_checkpoint_calls_per_mode() -> None:
         assert result.result == 285
         calls[mode] = run.checkpoint_calls
 
-    assert calls[CheckpointMode.EAGER] == 10  # one blocking call per step
-    assert calls[CheckpointMode.OPTIMISTIC] == 1  # one call when the invocation ends
-    assert calls[CheckpointMode.OPTIMISTIC] <= calls[CheckpointMode.BATCHED] <= 10
+    # Each step's START before its body, and its SUCCEED before it returns.
+    assert calls[CheckpointMode.EAGER] == 20
+    # Step k's SUCCEED with step k+1's START, before step k+1's body; the last at the end.
+    assert calls[CheckpointMode.BATCHED] == 10
+    # Everything in one call when the invocation ends.
+    assert calls[CheckpointMode.OPTIMISTIC] == 1
 
 
 # --8<-- [end:modes]

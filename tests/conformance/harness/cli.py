@@ -75,6 +75,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--work-dir", type=Path, default=None, help="logs and histories go here")
     ap.add_argument("--json-report", type=Path, default=None, help="write results as JSON")
     ap.add_argument("--verbose", action="store_true", help="print every error of a failure")
+    ap.add_argument(
+        "--mode",
+        choices=["BATCHED", "EAGER", "OPTIMISTIC"],
+        type=str.upper,
+        default=None,
+        help="checkpoint mode every handler runs in (default: each handler's own, BATCHED)",
+    )
     return ap.parse_args(argv)
 
 
@@ -159,7 +166,10 @@ def _start_services(
             "--ready-file", str(ready), "--emulator-endpoint", emu_url,
             "--log-file", str(work / "handler-logs.jsonl"), "--sync-wait-cap", str(args.cap),
         ]  # fmt: skip
-        shim = procs.start("lambda_shim", shim_cmd, child_env(), work / "shim.log")
+        shim_env = child_env()
+        if args.mode:  # every worker applies it to the handler it loads
+            shim_env["CONFORMANCE_CHECKPOINT_MODE"] = args.mode
+        shim = procs.start("lambda_shim", shim_cmd, shim_env, work / "shim.log")
         if not wait_until(ready.exists, 30, shim):
             raise RuntimeError(f"lambda_shim did not start; see {work / 'shim.log'}")
         shim_url = f"http://{LOOPBACK}:{ready.read_text().strip()}"

@@ -116,6 +116,18 @@ def _load(target: str) -> Callable[[Any, LambdaContext], Any]:
     return found  # type: ignore[no-any-return]
 
 
+def _apply_checkpoint_mode(handler: Any) -> None:
+    """Run a durable-lambda handler in the mode ``--mode`` chose (``CONFORMANCE_CHECKPOINT_MODE``).
+
+    The handlers leave the mode to its default; the runner's ``--mode`` sets it on the
+    container each ``@durable_execution`` function carries, as ``checkpoint_mode=`` would.
+    """
+    mode = os.environ.get("CONFORMANCE_CHECKPOINT_MODE")
+    container = getattr(handler, "container", None)
+    if mode and container is not None:
+        container.config.checkpoint_mode.from_value(mode)
+
+
 def _error(exc: BaseException, request_id: str) -> dict[str, Any]:
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     return {
@@ -156,6 +168,7 @@ def _serve(proto: IO[bytes], spec: dict[str, Any]) -> int:
     init_error: dict[str, Any] | None = None
     try:
         handler = _load(spec["handler"])
+        _apply_checkpoint_mode(handler)
     except BaseException as exc:  # reported on every invoke, as Lambda does
         init_error = _error(exc, "")
         init_error["errorType"] = "Runtime.ImportModuleError"
