@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from durable_lambda.app.lint.index import Function, ModuleIndex, own_nodes
-from durable_lambda.app.lint.names import ImportTable, dotted
+from durable_lambda.app.lint.names import ImportTable
 from durable_lambda.app.lint.scopes import contexts_of
 
 __all__ = ["NETWORK_MODULES", "Scope", "is_network", "module_clients"]
@@ -222,12 +222,17 @@ def _makes_client(
     is_local: Callable[[str], bool],
     known: set[str],
 ) -> bool:
+    """Whether ``value`` is made by a network call or from a client (``s3.Table("t")``)."""
     if isinstance(value, ast.Await):
         value = value.value
     if not isinstance(value, ast.Call):
         return False
-    qualified = imports.qualify(value.func, is_local)
-    if is_network(qualified):
-        return True
-    chain = dotted(value.func)
-    return chain is not None and "." in chain and chain.split(".")[0] in known
+    expr: ast.expr = value
+    while isinstance(expr, ast.Call | ast.Attribute):
+        if isinstance(expr, ast.Call):
+            if is_network(imports.qualify(expr.func, is_local)):
+                return True
+            expr = expr.func
+        else:
+            expr = expr.value
+    return isinstance(expr, ast.Name) and expr.id in known
