@@ -9,7 +9,7 @@ from durable_lambda.app.lint.calls import check_call, check_reference
 from durable_lambda.app.lint.concurrency import (
     check_broad_except,
     check_concurrency_call,
-    check_task_group,
+    check_with_block,
 )
 from durable_lambda.app.lint.facts import Scope, module_clients
 from durable_lambda.app.lint.finding import Finding, Hit
@@ -27,7 +27,7 @@ CHECKS: tuple[Check, ...] = (
     check_reference,
     check_set_iteration,
     check_concurrency_call,
-    check_task_group,
+    check_with_block,
     check_broad_except,
 )
 """Every rule's check; each is given every node of every orchestration function."""

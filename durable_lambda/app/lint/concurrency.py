@@ -17,7 +17,7 @@ from durable_lambda.app.lint.finding import Hit
 from durable_lambda.app.lint.index import own_nodes
 from durable_lambda.app.lint.rules import rule_named
 
-__all__ = ["check_broad_except", "check_concurrency_call", "check_task_group"]
+__all__ = ["check_broad_except", "check_concurrency_call", "check_with_block"]
 
 _GATHER = rule_named("gather-return-exceptions")
 _ORDER = rule_named("completion-order")
@@ -27,11 +27,12 @@ _EARLY_RETURNS = frozenset({"FIRST_COMPLETED", "FIRST_EXCEPTION"})
 _TASK_GROUPS = frozenset(
     {"asyncio.TaskGroup", "asyncio.taskgroups.TaskGroup", "anyio.create_task_group"}
 )
+_TIMEOUTS = frozenset({"asyncio.timeout", "asyncio.timeout_at", "asyncio.timeouts.timeout"})
 _EVERYTHING = frozenset({"builtins.BaseException", "builtins.BaseExceptionGroup"})
 
 
 def check_concurrency_call(node: ast.AST, scope: Scope) -> Iterator[Hit]:
-    """Report ``gather(return_exceptions=True)``, ``wait`` and ``as_completed`` by timing.
+    """Report ``gather(return_exceptions=True)``, and ``wait``/``wait_for``/``as_completed``.
 
     They are reported wherever they are in orchestration code, since everything awaited there
     is durable work (anything else belongs in a step).
@@ -56,23 +57,30 @@ def check_concurrency_call(node: ast.AST, scope: Scope) -> Iterator[Hit]:
     elif qualified == "asyncio.as_completed":
         message = "asyncio.as_completed() orders by timing; on replay all finish at once"
         yield Hit(node, _ORDER, message)
+    elif qualified == "asyncio.wait_for":
+        timeout = node.args[1] if len(node.args) > 1 else keywords.get("timeout")
+        if not _is_constant(timeout, None):
+            message = "asyncio.wait_for(..., timeout) decides by the clock whether the call ends"
+            yield Hit(node, _ORDER, message)
 
 
-def check_task_group(node: ast.AST, scope: Scope) -> Iterator[Hit]:
-    """Report a task group whose body makes durable calls."""
+def check_with_block(node: ast.AST, scope: Scope) -> Iterator[Hit]:
+    """Report a task group or a timeout block whose body makes durable calls."""
     if not isinstance(node, ast.With | ast.AsyncWith):
         return
     for item in node.items:
         opened = item.context_expr
-        if (
-            isinstance(opened, ast.Call)
-            and scope.qualify(opened.func) in _TASK_GROUPS
-            and scope.holds_durable_call(node.body)
-        ):
-            message = (
-                f"{ast.unparse(opened.func)}() around durable calls cancels every sibling "
-                "when one suspends or fails"
-            )
+        if not isinstance(opened, ast.Call):
+            continue
+        qualified = scope.qualify(opened.func)
+        if qualified not in _TASK_GROUPS | _TIMEOUTS or not scope.holds_durable_call(node.body):
+            continue
+        shown = f"{ast.unparse(opened.func)}()"
+        if qualified in _TIMEOUTS:
+            message = f"{shown} around durable calls decides by the clock whether they end"
+            yield Hit(opened, _ORDER, message)
+        else:
+            message = f"{shown} around durable calls cancels every sibling when one suspends"
             yield Hit(opened, _TASK_GROUP, message)
 
 

@@ -79,8 +79,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "DUR009",
         "completion-order",
-        "asyncio.wait(FIRST_COMPLETED or a timeout), asyncio.as_completed: timing decides",
-        "use ctx.race([...]) or ctx.any([...]), which record the winner for every replay",
+        "asyncio.wait(FIRST_COMPLETED or timeout), as_completed, wait_for, timeout: timing decides",
+        "use ctx.race([...]) or ctx.any([...]) (race a call against ctx.wait(...) for a deadline), "
+        "which record the winner for every replay",
     ),
     Rule(
         "DUR010",

@@ -44,7 +44,7 @@ _CONTEXT_TYPE = re.compile(r"\bDurableContext\b")
 _STEP_TYPE = re.compile(r"\b(StepContext|WaitForCallbackContext|WaitForConditionCheckContext)\b")
 # Context method -> (position of the function argument, the keywords that can carry it).
 _STEP_BODY_ARGS = {
-    "step": (0, ("fn", "func", "compensate")),
+    "step": (0, ("fn", "func")),
     "wait_for_callback": (0, ("submitter",)),
     "wait_for_condition": (0, ("check",)),
 }

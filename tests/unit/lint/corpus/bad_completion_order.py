@@ -17,6 +17,13 @@ async def handler(event, ctx: DurableContext):
     done, pending = await asyncio.wait(tasks, timeout=5)  # expect: DUR009
     for next_done in asyncio.as_completed(tasks):  # expect: DUR009
         await next_done
+    quick = await asyncio.wait_for(ctx.step(lambda step: 1, name="quick"), 5)  # expect: DUR009
+    also = await asyncio.wait_for(ctx.step(lambda step: 2, name="also"), timeout=5)  # expect: DUR009
+    async with asyncio.timeout(10):  # expect: DUR009
+        await ctx.step(lambda step: 3, name="bounded")
+    async with asyncio.timeout(10):  # no durable call inside
+        await asyncio.sleep(0)
+    unbounded = await asyncio.wait_for(ctx.step(lambda step: 4, name="unbounded"), None)
     everything, _ = await asyncio.wait(tasks)  # all of them, whatever the order
     winner = await ctx.race([ctx.step(lambda step: "a", name="a")], name="first")
-    return [done, pending, everything, winner]
+    return [done, pending, quick, also, unbounded, everything, winner]
