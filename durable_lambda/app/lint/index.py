@@ -36,6 +36,9 @@ class Function:
         node: The definition.
         parent: The function it is defined in (None at module or class level of a module).
         in_class: Whether it is a method (its first parameter is ``self`` or ``cls``).
+
+    The classification fills in the rest: the ``role`` and the ``reason`` for it, the names of
+    its parameters that hold a durable context, and whether an SDK decorator wraps it.
     """
 
     node: FunctionNode
@@ -43,6 +46,7 @@ class Function:
     in_class: bool
     role: Role | None = None
     reason: str = ""
+    decorated: bool = False
     contexts: set[str] = field(default_factory=set)
     bound: set[str] = field(default_factory=set)
     defs: dict[str, list[Function]] = field(default_factory=dict)

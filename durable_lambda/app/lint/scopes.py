@@ -40,6 +40,7 @@ _ORCHESTRATION_DECORATORS = {
     "durable_parallel_branch": 0,
 }
 _STEP_DECORATORS = frozenset({"durable_step", "durable_wait_for_callback"})
+_ALL_DECORATORS = _STEP_DECORATORS | _ORCHESTRATION_DECORATORS.keys()
 _CONTEXT_TYPE = re.compile(r"\bDurableContext\b")
 _STEP_TYPE = re.compile(r"\b(StepContext|WaitForCallbackContext|WaitForConditionCheckContext)\b")
 # Context method -> (position of the function argument, the keywords that can carry it).
@@ -122,6 +123,7 @@ class _Classifier:
         for decorator in [] if isinstance(node, ast.Lambda) else node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             qualified = self.qualify(target, function.parent)
+            function.decorated |= bool(sdk_name(qualified, _ALL_DECORATORS))
             if sdk_name(qualified, _STEP_DECORATORS):
                 self.mark(function, Role.STEP, f"decorated with @{ast.unparse(target)}", None)
                 return
@@ -211,7 +213,7 @@ class _Classifier:
             return self._refs(_argument(call, 0, ("fn", "func")), scope, depth + 1)
         # ``ctx.step(create_order(order_id))`` with an official ``@durable_step`` function.
         callees = self._refs(call.func, scope, depth + 1) if isinstance(call.func, ast.Name) else []
-        return [callee for callee in callees if callee.reason.startswith("decorated")]
+        return [callee for callee in callees if callee.decorated]
 
 
 def _annotated(node: FunctionNode) -> dict[str, str]:
