@@ -20,6 +20,12 @@ from durable_lambda.core.config import (
     WaitForConditionConfig,
 )
 from durable_lambda.core.ids import OperationIdSequence
+from durable_lambda.core.logging import (
+    ReplayAwareLogger,
+    ReplayPosition,
+    live_logger,
+    positioned_logger,
+)
 from durable_lambda.core.model import OperationType
 from durable_lambda.core.operations.child import run_child_context
 from durable_lambda.core.operations.helpers import (
@@ -85,7 +91,8 @@ class DurableContext:
         self.id_prefix = id_prefix if id_prefix is not None else parent_id
         # Made when the context takes its first id: most map items' contexts never take one.
         self._ids: OperationIdSequence | None = None
-        self._logger: Logger | None = logger or runtime.logger
+        # Each context's lines follow its own replay position (core/logging.py).
+        self._logger: Logger | None = logger or positioned_logger(runtime.logger, self)
         # For a child context, the logger its own is bound from when first asked for (a child
         # made per map item seldom logs); None once bound.
         self._logger_source: Logger | None = None
@@ -101,7 +108,8 @@ class DurableContext:
         logger = self._logger
         if logger is None:
             assert self._logger_source is not None  # a child's logger, not bound yet
-            logger = self._logger = self._logger_source.bind(parent_id=self.parent_id)
+            bound = self._logger_source.bind(parent_id=self.parent_id)
+            logger = self._logger = positioned_logger(bound, self)
             self._logger_source = None
         return logger
 
@@ -110,11 +118,9 @@ class DurableContext:
 
         The new logger is still wrapped so that it stays silent during replay.
         """
-        from durable_lambda.core.logging import ReplayAwareLogger
-
         self._logger = ReplayAwareLogger(
             logger,
-            self.runtime.is_replaying,
+            ReplayPosition(self),
             log_during_replay=self.runtime.options.log_during_replay,
         )
         self._logger_source = None
@@ -664,5 +670,8 @@ class DurableContext:
 
     def step_context(self, identity: OperationIdentity, attempt: int) -> StepContext:
         """Return what a step's body is given for this attempt."""
-        logger = self.logger.bind(operation_id=identity.operation_id, attempt=attempt)
+        # A body runs only for the first time: its lines are never replay (core/logging.py).
+        logger = live_logger(self.logger).bind(
+            operation_id=identity.operation_id, operation_name=identity.name, attempt=attempt
+        )
         return StepContext(identity.operation_id, identity.name, attempt, logger)

@@ -177,3 +177,41 @@ def test_bind_keeps_log_during_replay() -> None:
     logger.debug("replayed")
 
     assert captured.records == [CapturedLog("debug", "replayed", {"attempt": 2})]
+
+
+def test_binding_log_during_replay_switches_replay_logging_for_that_logger_only() -> None:
+    captured = CapturingLogger()
+    quiet = ReplayAwareLogger(captured, Replay(True))
+    loud = quiet.bind(log_during_replay=True, operation_id="op-1")
+
+    quiet.info("dropped")
+    loud.info("kept")
+    loud.bind(log_during_replay=False).info("dropped again")
+    loud.bind(attempt=2).info("inherited")
+
+    assert captured.records == [
+        CapturedLog("info", "kept", {"operation_id": "op-1"}),
+        CapturedLog("info", "inherited", {"operation_id": "op-1", "attempt": 2}),
+    ]
+
+
+def test_at_keeps_the_fields_and_answers_to_another_predicate() -> None:
+    captured = CapturingLogger()
+    replaying = ReplayAwareLogger(captured, Replay(True)).bind(parent_id="c-1")
+    moved = replaying.at(Replay(False))
+
+    replaying.info("dropped")
+    moved.info("kept")
+
+    assert captured.records == [CapturedLog("info", "kept", {"parent_id": "c-1"})]
+
+
+def test_a_live_logger_is_never_silenced() -> None:
+    captured = CapturingLogger()
+    replay = Replay(True)
+    live = ReplayAwareLogger(captured, replay).live().bind(attempt=1)
+
+    live.warning("a step body's line")
+
+    assert captured.events() == ["a step body's line"]
+    assert replay.asked == 0
