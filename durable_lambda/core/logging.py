@@ -233,7 +233,7 @@ class _Positioned(Protocol):
 
     @property
     def id_prefix(self) -> str | None:
-        """What the context's operation ids derive from: its own operation's id, None at the root."""
+        """Return what the context's ids derive from: its own operation's id (None: root)."""
         ...
 
     def operations_started(self) -> int:
@@ -320,9 +320,7 @@ class ReplayPosition:
 _MAX_REMEMBERED_EXECUTIONS = 256
 _Place = tuple[str | None, int, str]  # context, operations taken, event
 _calls_made: OrderedDict[str, set[tuple[_Place, int]]] = OrderedDict()
-_calls_this_invocation: WeakKeyDictionary[ExecutionRuntime, Counter[_Place]] = (
-    WeakKeyDictionary()
-)
+_calls_this_invocation: WeakKeyDictionary[ExecutionRuntime, Counter[_Place]] = WeakKeyDictionary()
 
 
 def _seen_before(runtime: ExecutionRuntime, place: _Place) -> bool:
