@@ -1,5 +1,8 @@
 """Public testing tools: run durable handlers in memory, with time skipped, and assert on them.
 
+``DurableTestRunner`` runs a handler; ``Replayer`` checks today's handler against executions
+recorded earlier (locally, in a saved history file, or on AWS) before it is deployed.
+
 Example:
     >>> from durable_lambda.testing import DurableTestRunner
     >>> async def test_pipeline() -> None:
@@ -11,6 +14,17 @@ Example:
 """
 
 from durable_lambda.adapters.clock.clocks import FakeClock
+from durable_lambda.app.replayer import (
+    AwsExecution,
+    Divergence,
+    DivergenceKind,
+    LocalExecution,
+    OperationRef,
+    Replayer,
+    ReplayReport,
+    ReplaySourceError,
+    SourceLine,
+)
 from durable_lambda.app.testing_runner import (
     CallbackHandle,
     CountingService,
@@ -24,18 +38,27 @@ from durable_lambda.contract import DurableServiceContract, ExecutionStoreContra
 from durable_lambda.core.logging import CapturedLog, CapturingLogger, NullLogger
 
 __all__ = [
+    "AwsExecution",
     "CallbackHandle",
     "CapturedLog",
     "CapturingLogger",
     "CountingService",
+    "Divergence",
+    "DivergenceKind",
     "DurableServiceContract",
     "DurableTestRunner",
     "ExecutionResult",
     "ExecutionStoreContract",
     "ExecutionStuckError",
     "FakeClock",
+    "LocalExecution",
     "NullLogger",
+    "OperationRef",
     "OperationView",
+    "ReplayReport",
+    "ReplaySourceError",
+    "Replayer",
+    "SourceLine",
     "TestExecution",
     "sample_record",
 ]
