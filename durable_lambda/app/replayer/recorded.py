@@ -318,9 +318,10 @@ class _HistoryFolder:
         if operation_type is OperationType.STEP and retry is not None:
             if retry.CurrentAttempt is not None:
                 details["Attempt"] = retry.CurrentAttempt
-            if retry.NextAttemptDelaySeconds is not None:
+            if retry.NextAttemptDelaySeconds:
                 # An attempt that failed with a retry scheduled, or a wait_for_condition poll
-                # that asks to go on: the step waits for its next attempt.
+                # that asks to go on: the step waits for its next attempt. (A retry is at least
+                # a second away; some services write a delay of 0 on a final failure.)
                 status = OperationStatus.PENDING
         result = getattr(raw, "Result", None)
         if result is not None:
