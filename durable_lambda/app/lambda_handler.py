@@ -3,6 +3,11 @@
 Lambda calls the decorated object synchronously with the invocation input; it runs the handler on
 one event loop per container, reused across warm invocations (so libraries that cache loop-bound
 clients keep working), and returns the invocation output as a dict.
+
+Logging on Lambda: unless the application chose a logger (``logger=``, or the container's) or
+configured structlog itself, events are written in the function's Lambda log format (JSON or
+text, ``AWS_LAMBDA_LOG_FORMAT``) at its level (``AWS_LAMBDA_LOG_LEVEL`` / ``LOG_LEVEL``), by
+``LambdaLogger``; each invocation's events carry its Lambda ``requestId``.
 """
 
 from __future__ import annotations
@@ -10,18 +15,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from dependency_injector import providers
 
+from durable_lambda.adapters.logging.structlog_logger import StructlogLogger
 from durable_lambda.app.container import Container, default_container
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
 from durable_lambda.core.model import InvocationOutput
 from durable_lambda.core.plugins import InstrumentationPlugin
-from durable_lambda.core.ports import Clock, DurableService
+from durable_lambda.core.ports import Clock, DurableService, Logger
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import SerDes
 
@@ -71,7 +78,34 @@ class DurableFunction(Generic[R]):
             InvocationError: Lambda should retry the invocation.
         """
         loop = _container_loop()
-        return loop.run_until_complete(self.invoke(event))
+        logger = self.lambda_logger(lambda_context)
+        return loop.run_until_complete(self.invoke(event, logger=logger))
+
+    def lambda_logger(self, lambda_context: object = None) -> Logger:
+        """Return the logger one Lambda invocation logs through, bound to its request id.
+
+        The container's logger when the application chose one (or configured structlog);
+        otherwise a ``LambdaLogger`` in the function's Lambda log format and level.
+
+        Args:
+            lambda_context: The Lambda context object (its ``aws_request_id`` is bound).
+
+        Raises:
+            ValidationError: ``AWS_LAMBDA_LOG_LEVEL`` or ``LOG_LEVEL`` names no level.
+        """
+        provider = self.container.logger
+        # The container's default (structlog, unconfigured) gives way to the Lambda format.
+        default: object = provider.provides
+        overridden: tuple[object, ...] = tuple(provider.overridden)  # the stubs say: never empty
+        logger: Logger
+        if overridden or default is not StructlogLogger or _structlog_set_up():
+            logger = provider()
+        else:
+            from durable_lambda.adapters.logging.lambda_logger import LambdaLogger
+
+            logger = LambdaLogger()
+        request_id = getattr(lambda_context, "aws_request_id", None)
+        return logger.bind(request_id=request_id) if request_id else logger
 
     async def invoke(
         self,
@@ -80,13 +114,16 @@ class DurableFunction(Generic[R]):
         service: DurableService | None = None,
         clock: Clock | None = None,
         options: RuntimeOptions | None = None,
+        logger: Logger | None = None,
     ) -> dict[str, Any]:
         """Run one invocation on the running event loop and return the output as a dict.
 
         The keyword arguments override the container's adapters for this call (the testing runner
         and the local orchestrator use them).
         """
-        output = await self.invoke_model(event, service=service, clock=clock, options=options)
+        output = await self.invoke_model(
+            event, service=service, clock=clock, options=options, logger=logger
+        )
         return output.to_wire()
 
     async def invoke_model(
@@ -96,6 +133,7 @@ class DurableFunction(Generic[R]):
         service: DurableService | None = None,
         clock: Clock | None = None,
         options: RuntimeOptions | None = None,
+        logger: Logger | None = None,
     ) -> InvocationOutput:
         """Like ``invoke``, returning the output model; ``self.plugins`` join ``options``'s."""
         invocation = parse_invocation_input(event)
@@ -110,7 +148,7 @@ class DurableFunction(Generic[R]):
             serdes=container.serdes(),
             clock=clock or container.clock(),
             random=container.random(),
-            logger=container.logger(),
+            logger=logger or container.logger(),
             options=options,
         )
 
@@ -132,6 +170,7 @@ def durable_execution(
     container: Container | None = None,
     plugins: Sequence[InstrumentationPlugin] = (),
     serdes: SerDes[Any] | None = None,
+    logger: Logger | None = None,
 ) -> Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]: ...
 
 
@@ -145,6 +184,7 @@ def durable_execution(
     container: Container | None = None,
     plugins: Sequence[InstrumentationPlugin] = (),
     serdes: SerDes[Any] | None = None,
+    logger: Logger | None = None,
 ) -> (
     DurableFunction[R]
     | Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]
@@ -165,6 +205,9 @@ def durable_execution(
             an exception a plugin raises is logged and never affects the execution.
         serdes: The execution-wide serializer of operation results and payloads (``JsonSerDes``
             by default; ``EnvelopeSerDes`` for executions the official SDK must also read).
+        logger: What ``ctx.logger`` and the SDK log through (any ``Logger``: ``StructlogLogger``,
+            ``StdlibLogger``, ``PowertoolsLogger``...). By default, on Lambda, the function's
+            Lambda log format (see the module docstring); structlog elsewhere.
 
     Example:
         >>> @durable_execution
@@ -181,8 +224,16 @@ def durable_execution(
             chosen.aws_boto_config.set_provides(boto_config)
         if serdes is not None:
             chosen.serdes.override(providers.Object(serdes))
+        if logger is not None:
+            chosen.logger.override(providers.Object(logger))
         return DurableFunction(fn, chosen, plugins)
 
     if handler is not None:
         return decorate(handler)
     return decorate
+
+
+def _structlog_set_up() -> bool:
+    """Whether the application configured structlog (it then renders the events itself)."""
+    structlog = sys.modules.get("structlog")  # never imported just to ask
+    return structlog is not None and bool(structlog.is_configured())
