@@ -130,9 +130,14 @@ class CallbackHandle:
         return await self._execution.wait_for_callback(self._name)
 
     async def succeed(self, payload: Any = None) -> None:
-        """Answer the callback with ``payload`` (JSON-encoded, as a real sender would)."""
+        """Answer the callback with ``payload``: text as it is, anything else JSON-encoded.
+
+        The handler receives the answer as this text unless its callback config names a
+        serializer (``CallbackConfig(serdes=PlainJsonSerDes())`` decodes JSON).
+        """
         callback_id = await self.callback_id()
-        await self._execution.service.send_callback_success(callback_id, json.dumps(payload))
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        await self._execution.service.send_callback_success(callback_id, text)
         self._execution.pending_work = True
 
     async def fail(self, error: ErrorObject | str) -> None:

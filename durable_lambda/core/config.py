@@ -5,8 +5,10 @@ Names, fields and defaults follow the official AWS Python SDK (``aws_durable_exe
 on ``ConfigModel`` (see ``durable_lambda.core.config_base``); a bad value raises
 ``durable_lambda.core.errors.ValidationError`` naming the model, the field and the rule, e.g.
 ``MapConfig.max_concurrency: Input should be greater than or equal to 1 (got 0)``. Construct the
-models with keyword arguments (``Duration``, from ``durable_lambda.core.duration``, also takes its
-seconds positionally); ``model_validate`` is validated the same way. ``model_copy(update=...)``
+models with keyword arguments, or positionally in the official SDK's order
+(``StepConfig(strategy)``, ``CallbackConfig(Duration.from_hours(1))``); fields the official SDK
+makes keyword-only (``sub_type``) and fields of ours it lacks (``MapConfig.item_batcher``) are
+keyword-only here too. ``model_validate`` is validated the same way. ``model_copy(update=...)``
 skips validation: use ``replace(...)`` for a changed copy. ``ConfigModel`` and ``Duration`` are
 importable from here too.
 
@@ -157,10 +159,23 @@ class StepConfig(ConfigModel):
 
     """
 
+    keyword_only = frozenset({"sub_type"})
+
     retry_strategy: RetryStrategy | None = None
     step_semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
     serdes: _SerDesField = None
     sub_type: _SubTypeField = None
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            retry_strategy: RetryStrategy | None = None,
+            step_semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY,
+            serdes: SerDes[Any] | None = None,
+            *,
+            sub_type: str | None = None,
+        ) -> None: ...
 
 
 class ChildConfig(ConfigModel):
@@ -183,6 +198,16 @@ class ChildConfig(ConfigModel):
     summary_generator: Callable[[Any], str] | None = None
     is_virtual: bool = False
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            serdes: SerDes[Any] | None = None,
+            sub_type: str | None = None,
+            summary_generator: Callable[[Any], str] | None = None,
+            is_virtual: bool = False,
+        ) -> None: ...
+
 
 class CallbackConfig(ConfigModel):
     """How long a callback may take, and how its result is read.
@@ -197,10 +222,23 @@ class CallbackConfig(ConfigModel):
 
     """
 
+    keyword_only = frozenset({"sub_type"})
+
     timeout: _CallbackTimeout = Duration(0)
     heartbeat_timeout: _CallbackTimeout = Duration(0)
     serdes: _SerDesField = None
     sub_type: _SubTypeField = None
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            timeout: Duration = ...,
+            heartbeat_timeout: Duration = ...,
+            serdes: SerDes[Any] | None = None,
+            *,
+            sub_type: str | None = None,
+        ) -> None: ...
 
     @property
     def timeout_seconds(self) -> int:
@@ -223,6 +261,18 @@ class WaitForCallbackConfig(CallbackConfig):
 
     retry_strategy: RetryStrategy | None = None
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            timeout: Duration = ...,
+            heartbeat_timeout: Duration = ...,
+            serdes: SerDes[Any] | None = None,
+            retry_strategy: RetryStrategy | None = None,
+            *,
+            sub_type: str | None = None,
+        ) -> None: ...
+
 
 class InvokeConfig(ConfigModel):
     """How a chained invoke sends its payload and reads the result.
@@ -240,6 +290,15 @@ class InvokeConfig(ConfigModel):
     serdes_payload: _SerDesField = None
     serdes_result: _SerDesField = None
     tenant_id: str | None = None
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            serdes_payload: SerDes[Any] | None = None,
+            serdes_result: SerDes[Any] | None = None,
+            tenant_id: str | None = None,
+        ) -> None: ...
 
 
 class CompletionConfig(ConfigModel):
@@ -262,6 +321,15 @@ class CompletionConfig(ConfigModel):
     min_successful: Annotated[int, Field(ge=1)] | None = None
     tolerated_failure_count: Annotated[int, Field(ge=0)] | None = None
     tolerated_failure_percentage: Annotated[float, Field(ge=0, le=100)] | None = None
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            min_successful: int | None = None,
+            tolerated_failure_count: int | None = None,
+            tolerated_failure_percentage: float | None = None,
+        ) -> None: ...
 
     @classmethod
     def first_successful(cls) -> CompletionConfig:
@@ -309,6 +377,15 @@ class ItemBatcher(ConfigModel):
     max_item_bytes_per_batch: Annotated[int, Field(ge=0)] = 0
     batch_input: object | None = None
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            max_items_per_batch: int = 0,
+            max_item_bytes_per_batch: int = 0,
+            batch_input: object | None = None,
+        ) -> None: ...
+
 
 class MapConfig(ConfigModel):
     """How a map runs its items.
@@ -326,16 +403,36 @@ class MapConfig(ConfigModel):
         item_namer: ``(item, index) -> name`` for each iteration's context; None means
             ``map-item-{index}``. Called on every replay, so it must be deterministic.
 
+    The positional order is the official SDK's; ``item_batcher`` (which it dropped in 3.0.0)
+    is keyword-only.
+
     """
 
+    keyword_only = frozenset({"item_batcher"})
+
     max_concurrency: _Concurrency = None
-    item_batcher: ItemBatcher = ItemBatcher()
     completion_config: CompletionConfig = CompletionConfig()
     serdes: _SerDesField = None
     item_serdes: _SerDesField = None
     summary_generator: Callable[[Any], str] | None = None
-    item_namer: Callable[[Any, int], str] | None = None
     nesting_type: NestingType = NestingType.NESTED
+    item_namer: Callable[[Any, int], str] | None = None
+    item_batcher: ItemBatcher = ItemBatcher()
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            max_concurrency: int | None = None,
+            completion_config: CompletionConfig = ...,
+            serdes: SerDes[Any] | None = None,
+            item_serdes: SerDes[Any] | None = None,
+            summary_generator: Callable[[Any], str] | None = None,
+            nesting_type: NestingType = NestingType.NESTED,
+            item_namer: Callable[[Any, int], str] | None = None,
+            *,
+            item_batcher: ItemBatcher = ...,
+        ) -> None: ...
 
 
 class ParallelConfig(ConfigModel):
@@ -360,6 +457,18 @@ class ParallelConfig(ConfigModel):
     summary_generator: Callable[[Any], str] | None = None
     nesting_type: NestingType = NestingType.NESTED
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            max_concurrency: int | None = None,
+            completion_config: CompletionConfig = ...,
+            serdes: SerDes[Any] | None = None,
+            item_serdes: SerDes[Any] | None = None,
+            summary_generator: Callable[[Any], str] | None = None,
+            nesting_type: NestingType = NestingType.NESTED,
+        ) -> None: ...
+
 
 class WaitForConditionConfig(ConfigModel, Generic[T]):
     """How ``wait_for_condition`` polls.
@@ -376,3 +485,12 @@ class WaitForConditionConfig(ConfigModel, Generic[T]):
     wait_strategy: WaitStrategy[T]
     initial_state: T
     serdes: _SerDesField = None
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            wait_strategy: WaitStrategy[T],
+            initial_state: T,
+            serdes: SerDes[Any] | None = None,
+        ) -> None: ...

@@ -4,11 +4,18 @@ A model built on it raises ``durable_lambda.core.errors.ValidationError`` naming
 field and the rule, e.g. ``MapConfig.max_concurrency: Input should be greater than or equal to 1
 (got 0)``, never pydantic's own error; its instances cannot be changed (``replace(...)`` returns
 a validated copy).
+
+Like the official SDK's dataclasses, a model takes its fields positionally too, in declaration
+order (``StepConfig(strategy)``), except those it lists in ``keyword_only``; and a tuple field
+takes a list (``retryable_error_types=[ValueError]``), stored as a tuple. Nothing else is
+coerced.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn, Self
+import types
+import typing
+from typing import Any, ClassVar, NoReturn, Self
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
@@ -18,6 +25,71 @@ from durable_lambda.core.errors import ValidationError
 __all__ = ["ConfigModel"]
 
 _MAX_REPR = 80
+
+# Per model class: the fields it takes positionally, and the fields that hold a tuple.
+_POSITIONAL: dict[type[BaseModel], tuple[str, ...]] = {}
+_TUPLE_FIELDS: dict[type[BaseModel], frozenset[str]] = {}
+
+
+def _holds_tuple(annotation: object) -> bool:
+    """Tell whether a field's annotation is a tuple, possibly optional or annotated."""
+    origin = typing.get_origin(annotation)
+    if annotation is tuple or origin is tuple:
+        return True
+    if origin is typing.Annotated:
+        return _holds_tuple(typing.get_args(annotation)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_holds_tuple(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+def _positional_fields(model: type[ConfigModel]) -> tuple[str, ...]:
+    names = _POSITIONAL.get(model)
+    if names is None:
+        skipped = model.keyword_only
+        names = tuple(name for name in model.model_fields if name not in skipped)
+        _POSITIONAL[model] = names
+    return names
+
+
+def _tuple_fields(model: type[ConfigModel]) -> frozenset[str]:
+    names = _TUPLE_FIELDS.get(model)
+    if names is None:
+        fields = model.model_fields.items()
+        names = frozenset(name for name, info in fields if _holds_tuple(info.annotation))
+        _TUPLE_FIELDS[model] = names
+    return names
+
+
+def _with_positional(
+    model: type[ConfigModel], args: tuple[object, ...], data: dict[str, object]
+) -> None:
+    """Add ``args`` to ``data`` under the names of the model's positional fields.
+
+    Raises:
+        ValidationError: more arguments than positional fields, or a field given twice.
+    """
+    names = _positional_fields(model)
+    where = model.__name__.split("[", 1)[0]
+    if len(args) > len(names):
+        raise ValidationError(
+            f"{where}: takes at most {len(names)} positional argument(s) "
+            f"({', '.join(names)}), got {len(args)}"
+        )
+    for name, value in zip(names, args, strict=False):
+        if name in data:
+            raise ValidationError(
+                f"{where}.{name}: given both positionally and by keyword", field=name
+            )
+        data[name] = value
+
+
+def _lists_as_tuples(model: type[ConfigModel], data: dict[str, object]) -> None:
+    """Turn a list given for a tuple field into a tuple (the official SDK takes lists there)."""
+    tuple_fields = _tuple_fields(model)
+    for name, value in data.items():
+        if type(value) is list and name in tuple_fields:
+            data[name] = tuple(value)
 
 
 def _raise_validation_error(model: type[BaseModel], error: pydantic.ValidationError) -> NoReturn:
@@ -64,7 +136,16 @@ class ConfigModel(BaseModel):
         frozen=True, strict=True, extra="forbid", arbitrary_types_allowed=True
     )
 
-    def __init__(self, **data: object) -> None:
+    keyword_only: ClassVar[frozenset[str]] = frozenset()
+    """Fields that cannot be given positionally (those the official SDK makes keyword-only,
+    and fields of ours it lacks, so that positions match its own)."""
+
+    def __init__(self, *args: object, **data: object) -> None:
+        model = type(self)
+        if args:
+            _with_positional(model, args, data)
+        if data:
+            _lists_as_tuples(model, data)
         try:
             super().__init__(**data)
         except pydantic.ValidationError as error:

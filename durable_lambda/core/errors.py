@@ -10,8 +10,11 @@ Three families, told apart by what happens to the execution:
   code sees when a durable operation failed; they are values, replayed identically, and end the
   execution only if user code lets them escape the handler.
 
-Every error carries what it knows of where it happened (execution ARN, operation id and name), so a
-message read in a log is actionable on its own.
+Every error carries what it knows of where it happened (execution ARN, operation id and name) in
+attributes, and ``describe()`` adds them to the message for a log line; ``str(error)`` is the
+message alone, as in the official SDK, so a result that embeds it reads the same in both. The
+operation errors also carry the official SDK's attribute names (``message``, ``error_type``,
+``data``, ``stack_trace``) and take its constructor's positional arguments.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from durable_lambda.core.model import ErrorObject
 
 __all__ = [
     "CallbackError",
+    "CallbackExternalError",
     "CallbackTimeoutError",
     "CheckpointError",
     "ChildContextError",
@@ -73,6 +77,20 @@ class DurableExecutionError(Exception):
         self.operation_name = operation_name
 
     def __str__(self) -> str:
+        return self.message
+
+    @property
+    def location(self) -> dict[str, str]:
+        """Where the error happened, as far as it is known: operation name and id, execution."""
+        where = {
+            "operation_name": self.operation_name,
+            "operation_id": self.operation_id,
+            "execution_arn": self.execution_arn,
+        }
+        return {key: value for key, value in where.items() if value}
+
+    def describe(self) -> str:
+        """Return the message followed by where it happened, for a log line or a terminal."""
         where = []
         if self.operation_name:
             where.append(f"operation {self.operation_name!r}")
@@ -177,26 +195,38 @@ class StepInterruptedError(InvocationError):
 class DurableOperationError(DurableExecutionError):
     """A durable operation failed; carries the stored error so replay raises the same thing.
 
+    The constructor takes the official SDK's arguments in its order (``message, error_type,
+    data, stack_trace``); ``error_data`` is our older name for ``data``, and both attributes
+    read the same value.
+
     Args:
         message: The error message.
-        error_type: The type name of the original error (``ErrorObject.ErrorType``).
-        error_data: Extra machine-readable data, as stored (``ErrorObject.ErrorData``).
+        error_type: The type name of the error that escaped the operation (``ErrorObject.
+            ErrorType``); the class's own name when none is known.
+        data: Extra machine-readable data, as stored (``ErrorObject.ErrorData``).
         stack_trace: The original stack trace lines, when recorded.
+        error_data: The same as ``data`` (give one or the other).
     """
 
     def __init__(
         self,
-        message: str,
-        *,
+        message: str | None = None,
         error_type: str | None = None,
+        data: str | None = None,
+        stack_trace: tuple[str, ...] | list[str] | None = None,
+        *,
         error_data: str | None = None,
-        stack_trace: tuple[str, ...] | None = None,
         **where: Any,
     ) -> None:
-        super().__init__(message, **where)
-        self.error_type = error_type
-        self.error_data = error_data
-        self.stack_trace = stack_trace
+        super().__init__(message or "", **where)
+        self.error_type = error_type or type(self).__name__
+        self.error_data = data if data is not None else error_data
+        self.stack_trace = tuple(stack_trace) if stack_trace is not None else None
+
+    @property
+    def data(self) -> str | None:
+        """Extra machine-readable data of the error, as stored (the official SDK's name)."""
+        return self.error_data
 
     @classmethod
     def from_error_object(cls, error: ErrorObject | None, **where: Any) -> Self:
@@ -204,16 +234,20 @@ class DurableOperationError(DurableExecutionError):
         error = error or ErrorObject()
         return cls(
             error.ErrorMessage or "",
-            error_type=error.ErrorType,
-            error_data=error.ErrorData,
-            stack_trace=error.StackTrace,
+            error.ErrorType,
+            error.ErrorData,
+            error.StackTrace,
             **where,
         )
 
     def to_error_object(self) -> ErrorObject:
-        """Return the error as the service stores it."""
+        """Return the error as the service stores it when it escapes an operation or the handler.
+
+        As in the official SDK, ``ErrorType`` names this error's own class (``StepError``):
+        the type of the error it wraps stays on the operation that failed first.
+        """
         return ErrorObject(
-            ErrorType=self.error_type or type(self).__name__,
+            ErrorType=type(self).__name__,
             ErrorMessage=self.message,
             ErrorData=self.error_data,
             StackTrace=self.stack_trace,
@@ -229,9 +263,42 @@ class ChildContextError(DurableOperationError):
 
 
 class CallbackError(DurableOperationError):
-    """A callback was failed by its sender, or timed out (see ``timed_out``)."""
+    """A callback did not succeed: the base of every callback failure (``except CallbackError``).
+
+    Raised as one of its subclasses: ``CallbackExternalError`` (the sender reported a failure,
+    or the callback was cancelled or stopped), ``CallbackTimeoutError``, and
+    ``CallbackSubmitterError`` (a ``wait_for_callback`` submitter failed), as in the official SDK.
+    Like the official SDK's, ``error_type`` names the class; the type recorded on the callback
+    operation (the sender's own, or the service's ``Callback.Timeout`` or
+    ``Callback.Heartbeat``) is ``reported_error_type``.
+
+    Args:
+        reported_error_type: The ``ErrorType`` recorded on the callback operation, if any.
+    """
 
     timed_out: bool = False
+
+    def __init__(
+        self,
+        message: str | None = None,
+        error_type: str | None = None,
+        data: str | None = None,
+        stack_trace: tuple[str, ...] | list[str] | None = None,
+        *,
+        reported_error_type: str | None = None,
+        **rest: Any,
+    ) -> None:
+        super().__init__(message, error_type, data, stack_trace, **rest)
+        self.reported_error_type = reported_error_type
+
+
+class CallbackExternalError(CallbackError):
+    """The sender reported a failure, or the callback ended cancelled or stopped.
+
+    The sender reports one with ``SendDurableExecutionCallbackFailure``. ``message``, ``data``
+    and ``stack_trace`` are the sender's; ``error_type`` names this class, as in the official
+    SDK, and the sender's own error type is ``reported_error_type``.
+    """
 
 
 class CallbackTimeoutError(CallbackError):

@@ -17,17 +17,19 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Generic, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from durable_lambda.core.completion import CompletionPolicy, CompletionReason
 from durable_lambda.core.config import CompletionConfig
-from durable_lambda.core.errors import ChildContextError, SerDesError
+from durable_lambda.core.errors import ChildContextError, DurableOperationError, SerDesError
 from durable_lambda.core.model import ErrorObject
 
 __all__ = [
     "AnyBatchItem",
     "AnyBatchResult",
+    "BatchCompletionError",
     "BatchItem",
+    "BatchItemError",
     "BatchItemStatus",
     "BatchResult",
     "CompletionReason",
@@ -51,6 +53,74 @@ class BatchItemStatus(StrEnum):
 _STATUS_TEXT = {status: status.value for status in BatchItemStatus}
 
 
+class BatchItemError(ErrorObject):
+    """What a failed item failed with: the stored error, under the official SDK's names too.
+
+    The official SDK's ``BatchResult.get_errors()`` gives objects with ``message``, ``type``,
+    ``data`` and ``stack_trace``; these carry those, and the wire names (``ErrorMessage``,
+    ``ErrorType``...) as well.
+
+    Example:
+        >>> error = BatchItemError(ErrorType="StepError", ErrorMessage="card declined")
+        >>> error.type, error.message
+        ('StepError', 'card declined')
+    """
+
+    @property
+    def message(self) -> str | None:
+        """The error message (``ErrorMessage``)."""
+        return self.ErrorMessage
+
+    @property
+    def type(self) -> str | None:
+        """The error's type name (``ErrorType``)."""
+        return self.ErrorType
+
+    @property
+    def data(self) -> str | None:
+        """The error's machine-readable data (``ErrorData``)."""
+        return self.ErrorData
+
+    @property
+    def stack_trace(self) -> list[str] | None:
+        """The stack trace lines (``StackTrace``), as a list like the official SDK's."""
+        return None if self.StackTrace is None else list(self.StackTrace)
+
+    def __eq__(self, other: object) -> bool:
+        # Equal to the ErrorObject it was made from: only the names differ.
+        if not isinstance(other, ErrorObject):
+            return NotImplemented
+        return (
+            self.ErrorType == other.ErrorType
+            and self.ErrorMessage == other.ErrorMessage
+            and self.ErrorData == other.ErrorData
+            and self.StackTrace == other.StackTrace
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.ErrorType, self.ErrorMessage, self.ErrorData, self.StackTrace))
+
+    @classmethod
+    def of(cls, error: ErrorObject) -> BatchItemError:
+        """Return ``error`` as a ``BatchItemError`` (itself if it is one)."""
+        if isinstance(error, BatchItemError):
+            return error
+        return cls(
+            ErrorType=error.ErrorType,
+            ErrorMessage=error.ErrorMessage,
+            ErrorData=error.ErrorData,
+            StackTrace=error.StackTrace,
+        )
+
+
+class BatchCompletionError(DurableOperationError):
+    """A batch was completed as failed by a custom completion decision, no item having failed.
+
+    Only the official SDK's ``should_complete`` predicate makes such a decision; a result it
+    stored raises this from ``throw_if_error()`` here too.
+    """
+
+
 class BatchItem(BaseModel, Generic[R]):
     """One started branch of a map or parallel.
 
@@ -67,6 +137,12 @@ class BatchItem(BaseModel, Generic[R]):
     status: BatchItemStatus
     result: R | None = None
     error: ErrorObject | None = None
+    """A ``BatchItemError`` (an ``ErrorObject`` with the official SDK's names too)."""
+
+    @field_validator("error", mode="after")
+    @classmethod
+    def _official_names(cls, error: ErrorObject | None) -> ErrorObject | None:
+        return None if error is None else BatchItemError.of(error)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the item in the official SDK's dict form."""
@@ -127,9 +203,13 @@ class BatchResult(BaseModel, Generic[R]):
         """Return the results of the items that succeeded, in index order."""
         return [cast(R, item.result) for item in self.succeeded()]
 
-    def get_errors(self) -> list[ErrorObject | None]:
-        """Return the errors of the items that failed, in index order."""
-        return [item.error for item in self.failed()]
+    def get_errors(self) -> list[BatchItemError | None]:
+        """Return the errors of the items that failed, in index order.
+
+        Each has the official SDK's ``message``, ``type``, ``data`` and ``stack_trace`` (and
+        the wire names); None for a failed item stored without an error.
+        """
+        return [cast(BatchItemError | None, item.error) for item in self.failed()]
 
     def throw_if_error(self) -> None:
         """Raise the first failed item's error, if any item failed.
@@ -137,14 +217,15 @@ class BatchResult(BaseModel, Generic[R]):
         Raises:
             ChildContextError: an item failed; it carries that item's error type, message, data
                 and stack trace.
+            BatchCompletionError: no item failed, but a custom completion decision (the
+                official SDK's ``should_complete``) completed the batch as failed.
         """
         first = next(iter(self.failed()), None)
         if first is not None:
             raise ChildContextError.from_error_object(first.error)
         if self.completion_reason is CompletionReason.CUSTOM_COMPLETION_FAILED:
-            raise ChildContextError(
-                "the batch was completed as failed by a custom completion decision",
-                error_type="BatchCompletionError",
+            raise BatchCompletionError(
+                "Batch completed as failed by should_complete (CUSTOM_COMPLETION_FAILED)"
             )
 
     @property

@@ -6,8 +6,12 @@ raises for how the callback ended: a callback that failed or timed out still yie
 ``Callback``, so the code between creating a callback and awaiting its result runs the same on
 every replay. ``Callback.result()`` reads the callback's current state each time it is awaited:
 
-* SUCCEEDED: the payload the sender sent, read by the configured serializer;
-* FAILED, CANCELLED, STOPPED: ``CallbackError`` carrying the sender's error;
+* SUCCEEDED: the answer the sender sent. An answer is external data, so by default it is handed
+  over as the sender sent it, the raw text, as the official SDK does; it is never read as a
+  payload of ours (an answer shaped like ``{"t": "d", "v": "1.50"}`` stays that text). Decoded
+  JSON is an explicit choice: ``CallbackConfig(serdes=PlainJsonSerDes())``; any serializer
+  given there reads the answer instead;
+* FAILED, CANCELLED, STOPPED: ``CallbackExternalError`` carrying the sender's error;
 * TIMED_OUT (no answer, or no heartbeat, in time): ``CallbackTimeoutError``;
 * still STARTED: the branch suspends until the answer arrives.
 
@@ -17,6 +21,7 @@ runs a submitter as a retried step to hand its id to the outside world, and retu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -24,14 +29,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from durable_lambda.core.config import CallbackConfig, StepConfig, WaitForCallbackConfig
 from durable_lambda.core.errors import (
     CallbackError,
+    CallbackExternalError,
     CallbackTimeoutError,
     CheckpointError,
     ChildContextError,
-    DurableOperationError,
     ExecutionError,
-    StepError,
-    SuspendExecution,
+    SerDesError,
 )
+from durable_lambda.core.ids import OperationIdSequence
 from durable_lambda.core.model import (
     CallbackOptions,
     Operation,
@@ -44,7 +49,7 @@ from durable_lambda.core.model import (
 from durable_lambda.core.operations.child import run_child_context
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.serdes import SerDes
+from durable_lambda.core.serdes import PassThroughSerDes, SerDes, SerDesContext
 
 if TYPE_CHECKING:
     from durable_lambda.core.context import DurableContext, StepContext
@@ -53,6 +58,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Callback",
     "CallbackSubmitterError",
+    "PlainJsonSerDes",
     "WaitForCallbackContext",
     "run_create_callback",
     "run_wait_for_callback",
@@ -61,6 +67,58 @@ __all__ = [
 T = TypeVar("T")
 
 _DEFAULT_CONFIG = CallbackConfig()
+# What reads an answer when the config names no serializer: the text as the sender sent it.
+_RAW_ANSWER: SerDes[Any] = PassThroughSerDes()
+
+
+class PlainJsonSerDes:
+    """Plain JSON both ways (``json.dumps`` / ``json.loads``), never our envelope.
+
+    The explicit way to have a callback's answer decoded:
+    ``CallbackConfig(serdes=PlainJsonSerDes())`` turns ``{"approved": true}`` into a dict, and
+    an answer shaped like our envelope (``{"t": "d", "v": "1.50"}``) stays the dict it is. The
+    official SDK's ``JsonSerDes`` does the same.
+
+    Example:
+        >>> PlainJsonSerDes().deserialize('{"t": "d", "v": "1.50"}', SerDesContext("op", "arn"))
+        {'t': 'd', 'v': '1.50'}
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "PlainJsonSerDes()"
+
+    def serialize(self, value: Any, context: SerDesContext, /) -> str:
+        """Return ``value`` as JSON text.
+
+        Raises:
+            SerDesError: ``value`` is not JSON data.
+        """
+        try:
+            return json.dumps(value, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise SerDesError(
+                f"PlainJsonSerDes writes JSON data only: {error}",
+                operation_id=context.operation_id or None,
+                execution_arn=context.durable_execution_arn or None,
+            ) from None
+
+    def deserialize(self, payload: str, context: SerDesContext, /) -> Any:
+        """Return the value of the JSON text ``payload``.
+
+        Raises:
+            SerDesError: ``payload`` is not JSON (a plain-text answer, say).
+        """
+        try:
+            return json.loads(payload)
+        except ValueError as error:
+            raise SerDesError(
+                f"the answer {payload[:80]!r} is not JSON ({error}); leave the callback's "
+                "serdes unset to receive the answer as text",
+                operation_id=context.operation_id or None,
+                execution_arn=context.durable_execution_arn or None,
+            ) from None
 
 
 class CallbackSubmitterError(CallbackError):
@@ -121,13 +179,14 @@ class Callback(Generic[T]):
         """Return the answer, or suspend this branch until there is one.
 
         Returns:
-            The sender's payload as the callback's serializer reads it (the execution's default
-            serializer unless the config names one); None when the sender sent no payload.
+            The answer as the sender sent it (its raw text), or as the serializer of the
+            callback's config reads it when one is set; None when the sender sent no payload.
 
         Raises:
             CallbackTimeoutError: no answer, or no heartbeat, came within the time-out.
-            CallbackError: the sender reported a failure (``error_type``, ``message`` and
-                ``error_data`` are the sender's), or the callback was cancelled or stopped.
+            CallbackExternalError: the sender reported a failure (``message``, ``data`` and
+                ``stack_trace`` are the sender's, its type is ``reported_error_type``), or the
+                callback was cancelled or stopped.
         """
         op = self._runtime.state.get(self.operation_id)
         if op is None:  # create_callback stored it; only a broken state gets here
@@ -138,8 +197,9 @@ class Callback(Generic[T]):
                 operation_name=self.name,
             )
         if op.Status is OperationStatus.SUCCEEDED:
-            payload = op.result_payload
-            result: T = self._runtime.read(self._serdes, payload or None, self.operation_id)
+            # An empty answer is no answer (the official SDK's service stores none for it).
+            payload = op.result_payload or None
+            result: T = self._runtime.read(self._serdes, payload, self.operation_id)
             return result
         if op.Status is OperationStatus.STARTED:
             raise SuspendExecution
@@ -148,18 +208,27 @@ class Callback(Generic[T]):
 
 def _callback_failure(runtime: ExecutionRuntime, op: Operation) -> CallbackError:
     """Return the error a callback that ended without success raises from ``result()``."""
-    timed_out = op.Status is OperationStatus.TIMED_OUT
-    error_class = CallbackTimeoutError if timed_out else CallbackError
     error = op.error
-    default_message = "Callback timed out" if timed_out else f"Callback {op.Status.value.lower()}"
-    return error_class(
-        (error.ErrorMessage if error else None) or default_message,
-        error_type=error.ErrorType if error else None,
-        error_data=error.ErrorData if error else None,
-        stack_trace=error.StackTrace if error else None,
-        execution_arn=runtime.execution_arn,
-        operation_id=op.Id,
-        operation_name=op.Name,
+    where = {
+        "execution_arn": runtime.execution_arn,
+        "operation_id": op.Id,
+        "operation_name": op.Name,
+    }
+    message = error.ErrorMessage if error else None
+    data = error.ErrorData if error else None
+    stack_trace = error.StackTrace if error else None
+    reported = error.ErrorType if error else None
+    if op.Status is OperationStatus.TIMED_OUT:
+        message = message or "Callback timed out"
+        return CallbackTimeoutError(
+            message, data=data, stack_trace=stack_trace, reported_error_type=reported, **where
+        )
+    return CallbackExternalError(
+        message or f"Callback {op.Status.value.lower()}",
+        data=data,
+        stack_trace=stack_trace,
+        reported_error_type=reported,
+        **where,
     )
 
 
@@ -217,7 +286,7 @@ async def run_create_callback(
             operation_id=identity.operation_id,
             operation_name=name,
         )
-    serdes = config.serdes or runtime.serdes
+    serdes = config.serdes or _RAW_ANSWER
     return Callback(runtime, identity.operation_id, name, callback_id, serdes)
 
 
@@ -240,7 +309,8 @@ async def run_wait_for_callback(
     Raises:
         CallbackSubmitterError: the submitter failed on every attempt its strategy allowed.
         CallbackTimeoutError: no answer, or no heartbeat, came within the time-out.
-        CallbackError: the sender reported a failure, or the callback was cancelled or stopped.
+        CallbackExternalError: the sender reported a failure, or the callback was cancelled or
+            stopped.
     """
     waiter = _waiter(submitter, name, config)
     try:
@@ -248,7 +318,7 @@ async def run_wait_for_callback(
             ctx, waiter, name, None, sub_type=OperationSubType.WAIT_FOR_CALLBACK
         )
     except ChildContextError as error:
-        rebuilt = _rebuilt(error)
+        rebuilt = _rebuilt(error, ctx.runtime)
         if rebuilt is None:
             raise
         raise rebuilt from error
@@ -263,7 +333,9 @@ def _waiter(
     prefix = f"{name} " if name else ""
     # As in the official SDK, the callback's serializer also stores the submitter's result.
     step_config = (
-        StepConfig(retry_strategy=config.retry_strategy, serdes=config.serdes) if config else None
+        StepConfig(retry_strategy=config.retry_strategy, serdes=_submitter_serdes(config.serdes))
+        if config
+        else None
     )
 
     async def wait_in_child(child: DurableContext) -> Any:
@@ -273,55 +345,95 @@ def _waiter(
             details = WaitForCallbackContext(step_context.logger, step_context.attempt)
             return await call_user_function(submitter, callback.callback_id, details)
 
-        try:
-            await child.step(submit, f"{prefix}submitter", step_config)
-        except StepError as error:
-            raise _as_checkpointed(CallbackSubmitterError, error) from error
-        try:
-            return await callback.result()
-        except CallbackError as error:
-            raise _as_checkpointed(type(error), error) from error
+        # A failed submitter's StepError, or the callback's own error, fails the context as
+        # it is, which records its class as the official SDK does (StepError,
+        # CallbackExternalError...); run_wait_for_callback turns the record into the error.
+        await child.step(submit, f"{prefix}submitter", step_config)
+        return await callback.result()
 
     return wait_in_child
 
 
-def _rebuilt(error: ChildContextError) -> CallbackError | None:
-    """Rebuild the callback error a failed WaitForCallback context stands for, if it is one."""
+class _SubmitterResult:
+    """Stores a submitter's result with the callback's serializer; None always as ``null``.
+
+    The official SDK stores a None result with no payload whatever the serializer; a serializer
+    here must write text, and ``PassThroughSerDes`` (the official SDK's choice for raw answers)
+    writes only text, so None would fail a submitter that returns nothing. The result is never
+    read back by ``wait_for_callback``.
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: SerDes[Any]) -> None:
+        self._inner = inner
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+    def serialize(self, value: Any, context: SerDesContext, /) -> str:
+        """Write ``value`` with the callback's serializer, or None as ``null``."""
+        return "null" if value is None else self._inner.serialize(value, context)
+
+    def deserialize(self, payload: str, context: SerDesContext, /) -> Any:
+        """Read ``payload`` as written (``null`` is None)."""
+        return None if payload == "null" else self._inner.deserialize(payload, context)
+
+
+def _submitter_serdes(serdes: SerDes[Any] | None) -> SerDes[Any] | None:
+    return None if serdes is None else _SubmitterResult(serdes)
+
+
+def _rebuilt(error: ChildContextError, runtime: ExecutionRuntime) -> CallbackError | None:
+    """Rebuild the callback error a failed WaitForCallback context stands for, if it is one.
+
+    Rebuilt from the checkpoints alone, on the first run and on replay alike, so both raise the
+    same error; the sender's own error type is read from the callback inside the context.
+    """
     error_class = _CHECKPOINTED_CLASSES.get(error.error_type or "")
     if error_class is None:
         return None
+    where = {
+        "execution_arn": error.execution_arn,
+        "operation_id": error.operation_id,
+        "operation_name": error.operation_name,
+    }
+    reported = None
+    if error_class is not CallbackSubmitterError:
+        reported = _reported_error_type(runtime, error.operation_id)
     return error_class(
         error.message,
-        error_type=error_class.__name__,
-        error_data=error.error_data,
+        data=error.error_data,
         stack_trace=error.stack_trace,
-        execution_arn=error.execution_arn,
-        operation_id=error.operation_id,
-        operation_name=error.operation_name,
+        reported_error_type=reported,
+        **where,
     )
 
 
-def _as_checkpointed(
-    error_class: type[CallbackError], error: DurableOperationError
-) -> CallbackError:
-    """Return ``error`` as the WaitForCallback context stores it: its class names the kind."""
-    return error_class(
-        error.message,
-        error_type=error_class.__name__,
-        error_data=error.error_data,
-        stack_trace=error.stack_trace,
-    )
+def _reported_error_type(runtime: ExecutionRuntime, context_id: str | None) -> str | None:
+    """Return the error type recorded on the callback a WaitForCallback context created."""
+    if context_id is None:
+        return None
+    callback = runtime.state.get(OperationIdSequence(context_id).next_id())
+    error = callback.error if callback is not None else None
+    return error.ErrorType if error is not None else None
 
 
 _OFFICIAL_ERRORS = "aws_durable_execution_sdk_python.exceptions."
 # What a WaitForCallback context's ErrorType says about how it failed; the official SDK's
 # fully-qualified names are read too, so an execution it started replays the same way here.
+# A submitter's failure is recorded as its StepError, as the official SDK records it. Before
+# CallbackExternalError existed, durable-lambda recorded a sender's failure as "CallbackError"
+# and a submitter's as "CallbackSubmitterError": both are read as what they meant.
 _CHECKPOINTED_CLASSES: dict[str, type[CallbackError]] = {
-    "CallbackError": CallbackError,
+    "StepError": CallbackSubmitterError,
+    f"{_OFFICIAL_ERRORS}StepError": CallbackSubmitterError,
+    "CallbackError": CallbackExternalError,
+    "CallbackExternalError": CallbackExternalError,
     "CallbackTimeoutError": CallbackTimeoutError,
     "CallbackSubmitterError": CallbackSubmitterError,
     f"{_OFFICIAL_ERRORS}CallbackError": CallbackError,
-    f"{_OFFICIAL_ERRORS}CallbackExternalError": CallbackError,
+    f"{_OFFICIAL_ERRORS}CallbackExternalError": CallbackExternalError,
     f"{_OFFICIAL_ERRORS}CallbackTimeoutError": CallbackTimeoutError,
     f"{_OFFICIAL_ERRORS}CallbackSubmitterError": CallbackSubmitterError,
 }

@@ -10,10 +10,16 @@ import pytest
 from durable_lambda.app.testing_runner import DurableTestRunner, ExecutionStuckError
 from durable_lambda.core.config import CallbackConfig, CheckpointMode, Duration
 from durable_lambda.core.context import DurableContext
-from durable_lambda.core.errors import CallbackError, CallbackTimeoutError, ValidationError
+from durable_lambda.core.errors import (
+    CallbackError,
+    CallbackExternalError,
+    CallbackTimeoutError,
+    ValidationError,
+)
 from durable_lambda.core.history import EventType
 from durable_lambda.core.model import ErrorObject, OperationStatus, OperationType
-from durable_lambda.core.serdes import PassThroughSerDes
+from durable_lambda.core.operations.callback import PlainJsonSerDes
+from durable_lambda.core.serdes import JsonSerDes, PassThroughSerDes
 from durable_lambda.core.store import CallbackClosedError
 
 
@@ -23,8 +29,9 @@ def _error_summary(error: CallbackError) -> dict[str, Any]:
         "is_callback_error": isinstance(error, CallbackError),
         "timed_out": error.timed_out,
         "error_type": error.error_type,
+        "reported_error_type": error.reported_error_type,
         "message": error.message,
-        "data": error.error_data,
+        "data": error.data,
     }
 
 
@@ -37,11 +44,12 @@ async def test_result_returns_the_payload_the_sender_sent(mode: CheckpointMode) 
     runner = DurableTestRunner(handler, checkpoint_mode=mode)
     run = await runner.start()
     callback_id = await run.callback("approval").callback_id()
-    await run.callback("approval").succeed({"approved": True, "by": "ana"})
+    await run.callback("approval").succeed('{"approved": true, "by": "ana"}')
     result = await run.result()
 
     assert result.status == "SUCCEEDED"
-    assert result.result == {"id": callback_id, "answer": {"approved": True, "by": "ana"}}
+    # The answer is external data: handed over as the sender's text, as the official SDK does.
+    assert result.result == {"id": callback_id, "answer": '{"approved": true, "by": "ana"}'}
     assert result.invocations == 2
     [callback] = run.operations(type=OperationType.CALLBACK)
     assert callback.status is OperationStatus.SUCCEEDED
@@ -92,7 +100,7 @@ async def test_a_failed_callback_raises_callback_error_with_the_senders_error() 
         created.append(callback.callback_id)  # creation itself never raises for the outcome
         try:
             await callback.result()
-        except CallbackError as error:
+        except CallbackExternalError as error:
             return _error_summary(error)
         return "unreachable"
 
@@ -102,11 +110,14 @@ async def test_a_failed_callback_raises_callback_error_with_the_senders_error() 
     )
     result = await run.result()
 
+    # The official SDK's CallbackExternalError: its class as error_type; the sender's own type
+    # is kept as reported_error_type.
     assert result.result == {
-        "class": "CallbackError",
+        "class": "CallbackExternalError",
         "is_callback_error": True,
         "timed_out": False,
-        "error_type": "RejectedError",
+        "error_type": "CallbackExternalError",
+        "reported_error_type": "RejectedError",
         "message": "not approved",
         "data": '{"n":1}',
     }
@@ -168,7 +179,8 @@ async def test_skipping_past_the_timeout_raises_callback_timeout_error() -> None
         "class": "CallbackTimeoutError",
         "is_callback_error": True,
         "timed_out": True,
-        "error_type": "Callback.Timeout",
+        "error_type": "CallbackTimeoutError",
+        "reported_error_type": "Callback.Timeout",
         "message": "Callback timed out",
         "data": None,
     }
@@ -192,7 +204,8 @@ async def test_a_missed_heartbeat_times_the_callback_out() -> None:
 
     assert result.result["class"] == "CallbackTimeoutError"
     assert result.result["timed_out"] is True
-    assert result.result["error_type"] == "Callback.Heartbeat"
+    assert result.result["error_type"] == "CallbackTimeoutError"
+    assert result.result["reported_error_type"] == "Callback.Heartbeat"
 
 
 async def test_heartbeats_keep_the_callback_alive_past_the_heartbeat_timeout() -> None:
@@ -249,7 +262,7 @@ async def test_start_carries_the_timeouts_and_history_shows_the_callback_lifecyc
     assert started.CallbackStartedDetails.HeartbeatTimeout == 60
     assert succeeded.CallbackSucceededDetails is not None
     assert succeeded.CallbackSucceededDetails.Result is not None
-    assert succeeded.CallbackSucceededDetails.Result.Payload == '"ok"'
+    assert succeeded.CallbackSucceededDetails.Result.Payload == "ok"
 
 
 async def test_a_custom_sub_type_is_recorded() -> None:
@@ -271,6 +284,74 @@ async def test_the_configured_serdes_reads_the_answer() -> None:
     run = await DurableTestRunner(handler).start()
     await run.callback("raw").succeed({"a": 1})
     assert (await run.result()).result == '{"a": 1}'
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ('{"approved": true}', '{"approved": true}'),
+        ("successful", "successful"),  # plain text, as the official examples' tests send
+        ('{"t": "d", "v": "1.50"}', '{"t": "d", "v": "1.50"}'),  # never read as our envelope
+        ('{"t":"m","v":{"a":{"t":"i","v":1}}}', '{"t":"m","v":{"a":{"t":"i","v":1}}}'),
+    ],
+)
+async def test_by_default_the_answer_is_the_senders_text_whatever_it_looks_like(
+    answer: str, expected: str
+) -> None:
+    # The execution's own serializer writes and reads operations' payloads, never answers.
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        callback = await ctx.create_callback("approval")
+        return await callback.result()
+
+    run = await DurableTestRunner(handler).start()
+    await run.callback("approval").succeed(answer)
+    result = await run.result()
+    assert result.status == "SUCCEEDED"
+    assert result.result == expected
+
+
+async def test_decoded_json_is_an_explicit_choice_that_ignores_envelope_look_alikes() -> None:
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        config = CallbackConfig(serdes=PlainJsonSerDes())
+        callback = await ctx.create_callback("approval", config)
+        answer = await callback.result()
+        return {"answer": answer, "type": type(answer).__name__}
+
+    run = await DurableTestRunner(handler).start()
+    await run.callback("approval").succeed('{"t": "d", "v": "1.50"}')
+    result = await run.result()
+    assert result.result == {"answer": {"t": "d", "v": "1.50"}, "type": "dict"}
+
+
+async def test_a_plain_text_answer_to_a_json_callback_fails_with_a_clear_serdes_error() -> None:
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        callback = await ctx.create_callback("approval", CallbackConfig(serdes=PlainJsonSerDes()))
+        return await callback.result()
+
+    run = await DurableTestRunner(handler).start()
+    await run.callback("approval").succeed("successful")
+    result = await run.result()
+    assert result.status == "FAILED"
+    assert result.error is not None
+    assert result.error.ErrorType == "SerDesError"
+    assert "'successful' is not JSON" in (result.error.ErrorMessage or "")
+
+
+async def test_the_execution_serdes_no_longer_reads_answers() -> None:
+    # Before, an answer went through the execution's serializer: {"t": "d", ...} became a
+    # Decimal. A JsonSerDes named explicitly on the callback still reads it that way.
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        default = await (await ctx.create_callback("default")).result()
+        chosen = await (
+            await ctx.create_callback("chosen", CallbackConfig(serdes=JsonSerDes()))
+        ).result()
+        return [default, str(chosen), type(chosen).__name__]
+
+    run = await DurableTestRunner(handler).start()
+    await run.callback("default").succeed('{"t": "d", "v": "1.50"}')
+    await run.callback("chosen").succeed('{"t": "d", "v": "1.50"}')
+    result = await run.result()
+    assert result.result == ['{"t": "d", "v": "1.50"}', "1.50", "Decimal"]
 
 
 @pytest.mark.parametrize("payload", [None, ""])
@@ -295,7 +376,7 @@ async def test_result_can_be_awaited_more_than_once() -> None:
 
     run = await DurableTestRunner(handler).start()
     await run.callback("twice").succeed(7)
-    assert (await run.result()).result == [7, 7]
+    assert (await run.result()).result == ["7", "7"]
 
 
 async def test_gathering_two_callbacks_suspends_until_both_are_answered() -> None:

@@ -139,7 +139,8 @@ async def test_a_failing_durable_target_fails_the_execution_that_lets_the_error_
 
     assert result.status == "FAILED"
     assert result.error is not None
-    assert (result.error.ErrorType, result.error.ErrorMessage) == ("KeyError", "'sku-9'")
+    # As in the official SDK: the escaping error is the InvokeError carrying the target's message.
+    assert (result.error.ErrorType, result.error.ErrorMessage) == ("InvokeError", "'sku-9'")
     history = await run.history()
     [failed] = _events(history, EventType.CHAINED_INVOKE_FAILED)
     assert failed.ChainedInvokeFailedDetails is not None

@@ -359,7 +359,8 @@ async def test_throw_if_error_fails_the_execution_with_the_items_error() -> None
     run, outcome = await _run(handler)
 
     assert outcome.status == "FAILED"
-    assert outcome.error.ErrorType == "ValueError"
+    # As in the official SDK: the ChildContextError throw_if_error raised, with the item's message.
+    assert outcome.error.ErrorType == "ChildContextError"
     assert outcome.error.ErrorMessage == "fail-0 failed"
     failed = next(
         op

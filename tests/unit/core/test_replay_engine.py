@@ -116,8 +116,13 @@ async def test_retries_exhausted_fail_the_step_with_the_original_error() -> None
 
     assert result.status == "FAILED"
     assert result.error is not None
-    assert result.error.ErrorType == "ValueError"
+    # The StepError escaped the handler (as the official SDK records it); the step keeps the
+    # original error's type.
+    assert result.error.ErrorType == "StepError"
     assert result.error.ErrorMessage == "bad input"
+    step_error = run.step("doomed").error
+    assert step_error is not None
+    assert step_error.ErrorType == "ValueError"
     assert run.step("doomed").status is OperationStatus.FAILED
     assert run.step("doomed").attempts == 2
 
@@ -419,7 +424,8 @@ async def test_a_retry_delay_beyond_the_service_limit_is_clamped_not_a_crash() -
 
     assert result.status == "FAILED"
     assert result.error is not None
-    assert result.error.ErrorType == "ConnectionError"  # the step's own error, not pydantic's
+    assert result.error.ErrorType == "StepError"  # the step's failure, not pydantic's
+    assert result.error.ErrorMessage == "down"
     assert (runner.clock.now() - start).total_seconds() == 31_622_400
 
 

@@ -440,8 +440,9 @@ def test_an_unsupported_value_names_its_type_its_place_and_the_operation() -> No
     assert "at value['items'][1]['bad']" in error.message
     assert error.operation_id == "op-1"
     assert error.execution_arn == "arn:aws:lambda:exec/1"
-    assert "id op-1" in str(error)
-    assert "execution arn:aws:lambda:exec/1" in str(error)
+    assert "id op-1" in error.describe()
+    assert "execution arn:aws:lambda:exec/1" in error.describe()
+    assert str(error) == error.message
 
 
 def test_envelope_serdes_refuses_what_the_official_sdk_cannot_read() -> None:

@@ -18,7 +18,7 @@ from service_builders import CoreBackedLambdaClient
 from durable_lambda.app.testing_runner import DurableTestRunner
 from durable_lambda.core.config import CallbackConfig, Duration, WaitForCallbackConfig
 from durable_lambda.core.context import DurableContext
-from durable_lambda.core.errors import CallbackError, CallbackTimeoutError
+from durable_lambda.core.errors import CallbackError, CallbackExternalError, CallbackTimeoutError
 from durable_lambda.core.history import EventType
 from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import (
@@ -90,7 +90,7 @@ async def test_the_submitter_gets_the_callback_id_and_the_answer_is_returned() -
     result = await run.result()
 
     assert result.status == "SUCCEEDED"
-    assert result.result == {"status": "approved"}
+    assert result.result == '{"status": "approved"}'  # the sender's text, as sent
     assert received == [(callback_id, 1)]
 
 
@@ -104,7 +104,7 @@ async def test_operations_are_named_and_typed_as_the_official_sdk_names_them() -
     await run.callback("approval").succeed(1)
     await run.callback("create callback id").succeed(2)
     result = await run.result()
-    assert result.result == [1, 2]
+    assert result.result == ["1", "2"]
 
     shapes = [
         (op.type, op.operation.SubType, op.name, op.operation.ParentId) for op in run.operations()
@@ -207,7 +207,7 @@ async def test_a_callback_failure_is_the_same_error_on_first_run_and_replay() ->
     result = await run.result()
 
     assert result.result == "recovered"
-    expected = _expected(CallbackError, "not approved", "approval")
+    expected = _expected(CallbackExternalError, "not approved", "approval")
     assert seen == [expected, expected]
     assert run.operation("approval").status is OperationStatus.FAILED
     # The sender's own error stays on the inner callback.
@@ -292,10 +292,19 @@ async def test_inside_a_child_context_the_operation_is_parented_on_it() -> None:
 @pytest.mark.parametrize(
     ("checkpointed_type", "raised"),
     [
-        ("CallbackError", "CallbackError"),
+        # Written by durable-lambda before CallbackExternalError existed: a sender's failure.
+        ("CallbackError", "CallbackExternalError"),
+        ("CallbackExternalError", "CallbackExternalError"),
         ("CallbackTimeoutError", "CallbackTimeoutError"),
         ("CallbackSubmitterError", "CallbackSubmitterError"),
-        ("aws_durable_execution_sdk_python.exceptions.CallbackExternalError", "CallbackError"),
+        # A failed submitter's StepError, as both SDKs now record it.
+        ("StepError", "CallbackSubmitterError"),
+        ("aws_durable_execution_sdk_python.exceptions.StepError", "CallbackSubmitterError"),
+        ("aws_durable_execution_sdk_python.exceptions.CallbackError", "CallbackError"),
+        (
+            "aws_durable_execution_sdk_python.exceptions.CallbackExternalError",
+            "CallbackExternalError",
+        ),
         (
             "aws_durable_execution_sdk_python.exceptions.CallbackTimeoutError",
             "CallbackTimeoutError",

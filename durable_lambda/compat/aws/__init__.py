@@ -1,0 +1,82 @@
+"""The official AWS SDK's API (``aws_durable_execution_sdk_python`` 3.0.0), run by durable-lambda.
+
+A handler written for the official SDK runs here with only its imports changed::
+
+    from durable_lambda.compat.aws import DurableContext, StepContext, durable_execution
+    from durable_lambda.compat.aws.config import Duration, StepConfig
+
+The modules mirror the official ones (``config``, ``context``, ``exceptions``, ``execution``,
+``retries``, ``serdes``, ``types``, ``waits``, ``concurrency.models``) and the classes keep their
+names. ``DurableContext`` is synchronous, as the official one is: each call blocks until the
+operation's result is there, and runs durable-lambda's operation of the same name, so the
+operation ids, types, subtypes and names, and the payload bytes (written with
+``EnvelopeSerDes``), are the official SDK's. An execution can therefore move between the two
+SDKs in either direction.
+
+What this layer does not cover, and the one-line change each needs, is listed in
+``docs/migration.md``: the custom completion predicate (``should_complete`` and its helpers),
+the official SDK's instrumentation plugin factories, ``DurableChildContextTestRunner`` and the
+testing package, and reaching into the official SDK's internals (``context.state`` is
+durable-lambda's own context here).
+"""
+
+from __future__ import annotations
+
+from durable_lambda.compat.aws.concurrency.models import BatchCompletionError, BatchResult
+from durable_lambda.compat.aws.config import BatchItemStatus, ParallelBranch
+from durable_lambda.compat.aws.context import (
+    DurableContext,
+    durable_parallel_branch,
+    durable_step,
+    durable_wait_for_callback,
+    durable_with_child_context,
+)
+from durable_lambda.compat.aws.exceptions import (
+    CallbackError,
+    CallbackExternalError,
+    CallbackSubmitterError,
+    CallbackTimeoutError,
+    ChildContextError,
+    DurableExecutionsError,
+    DurableOperationError,
+    ExecutionError,
+    InvocationError,
+    InvokeError,
+    SerDesError,
+    StepError,
+    ValidationError,
+    WaitForConditionError,
+)
+from durable_lambda.compat.aws.execution import durable_execution
+from durable_lambda.compat.aws.retries import WithRetryConfig, with_retry
+from durable_lambda.compat.aws.types import StepContext
+
+__all__ = [
+    "BatchCompletionError",
+    "BatchItemStatus",
+    "BatchResult",
+    "CallbackError",
+    "CallbackExternalError",
+    "CallbackSubmitterError",
+    "CallbackTimeoutError",
+    "ChildContextError",
+    "DurableContext",
+    "DurableExecutionsError",
+    "DurableOperationError",
+    "ExecutionError",
+    "InvocationError",
+    "InvokeError",
+    "ParallelBranch",
+    "SerDesError",
+    "StepContext",
+    "StepError",
+    "ValidationError",
+    "WaitForConditionError",
+    "WithRetryConfig",
+    "durable_execution",
+    "durable_parallel_branch",
+    "durable_step",
+    "durable_wait_for_callback",
+    "durable_with_child_context",
+    "with_retry",
+]
