@@ -40,9 +40,14 @@ if TYPE_CHECKING:
         WaitForCallbackConfig,
         WaitForConditionConfig,
     )
-    from durable_lambda.core.context import DurableContext, StepContext
+    from durable_lambda.core.context import (
+        DurableContext,
+        StepContext,
+        WaitForConditionCheckContext,
+    )
     from durable_lambda.core.errors import (
         CallbackError,
+        CallbackExternalError,
         CallbackTimeoutError,
         CheckpointError,
         ChildContextError,
@@ -62,10 +67,17 @@ if TYPE_CHECKING:
     )
     from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
     from durable_lambda.core.operations.batch import ParallelBranch
-    from durable_lambda.core.operations.batch_result import BatchItem, BatchItemStatus, BatchResult
+    from durable_lambda.core.operations.batch_result import (
+        BatchCompletionError,
+        BatchItem,
+        BatchItemError,
+        BatchItemStatus,
+        BatchResult,
+    )
     from durable_lambda.core.operations.callback import (
         Callback,
         CallbackSubmitterError,
+        PlainJsonSerDes,
         WaitForCallbackContext,
     )
     from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
@@ -127,9 +139,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "durable_lambda.core.context": (
         "DurableContext",
         "StepContext",
+        "WaitForConditionCheckContext",
     ),
     "durable_lambda.core.errors": (
         "CallbackError",
+        "CallbackExternalError",
         "CallbackTimeoutError",
         "CheckpointError",
         "ChildContextError",
@@ -155,13 +169,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "durable_lambda.core.operations.batch": ("ParallelBranch",),
     "durable_lambda.core.operations.batch_result": (
+        "BatchCompletionError",
         "BatchItem",
+        "BatchItemError",
         "BatchItemStatus",
         "BatchResult",
     ),
     "durable_lambda.core.operations.callback": (
         "Callback",
         "CallbackSubmitterError",
+        "PlainJsonSerDes",
         "WaitForCallbackContext",
     ),
     "durable_lambda.core.operations.combinators": (
@@ -207,13 +224,16 @@ __all__ = [
     "AttemptInfo",
     "AttemptOutcome",
     "BasePlugin",
+    "BatchCompletionError",
     "BatchItem",
+    "BatchItemError",
     "BatchItemStatus",
     "BatchResult",
     "BatchedInput",
     "Callback",
     "CallbackConfig",
     "CallbackError",
+    "CallbackExternalError",
     "CallbackSubmitterError",
     "CallbackTimeoutError",
     "CheckpointError",
@@ -253,6 +273,7 @@ __all__ = [
     "ParallelBranch",
     "ParallelConfig",
     "PassThroughSerDes",
+    "PlainJsonSerDes",
     "RetryDecision",
     "RetryPresets",
     "RetryStrategy",
@@ -270,6 +291,7 @@ __all__ = [
     "ValidationError",
     "WaitForCallbackConfig",
     "WaitForCallbackContext",
+    "WaitForConditionCheckContext",
     "WaitForConditionConfig",
     "WaitForConditionDecision",
     "WaitForConditionError",

@@ -19,6 +19,7 @@ from durable_lambda.core.config import (
     WaitForCallbackConfig,
     WaitForConditionConfig,
 )
+from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.ids import OperationIdSequence
 from durable_lambda.core.logging import (
     ReplayAwareLogger,
@@ -38,7 +39,7 @@ from durable_lambda.core.operations.helpers import (
 from durable_lambda.core.operations.names import MAX_NAME_LENGTH as MAX_NAME_LENGTH
 from durable_lambda.core.operations.names import check_operation_name, recorded_name
 from durable_lambda.core.operations.step import replay_step, run_step
-from durable_lambda.core.operations.step_context import StepContext
+from durable_lambda.core.operations.step_context import StepContext, WaitForConditionCheckContext
 from durable_lambda.core.operations.wait import run_wait
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import ExecutionRuntime
@@ -54,9 +55,57 @@ if TYPE_CHECKING:
     from durable_lambda.core.operations.callback import Callback, WaitForCallbackContext
     from durable_lambda.core.operations.combinators import SettledResult
 
-__all__ = ["DurableContext", "StepContext"]
+__all__ = ["DurableContext", "StepContext", "WaitForConditionCheckContext"]
 
 T = TypeVar("T")
+F = TypeVar("F")
+
+
+def _argument(operation: str, official: str, given: F | None, ours: str, alias: F | None) -> F:
+    """Return the argument given under the official SDK's name or under ours (exactly one).
+
+    Raises:
+        ValidationError: both names were given, or neither.
+    """
+    if given is None:
+        if alias is None:
+            raise ValidationError(f"{operation}() needs {official!r}", field=official)
+        return alias
+    if alias is not None:
+        raise ValidationError(
+            f"{operation}() got {official!r} and {ours!r}, which name the same argument; give one",
+            field=official,
+        )
+    return given
+
+
+def _check_callable(operation: str, argument: str, value: object) -> None:
+    """Refuse, before any operation id is taken, a function argument that is not callable.
+
+    Raises:
+        ValidationError: ``value`` is not callable.
+    """
+    if not callable(value):
+        raise ValidationError(
+            f"{operation}() needs a callable {argument}, got {type(value).__name__} "
+            f"({value!r:.60})",
+            field=argument,
+        )
+
+
+def _refuse_name(name: object, execution_arn: str) -> None:
+    """Refuse an operation name that is not a string (a str subclass is accepted).
+
+    Raises:
+        ValidationError: ``name`` is not a str.
+    """
+    if isinstance(name, str):
+        return
+    raise ValidationError(
+        f"an operation name must be a str or None, got {type(name).__name__} ({name!r:.60})",
+        field="name",
+        execution_arn=execution_arn,
+    )
 
 
 class DurableContext:
@@ -66,6 +115,13 @@ class DurableContext:
     if the operation was checkpointed by an earlier invocation its stored outcome is replayed,
     otherwise it runs and is checkpointed. Code between durable calls must be deterministic: it
     runs again on every replay.
+
+    The methods take the official SDK's arguments, in its positional order and under its
+    keyword names (``step(func=...)``, ``map(inputs=..., func=...)``,
+    ``parallel(functions=...)``, ``run_in_child_context(func=...)``); the shorter names of
+    earlier durable-lambda versions (``fn=``, ``items=``, ``branches=``) are accepted too. An
+    argument of the wrong kind (a function that is not callable, a name that is not a string)
+    raises ``ValidationError`` before the operation takes its id.
 
     Example:
         >>> async def handler(event: dict, ctx: DurableContext) -> str:
@@ -132,7 +188,7 @@ class DurableContext:
     @overload
     async def step(
         self,
-        fn: Callable[[StepContext], Coroutine[Any, Any, T]],
+        func: Callable[[StepContext], Coroutine[Any, Any, T]],
         name: str | None = None,
         config: StepConfig | None = None,
     ) -> T: ...
@@ -140,41 +196,71 @@ class DurableContext:
     @overload
     async def step(
         self,
-        fn: Callable[[StepContext], T],
+        func: Callable[[StepContext], T],
         name: str | None = None,
         config: StepConfig | None = None,
     ) -> T: ...
 
+    @overload
     async def step(
         self,
-        fn: Callable[[StepContext], Any],
+        func: None = None,
         name: str | None = None,
         config: StepConfig | None = None,
-    ) -> Any:
-        """Run ``fn`` once and checkpoint its result; on replay return the stored result.
+        *,
+        fn: Callable[[StepContext], Coroutine[Any, Any, T]],
+    ) -> T: ...
 
-        ``fn`` may be ``async def`` (awaited on the event loop) or a plain function (run in a
+    @overload
+    async def step(
+        self,
+        func: None = None,
+        name: str | None = None,
+        config: StepConfig | None = None,
+        *,
+        fn: Callable[[StepContext], T],
+    ) -> T: ...
+
+    async def step(
+        self,
+        func: Callable[[StepContext], Any] | None = None,
+        name: str | None = None,
+        config: StepConfig | None = None,
+        *,
+        fn: Callable[[StepContext], Any] | None = None,
+    ) -> Any:
+        """Run ``func`` once and checkpoint its result; on replay return the stored result.
+
+        ``func`` may be ``async def`` (awaited on the event loop) or a plain function (run in a
         worker thread so blocking I/O does not stall other branches). It receives a
         ``StepContext``. A failing attempt is retried by ``config.retry_strategy`` (the official
         default: 6 attempts with exponential backoff), each retry suspending the invocation until
         it is due.
 
         Args:
-            fn: The step's body.
+            func: The step's body.
             name: A name for the step, shown in history and checked on replay.
             config: Retry strategy, at-most-once or at-least-once semantics, serializer.
+            fn: The step's body, under durable-lambda's earlier name (give ``func`` or ``fn``).
 
         Returns:
-            What ``fn`` returned, as the serializer reads it back (identical on every replay).
+            What ``func`` returned, as the serializer reads it back (identical on every replay).
 
         Raises:
             StepError: every attempt failed, or the error was not retryable.
+            ValidationError: ``func`` is not callable, or ``name`` is not a name the service
+                accepts; nothing is checkpointed and no attempt is made.
             NonDeterministicExecutionError: a different operation was checkpointed here.
         """
-        name = recorded_name(fn, name)
+        if func is None or fn is not None:
+            func = _argument("step", "func", func, "fn", fn)
+        body: object = func  # the annotation is a promise a caller may break
+        if not callable(body):  # inline: every step passes here, replayed ones included
+            _check_callable("step", "func", body)
+        name = recorded_name(func, name)
         operation_id, replayed = replay_step(self, name, config)
         if replayed is NOT_SUCCEEDED:
-            return await run_step(self, fn, operation_id, name, config)
+            return await run_step(self, func, operation_id, name, config)
         return replayed
 
     async def wait(self, duration: Duration, name: str | None = None) -> None:
@@ -187,24 +273,30 @@ class DurableContext:
 
     async def run_in_child_context(
         self,
-        fn: Callable[[DurableContext], Awaitable[T]],
+        func: Callable[[DurableContext], Awaitable[T]] | None = None,
         name: str | None = None,
         config: ChildConfig | None = None,
+        *,
+        fn: Callable[[DurableContext], Awaitable[T]] | None = None,
     ) -> T:
-        """Run ``fn`` with a child context whose operations are grouped under one CONTEXT.
+        """Run ``func`` with a child context whose operations are grouped under one CONTEXT.
 
         Args:
-            fn: An async function given the child ``DurableContext``.
+            func: An async function given the child ``DurableContext``.
             name: A name for the context, shown in history and checked on replay.
             config: Serializer, subtype and summary generator for large results.
+            fn: ``func`` under durable-lambda's earlier name (give one or the other).
 
         Returns:
-            What ``fn`` returned; replayed from the checkpoint without running ``fn`` again.
+            What ``func`` returned; replayed from the checkpoint without running it again.
 
         Raises:
-            ChildContextError: ``fn`` raised; carries the original error's type and message.
+            ChildContextError: ``func`` raised; carries the original error's type and message.
+            ValidationError: ``func`` is not callable.
         """
-        result: T = await run_child_context(self, fn, recorded_name(fn, name), config)
+        body = _argument("run_in_child_context", "func", func, "fn", fn)
+        _check_callable("run_in_child_context", "func", body)
+        result: T = await run_child_context(self, body, recorded_name(body, name), config)
         return result
 
     # -- callbacks (core/operations/callback.py) ------------------------------------------
@@ -259,15 +351,19 @@ class DurableContext:
             config: The callback's time-outs and serializer, and the submitter's retry strategy.
 
         Returns:
-            The answer's payload, as the serializer reads it.
+            The answer as the sender sent it (its raw text, as in the official SDK), or as the
+            serializer of ``config`` reads it when one is set.
 
         Raises:
             CallbackSubmitterError: the submitter failed on every attempt its strategy allowed.
             CallbackTimeoutError: no answer, or no heartbeat, came within the time-out.
-            CallbackError: the sender reported a failure (base of the errors above).
+            CallbackExternalError: the sender reported a failure.
+            CallbackError: the base of the three errors above.
+            ValidationError: ``submitter`` is not callable.
         """
         from durable_lambda.core.operations.callback import run_wait_for_callback
 
+        _check_callable("wait_for_callback", "submitter", submitter)
         return await run_wait_for_callback(self, submitter, recorded_name(submitter, name), config)
 
     # -- chained invoke (core/operations/invoke.py) ----------------------------------------
@@ -312,7 +408,7 @@ class DurableContext:
     @overload
     async def wait_for_condition(
         self,
-        check: Callable[[T, StepContext], Coroutine[Any, Any, T]],
+        check: Callable[[T, WaitForConditionCheckContext], Coroutine[Any, Any, T]],
         config: WaitForConditionConfig[T],
         name: str | None = None,
     ) -> T: ...
@@ -320,23 +416,23 @@ class DurableContext:
     @overload
     async def wait_for_condition(
         self,
-        check: Callable[[T, StepContext], T],
+        check: Callable[[T, WaitForConditionCheckContext], T],
         config: WaitForConditionConfig[T],
         name: str | None = None,
     ) -> T: ...
 
     async def wait_for_condition(
         self,
-        check: Callable[[Any, StepContext], Any],
+        check: Callable[[Any, WaitForConditionCheckContext], Any],
         config: WaitForConditionConfig[Any],
         name: str | None = None,
     ) -> Any:
         """Poll ``check`` until the config's wait strategy says the condition is met.
 
-        Each poll runs ``check(state, step_context)`` (``async def`` or plain) with the state the
+        Each poll runs ``check(state, check_context)`` (``async def`` or plain) with the state the
         previous poll returned (``config.initial_state`` the first time) and checkpoints what it
         returns. Between polls the invocation suspends for the strategy's delay, so a poll that
-        runs every few minutes for hours costs no compute in between. ``step_context.attempt``
+        runs every few minutes for hours costs no compute in between. ``check_context.attempt``
         is the 1-based number of the poll.
 
         Args:
@@ -373,12 +469,17 @@ class DurableContext:
     # -- map and parallel (core/operations/batch.py) ----------------------------------------
     async def map(
         self,
-        items: Sequence[ItemT],
-        fn: Callable[[DurableContext, ItemT, int, Sequence[ItemT]], Awaitable[ResultT]],
+        inputs: Sequence[ItemT] | None = None,
+        func: Callable[[DurableContext, ItemT, int, Sequence[ItemT]], Awaitable[ResultT]]
+        | None = None,
         name: str | None = None,
         config: MapConfig | None = None,
+        *,
+        items: Sequence[ItemT] | None = None,
+        fn: Callable[[DurableContext, ItemT, int, Sequence[ItemT]], Awaitable[ResultT]]
+        | None = None,
     ) -> BatchResult[ResultT]:
-        """Run ``fn(item_ctx, item, index, items)`` for every item, concurrently and durably.
+        """Run ``func(item_ctx, item, index, inputs)`` for every item, concurrently and durably.
 
         Each item runs in a child context of its own (subtype ``MapIteration``, named by
         ``config.item_namer`` or ``map-item-{index}``) under one ``Map`` context, as asyncio tasks
@@ -393,17 +494,20 @@ class DurableContext:
         a ``BatchedInput`` in place of the item, and the result holds one entry per batch.
 
         Args:
-            items: What to map over; the order fixes each item's index and operation id.
-            fn: The async function run for each item, given the item's own context.
+            inputs: What to map over; the order fixes each item's index and operation id.
+            func: The async function run for each item, given the item's own context.
             name: A name for the map, shown in history and checked on replay.
             config: Concurrency, completion criteria, serializers, item namer, batching.
+            items: ``inputs`` under durable-lambda's earlier name (give one or the other).
+            fn: ``func`` under durable-lambda's earlier name (give one or the other).
 
         Returns:
             A ``BatchResult`` with one ``BatchItem`` per started item, in index order; failed
             items are in it too (call ``throw_if_error()`` to raise the first).
 
         Raises:
-            ValidationError: ``min_successful`` exceeds the number of items.
+            ValidationError: ``min_successful`` exceeds the number of items, or ``func`` is
+                not callable.
             NonDeterministicExecutionError: a different operation was checkpointed here.
 
         Example:
@@ -415,18 +519,25 @@ class DurableContext:
         """
         from durable_lambda.core.operations.batch import run_map
 
+        values = _argument("map", "inputs", inputs, "items", items)
+        body = _argument("map", "func", func, "fn", fn)
+        _check_callable("map", "func", body)
         result: BatchResult[ResultT] = await run_map(
-            self, items, fn, recorded_name(fn, name), config
+            self, values, body, recorded_name(body, name), config
         )
         return result
 
     async def parallel(
         self,
-        branches: Sequence[
+        functions: Sequence[
             Callable[[DurableContext], Awaitable[ResultT]] | ParallelBranch[ResultT]
-        ],
+        ]
+        | None = None,
         name: str | None = None,
         config: ParallelConfig | None = None,
+        *,
+        branches: Sequence[Callable[[DurableContext], Awaitable[ResultT]] | ParallelBranch[ResultT]]
+        | None = None,
     ) -> BatchResult[ResultT]:
         """Run every branch concurrently and durably, each with a child context of its own.
 
@@ -438,16 +549,19 @@ class DurableContext:
         On replay the stored ``BatchResult`` is returned and no branch runs again.
 
         Args:
-            branches: Async functions given a ``DurableContext``, or ``ParallelBranch``
+            functions: Async functions given a ``DurableContext``, or ``ParallelBranch``
                 objects that also carry a name.
             name: A name for the parallel, shown in history and checked on replay.
             config: Concurrency, completion criteria and serializers.
+            branches: ``functions`` under durable-lambda's earlier name (give one or the
+                other).
 
         Returns:
             A ``BatchResult`` with one ``BatchItem`` per started branch, in index order.
 
         Raises:
-            ValidationError: ``min_successful`` exceeds the number of branches.
+            ValidationError: ``min_successful`` exceeds the number of branches, or a branch is
+                not callable.
             NonDeterministicExecutionError: a different operation was checkpointed here.
 
         Example:
@@ -459,7 +573,8 @@ class DurableContext:
         """
         from durable_lambda.core.operations.batch import run_parallel
 
-        result: BatchResult[ResultT] = await run_parallel(self, branches, name, config)
+        chosen = _argument("parallel", "functions", functions, "branches", branches)
+        result: BatchResult[ResultT] = await run_parallel(self, chosen, name, config)
         return result
 
     # -- combinators and replay-safe helpers (core/operations/combinators.py, helpers.py) --
@@ -650,6 +765,8 @@ class DurableContext:
         Raises:
             ValidationError: ``name`` is not a name the service accepts (see ``next_identity``).
         """
+        if name is not None and type(name) is not str:
+            _refuse_name(name, self.runtime.execution_arn)
         check_operation_name(name, self.runtime.execution_arn)
         ids = self._ids
         if ids is None:
@@ -675,3 +792,12 @@ class DurableContext:
             operation_id=identity.operation_id, operation_name=identity.name, attempt=attempt
         )
         return StepContext(identity.operation_id, identity.name, attempt, logger)
+
+    def check_context(
+        self, identity: OperationIdentity, attempt: int
+    ) -> WaitForConditionCheckContext:
+        """Return what a ``wait_for_condition`` check is given for this poll."""
+        logger = live_logger(self.logger).bind(
+            operation_id=identity.operation_id, operation_name=identity.name, attempt=attempt
+        )
+        return WaitForConditionCheckContext(identity.operation_id, identity.name, attempt, logger)

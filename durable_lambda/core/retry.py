@@ -17,8 +17,8 @@ of ``wait_for_condition`` in ``durable_lambda.core.polling``; both are importabl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TypeAlias
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 from durable_lambda.core.config_base import ConfigModel
 from durable_lambda.core.delays import (
@@ -57,8 +57,13 @@ __all__ = [
     "delay_seconds_for_service",
 ]
 
-_ErrorPatterns = tuple[str | re.Pattern[str], ...] | None
-_ErrorTypes = tuple[type[Exception], ...] | None
+if TYPE_CHECKING:
+    # A list is taken too, as the official SDK takes one (ConfigModel stores it as a tuple).
+    _ErrorPatterns = Sequence[str | re.Pattern[str]] | None
+    _ErrorTypes = Sequence[type[Exception]] | None
+else:
+    _ErrorPatterns = tuple[str | re.Pattern[str], ...] | None
+    _ErrorTypes = tuple[type[Exception], ...] | None
 
 
 class RetryDecision(ConfigModel):
@@ -164,7 +169,7 @@ def _error_matcher(patterns: _ErrorPatterns, types: _ErrorTypes) -> Callable[[Ex
     if patterns is None and types is None:
         return lambda _error: True
     texts = patterns or ()
-    kinds = types or ()
+    kinds = tuple(types or ())
 
     def matches(error: Exception) -> bool:
         if isinstance(error, kinds):

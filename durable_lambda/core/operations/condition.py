@@ -61,14 +61,14 @@ from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
     from durable_lambda.core.context import DurableContext
-    from durable_lambda.core.operations.step_context import StepContext
+    from durable_lambda.core.operations.step_context import WaitForConditionCheckContext
 
 __all__ = ["run_wait_for_condition"]
 
 
 async def run_wait_for_condition(
     ctx: DurableContext,
-    check: Callable[[Any, StepContext], Any],
+    check: Callable[[Any, WaitForConditionCheckContext], Any],
     config: WaitForConditionConfig[Any],
     name: str | None,
 ) -> Any:
@@ -136,7 +136,7 @@ def _poll_again(
 async def _poll(
     ctx: DurableContext,
     identity: OperationIdentity,
-    check: Callable[[Any, StepContext], Any],
+    check: Callable[[Any, WaitForConditionCheckContext], Any],
     config: WaitForConditionConfig[Any],
     serdes: SerDes[Any],
     op: Operation | None,
@@ -148,7 +148,7 @@ async def _poll(
     if not stored:
         stored = serialize(serdes, config.initial_state, serdes_context)
     state = deserialize(serdes, stored, serdes_context)
-    new_state = await call_user_function(check, state, ctx.step_context(identity, attempt))
+    new_state = await call_user_function(check, state, ctx.check_context(identity, attempt))
     payload = serialize(serdes, new_state, serdes_context)
     # The strategy judges the state as the next poll and every replay will see it.
     decision = config.wait_strategy(deserialize(serdes, payload, serdes_context), attempt)

@@ -1,14 +1,16 @@
-"""``StepContext``: what a step's function is given (the submitter and polled checks get it too)."""
+"""What user functions run by an operation are given: ``StepContext`` and its kin."""
 
 from __future__ import annotations
 
 from durable_lambda.core.ports import Logger
 
-__all__ = ["StepContext"]
+__all__ = ["StepContext", "WaitForConditionCheckContext"]
 
 
 class StepContext:
     """What a step's function is given: which attempt this is, and a logger bound to the step.
+
+    A ``wait_for_callback`` submitter's step gets one too.
 
     Attributes:
         operation_id: The step's deterministic operation id.
@@ -24,3 +26,13 @@ class StepContext:
         self.name = name
         self.attempt = attempt
         self.logger = logger
+
+
+class WaitForConditionCheckContext(StepContext):
+    """What a ``wait_for_condition`` check is given, under the official SDK's name.
+
+    ``attempt`` is the 1-based number of the poll. It is a ``StepContext`` (checks written
+    against that name keep working) with the official SDK's class name.
+    """
+
+    __slots__ = ()
