@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from durable_lambda.adapters.clock.clocks import SystemClock
@@ -36,18 +35,11 @@ from durable_lambda.app.driver import (
 )
 from durable_lambda.app.lambda_handler import DurableFunction
 from durable_lambda.app.loading import load_handler
-from durable_lambda.core.errors import ReplayHorizonReached
+from durable_lambda.app.replayer import Replayer, ReplayReport
 from durable_lambda.core.history import EventType
-from durable_lambda.core.model import (
-    CheckpointResponse,
-    ExecutionState,
-    OperationStatus,
-    OperationType,
-    OperationUpdate,
-)
+from durable_lambda.core.model import OperationStatus, OperationType
 from durable_lambda.core.ports import Clock
 from durable_lambda.core.runtime import RuntimeOptions
-from durable_lambda.core.service import invocation_input as build_invocation_input
 from durable_lambda.core.store import ExecutionRecord, ExecutionStatus, ExecutionStore
 
 __all__ = [
@@ -59,41 +51,6 @@ __all__ = [
     "Progress",
     "ReplayReport",
 ]
-
-
-@dataclass(frozen=True)
-class ReplayReport:
-    """The outcome of replaying today's code against a recorded history.
-
-    Attributes:
-        ok: True when every recorded operation the code reached matched.
-        replayed: How many recorded operations the execution holds.
-        message: What happened, in one line.
-        mismatch: The error naming the first non-deterministic operation, if any.
-    """
-
-    ok: bool
-    replayed: int
-    message: str
-    mismatch: str | None = None
-
-
-class _ReplayOnlyService:
-    """A DurableService for replay-only runs: state comes from the record, nothing is written."""
-
-    async def checkpoint(
-        self,
-        execution_arn: str,
-        checkpoint_token: str,
-        updates: Sequence[OperationUpdate],
-        client_token: str | None = None,
-    ) -> CheckpointResponse:
-        raise ReplayHorizonReached
-
-    async def get_state(
-        self, execution_arn: str, checkpoint_token: str, marker: str, max_items: int | None = None
-    ) -> ExecutionState:
-        return ExecutionState()
 
 
 class LocalOrchestrator:
@@ -226,26 +183,23 @@ class LocalOrchestrator:
                 continue
         return finished
 
-    async def replay(self, target: str, arn: str) -> ReplayReport:
-        """Run ``target`` against the recorded history of ``arn`` without running any step.
+    async def replay(self, target: str, arn: str, *, shallow: bool = False) -> ReplayReport:
+        """Replay ``target``'s code over the recorded execution ``arn``, executing nothing.
 
-        Reports the first operation where today's code differs from the record.
+        See ``durable_lambda.app.replayer.Replayer``: the report lists what matched, what the
+        code never reached, and the first divergence.
+
+        Args:
+            target: The handler (``path/to/file.py:handler`` or ``package.module:handler``).
+            arn: The execution, in this orchestrator's store.
+            shallow: Read completed contexts' results instead of replaying their children.
+
+        Raises:
+            ValidationError: the target cannot be loaded.
+            ExecutionNotFoundError: no such execution.
         """
         record = await self.local_service.get_record(arn)
-        function = self._function(target)
-        invocation = build_invocation_input(record.snapshot(), None)
-        options = RuntimeOptions(replay_only=True)
-        replayed = len(record.operations) - 1
-        try:
-            output = await function.invoke_model(
-                invocation.to_wire(), service=_ReplayOnlyService(), options=options
-            )
-        except ReplayHorizonReached:
-            return ReplayReport(True, replayed, f"replayed {replayed} operations: all match")
-        error = output.Error
-        if error is not None and error.ErrorType == "NonDeterministicExecutionError":
-            return ReplayReport(False, replayed, "non-deterministic", error.ErrorMessage)
-        return ReplayReport(True, replayed, f"replayed {replayed} operations: all match")
+        return await Replayer(self._function(target), shallow=shallow).replay(record)
 
 
 def _invocation_interrupted(record: ExecutionRecord) -> bool:

@@ -1,4 +1,7 @@
-"""``run``, ``resume`` and ``replay``: the commands that execute handler code."""
+"""``run``, ``resume`` and ``replay``: the commands that execute handler code.
+
+``replay`` is defined in ``replay_command`` and re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from durable_lambda.app.cli.options import (
     parse_pairs,
 )
 from durable_lambda.app.cli.progress import ProgressView
+from durable_lambda.app.cli.replay_command import replay  # the command lives there
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.core.errors import DurableExecutionError
 from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
@@ -214,33 +218,4 @@ def _report(record: ExecutionRecord, store: Path) -> int:
     detail = f"{error.ErrorType or 'Error'}: {error.ErrorMessage or ''}" if error else "no error"
     line = " ".join(f"{record.name} {record.status.value}: {detail}".split())
     print(f"durable-lambda: {line}", file=sys.stderr)
-    return 1
-
-
-@click.command()
-@click.argument("target")
-@click.argument("execution")
-@store_option
-def replay(target: str, execution: str, store: Path) -> int:
-    """Run TARGET's code against EXECUTION's recorded history, executing no step.
-
-    Exit 0 when the code takes the recorded path; 1, naming the first operation that differs
-    (what was recorded against what the code attempted), when it does not.
-    """
-    spec = absolute_target(target)
-    files = FileExecutionStore(store)
-    orchestrator = LocalOrchestrator(files)
-
-    async def go() -> tuple[str, bool, str, str | None]:
-        arn = await find_execution(files, execution)
-        record = await orchestrator.local_service.get_record(arn)
-        report = await orchestrator.replay(spec, arn)
-        return record.name, report.ok, report.message, report.mismatch
-
-    name, ok, message, mismatch = run_async(go())
-    if ok:
-        click.echo(f"replay OK: {name}: {message}")
-        return 0
-    detail = " ".join((mismatch or message).split())
-    print(f"durable-lambda: replay of {name} differs: {detail}", file=sys.stderr)
     return 1
