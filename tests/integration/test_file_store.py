@@ -19,6 +19,7 @@ from durable_lambda.adapters.file import (
     ExecutionLockedError,
     ExecutionStoreError,
     FileExecutionStore,
+    UnsafeFileError,
 )
 from durable_lambda.contract import START, sample_record
 from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
@@ -136,8 +137,11 @@ async def test_a_file_holding_another_execution_is_corrupt(store: FileExecutionS
     with pytest.raises(CorruptExecutionError, match="holds execution") as caught:
         await store.load(sample_record("b").arn)
     assert caught.value.execution_arn == sample_record("b").arn
-    with pytest.raises(CorruptExecutionError, match="whose directory is"):
-        await store.list_executions()
+    listing = await store.scan()
+    assert [s.DurableExecutionName for s in listing.executions] == ["a"]
+    [damaged] = listing.damaged
+    assert damaged.directory == b_path.parent
+    assert "whose directory is" in damaged.problem
 
 
 async def test_a_newer_format_version_is_refused_but_not_called_corrupt(
@@ -176,18 +180,47 @@ async def test_listing_reads_only_the_headers(store: FileExecutionStore) -> None
     await store.create(sample_record("a"))
     await store.create(sample_record("b", start=START + timedelta(seconds=1)))
     path = store.record_path(sample_record("a").arn)
-    header, _, _ = path.read_bytes().split(b"\n")
-    path.write_bytes(header + b"\n{broken\n")
+    header, record, _ = path.read_bytes().split(b"\n")
+    path.write_bytes(header + b"\n" + b"{" * len(record) + b"\n")  # same size, broken record
 
     listed = await store.list_executions()
 
     assert [s.DurableExecutionName for s in listed] == ["a", "b"]
     with pytest.raises(CorruptExecutionError):
         await store.load(sample_record("a").arn)
-    path.write_bytes(header[:30])
-    with pytest.raises(CorruptExecutionError, match="header line is truncated") as caught:
-        await store.list_executions()
-    assert caught.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda data: b"", "the file is empty"),
+        (lambda data: data[:30], "header line is truncated"),
+        (lambda data: data[:-7], "truncated or appended to"),
+        (lambda data: data + b"more\n", "truncated or appended to"),
+        (lambda data: b"not json\n" + data, "header line is not valid"),
+    ],
+)
+async def test_a_damaged_file_is_listed_apart_and_hides_nothing(
+    store: FileExecutionStore, damage: Callable[[bytes], bytes], problem: str
+) -> None:
+    await store.create(sample_record("a"))
+    await store.create(sample_record("b", start=START + timedelta(seconds=1)))
+    path = store.record_path(sample_record("a").arn)
+    path.write_bytes(damage(path.read_bytes()))
+
+    listing = await store.scan()
+
+    assert [s.DurableExecutionName for s in listing.executions] == ["b"]
+    assert await store.list_executions() == listing.executions
+    [damaged] = listing.damaged
+    assert (damaged.path, damaged.directory.name) == (path, path.parent.name)
+    assert problem in damaged.problem
+    assert damaged.repairable
+    assert damaged.readable_name == "contract-fn.a"
+    assert "durable-lambda repair" in str(damaged.error)
+    assert await store.load(sample_record("b").arn) == sample_record(
+        "b", start=START + timedelta(seconds=1)
+    )
 
 
 async def test_a_creation_that_never_finished_is_not_an_execution(
@@ -315,12 +348,13 @@ async def test_a_directory_where_the_file_should_be_is_a_typed_error(
 ) -> None:
     store.record_path(sample_record().arn).mkdir(parents=True)
 
-    with pytest.raises(ExecutionStoreError) as caught:
+    with pytest.raises(UnsafeFileError) as caught:
         await store.load(sample_record().arn)
 
     assert caught.value.path == store.record_path(sample_record().arn)
-    assert isinstance(caught.value.__cause__, IsADirectoryError)
-    assert "EISDIR" in str(caught.value)
+    assert caught.value.found == "a directory"
+    assert caught.value.execution_arn == sample_record().arn
+    assert "not a regular file" in str(caught.value)
 
 
 async def test_tasks_of_one_process_take_turns_on_the_lock(store: FileExecutionStore) -> None:

@@ -305,6 +305,9 @@ async def test_permission_errors_are_typed_and_change_nothing() -> None:
         before = (writable / "execution.jsonl").read_bytes()
         for directory in (store.root / "executions", writable):  # whatever the umask
             os.chmod(directory, 0o755)
+        # The store makes its files private (0600); this one is opened to others on purpose,
+        # to check that reading is allowed where writing is not.
+        os.chmod(writable / "execution.jsonl", 0o644)
         if os.geteuid() != 0:  # the child runs as this user: take write permission away
             os.chmod(writable, 0o555)
             os.chmod(store.root / "executions", 0o555)

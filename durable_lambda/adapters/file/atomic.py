@@ -6,6 +6,11 @@ or hard-linked to it when the target must not exist yet (``os.link`` fails if it
 creators cannot both win). The directory is fsynced last, so the rename itself survives a
 power cut. A reader therefore sees the old file or the new one, never a mix, whatever moment
 a crash or a ``SIGKILL`` strikes.
+
+Every file is opened without following a symbolic link (``O_NOFOLLOW``) and refused unless it
+is a regular file (``UnsafeFileError``): whoever plants a link where the store keeps a file
+cannot make it read, write or empty the link's target. Files are created ``0600`` and folders
+``0700`` (a umask can only narrow that), since records hold inputs and step results.
 """
 
 from __future__ import annotations
@@ -13,20 +18,47 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
+from durable_lambda.adapters.file.errors import UnsafeFileError
+
 __all__ = [
+    "DIRECTORY_MODE",
+    "FILE_MODE",
     "FileIdentity",
     "create_exclusively",
     "fsync_directory",
     "make_directory",
+    "open_regular",
     "read_file",
+    "read_head",
     "replace_atomically",
 ]
 
-_OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-_OPEN_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+FILE_MODE = 0o600
+"""The mode of every file the store creates: records hold inputs and results."""
+DIRECTORY_MODE = 0o700
+"""The mode of every folder the store creates: nobody else may plant files in it."""
+
+# O_NONBLOCK: opening a FIFO planted where a file should be must fail or return at once, never
+# wait for a writer; on a regular file it changes nothing.
+_SAFE = os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+_OPEN_DIRECTORY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_DIRECTORY", 0)
+# What open(2) says when the path holds a link (O_NOFOLLOW), a folder, a socket or a FIFO.
+_WRONG_KIND = frozenset(
+    {errno.ELOOP, errno.EISDIR, errno.ENXIO, errno.EMLINK, getattr(errno, "EFTYPE", errno.ELOOP)}
+)
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 class FileIdentity(NamedTuple):
@@ -43,9 +75,54 @@ class FileIdentity(NamedTuple):
         return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
+def _kind(mode: int) -> str | None:
+    """Return what a file of ``mode`` is, in words; None for a regular file."""
+    for test, words in _KINDS:
+        if test(mode):
+            return words
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def open_regular(path: Path, flags: int, mode: int = FILE_MODE) -> int:
+    """Open ``path`` as ``os.open`` does, but never through a link and only a regular file.
+
+    Args:
+        path: The file.
+        flags: The ``os.open`` flags (``O_NOFOLLOW``, ``O_NONBLOCK`` and ``O_CLOEXEC`` are added).
+        mode: The mode of a file ``O_CREAT`` creates.
+
+    Returns:
+        The file descriptor.
+
+    Raises:
+        UnsafeFileError: ``path`` is a symbolic link, a directory, a FIFO, a socket or a device.
+        OSError: What ``os.open`` raised otherwise (``FileNotFoundError``...).
+    """
+    try:
+        fd = os.open(path, flags | _SAFE, mode)
+    except OSError as error:
+        if error.errno in _WRONG_KIND:
+            try:
+                found = _kind(os.lstat(path).st_mode)
+            except OSError:
+                found = None
+            if found is not None:
+                raise UnsafeFileError(path, found) from error
+        raise
+    try:
+        found = _kind(os.fstat(fd).st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    if found is not None:
+        os.close(fd)
+        raise UnsafeFileError(path, found)
+    return fd
+
+
 def fsync_directory(path: Path) -> None:
     """Make the entries of directory ``path`` (new names, renames) durable."""
-    fd = os.open(path, _OPEN_READ | getattr(os, "O_DIRECTORY", 0))
+    fd = os.open(path, _OPEN_DIRECTORY)
     try:
         os.fsync(fd)
     except OSError as error:
@@ -62,7 +139,7 @@ def make_directory(path: Path) -> None:
         return
     make_directory(path.parent)
     with contextlib.suppress(FileExistsError):
-        path.mkdir()
+        path.mkdir(mode=DIRECTORY_MODE)
         fsync_directory(path.parent)
 
 
@@ -118,7 +195,8 @@ def _process_alive(pid: int) -> bool:
 def _write_temporary(path: Path, data: bytes) -> tuple[Path, FileIdentity]:
     """Write ``data`` to a new temporary file beside ``path`` and fsync it."""
     temporary = _temporary_name(path)
-    fd = os.open(temporary, _OPEN_NEW, 0o666)
+    # O_EXCL never follows a link either: a link planted at the name fails the open.
+    fd = open_regular(temporary, _OPEN_NEW)
     try:
         view = memoryview(data)
         while view:
@@ -173,9 +251,13 @@ def create_exclusively(path: Path, data: bytes) -> FileIdentity:
 
 
 def read_file(path: Path) -> tuple[bytes, FileIdentity] | None:
-    """Return the bytes of ``path`` and the identity of the version read; None if missing."""
+    """Return the bytes of ``path`` and the identity of the version read; None if missing.
+
+    Raises:
+        UnsafeFileError: ``path`` is not a regular file (a link is not followed).
+    """
     try:
-        fd = os.open(path, _OPEN_READ)
+        fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
     try:
@@ -186,6 +268,33 @@ def read_file(path: Path) -> tuple[bytes, FileIdentity] | None:
     finally:
         os.close(fd)
     return b"".join(chunks), identity
+
+
+def read_head(path: Path, limit: int) -> tuple[bytes, int] | None:
+    """Return the first line of ``path`` (at most ``limit`` bytes) and the file's size.
+
+    The line keeps its newline; without one, it was cut short (or is longer than ``limit``).
+    None if the file is missing.
+
+    Raises:
+        UnsafeFileError: ``path`` is not a regular file (a link is not followed).
+    """
+    try:
+        fd = open_regular(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        head = b""
+        while len(head) < limit and b"\n" not in head:
+            chunk = os.read(fd, min(limit - len(head), 1 << 12))
+            if not chunk:
+                break
+            head += chunk
+    finally:
+        os.close(fd)
+    end = head.find(b"\n")
+    return (head if end < 0 else head[: end + 1]), size
 
 
 def _remove(path: Path) -> None:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from durable_lambda.adapters.file.layout import EXECUTIONS, RECORD_FILE, repair_command
 from durable_lambda.core.errors import DurableExecutionError
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "ExecutionStoreError",
     "StorageFullError",
     "StoragePermissionError",
+    "UnsafeFileError",
     "storage_error",
 ]
 
@@ -42,8 +44,9 @@ class CorruptExecutionError(ExecutionStoreError):
     """An execution file cannot be read back as the record that was written.
 
     The store never resets, overwrites or deletes such a file on its own: ``load`` and
-    ``save`` refuse it, and only ``FileExecutionStore.repair`` replaces it (keeping the bad
-    file beside it for inspection).
+    ``save`` refuse it, listings report it apart (``FileExecutionStore.scan``), and only a
+    repair replaces it (``durable-lambda repair``, or ``FileExecutionStore.recover`` and
+    ``repair`` from Python), keeping the bad file beside it for inspection.
 
     Args:
         path: The corrupt file.
@@ -52,13 +55,43 @@ class CorruptExecutionError(ExecutionStoreError):
     """
 
     def __init__(self, path: Path | str, problem: str, **where: Any) -> None:
+        path = Path(path)
         super().__init__(
             f"execution file {path} is corrupt: {problem}; it was left untouched "
-            "(inspect it, then replace it with FileExecutionStore.repair)",
+            f"(inspect it, then {_repair_hint(path)})",
             path=path,
             **where,
         )
         self.problem = problem
+
+
+def _repair_hint(path: Path) -> str:
+    if path.name == RECORD_FILE and path.parent.parent.name == EXECUTIONS:
+        return f"run `{repair_command(path.parent)}`"
+    return "replace it with FileExecutionStore.repair"
+
+
+class UnsafeFileError(ExecutionStoreError):
+    """A path where the store keeps a file holds something else: a link, a folder, a pipe.
+
+    The store never follows a symbolic link it finds where its own file should be (a link
+    planted at a lock path would otherwise have its target emptied), and never reads or writes
+    anything but a regular file there.
+
+    Args:
+        path: The path that was refused.
+        found: What is there ("a symbolic link", "a directory", "a FIFO"...).
+        **where: The execution ARN (``execution_arn=``), when known.
+    """
+
+    def __init__(self, path: Path | str, found: str, **where: Any) -> None:
+        super().__init__(
+            f"refused {path}: it is {found}, not a regular file; the store never follows or "
+            "opens anything else where its own files go (remove it if you did not put it there)",
+            path=path,
+            **where,
+        )
+        self.found = found
 
 
 class StorageFullError(ExecutionStoreError):

@@ -3,8 +3,10 @@
 Across processes the lock is ``fcntl.flock`` on a lock file in the execution's directory: the
 kernel releases it when its holder exits, however it exits (even ``SIGKILL``), so a lock is
 never left behind by a crash; the holder writes its pid into the file so that a refused
-process can say who holds it. Inside one process an ``asyncio.Lock`` queues the tasks of an
-event loop in order, without polling. POSIX only (Linux, macOS).
+process can say who holds it. The lock file is opened without following a link and only if it
+is a regular file (see ``atomic.open_regular``): a link planted at the lock path must not get its
+target emptied when the holder writes its pid. Inside one process an ``asyncio.Lock`` queues the
+tasks of an event loop in order, without polling. POSIX only (Linux, macOS).
 """
 
 from __future__ import annotations
@@ -18,8 +20,13 @@ import weakref
 from pathlib import Path
 from types import TracebackType
 
-from durable_lambda.adapters.file.atomic import make_directory
-from durable_lambda.adapters.file.errors import ExecutionLockedError, storage_error
+from durable_lambda.adapters.file.atomic import make_directory, open_regular
+from durable_lambda.adapters.file.errors import (
+    ExecutionLockedError,
+    UnsafeFileError,
+    storage_error,
+)
+from durable_lambda.core.store import ExecutionNotFoundError
 
 __all__ = ["ExecutionLock", "local_lock"]
 
@@ -67,21 +74,33 @@ class ExecutionLock:
     asks again is refused (or waits for itself).
 
     Args:
-        path: The lock file (created, with its directory, if missing).
+        path: The lock file (created if missing).
         execution_arn: The execution, for error messages.
         wait: True to wait as long as it takes, False to fail at once if the lock is held,
             or a number of seconds to wait at most.
+        create_directory: Whether to create the lock file's directory if it is missing; when
+            False, a missing directory means the execution does not exist.
 
     Raises:
         ExecutionLockedError: (on entry) The lock is held and waiting ran out; it names the
             execution and the holder's pid.
+        ExecutionNotFoundError: (on entry) The directory is missing and may not be created.
+        UnsafeFileError: (on entry) The lock path is a link, or anything but a regular file.
         StoragePermissionError: (on entry) The lock file cannot be opened.
     """
 
-    def __init__(self, path: Path, execution_arn: str, wait: bool | float = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        execution_arn: str,
+        wait: bool | float = False,
+        *,
+        create_directory: bool = True,
+    ) -> None:
         self.path = path
         self.execution_arn = execution_arn
         self._wait = wait
+        self._create_directory = create_directory
         self._local: asyncio.Lock | None = None
         self._fd: int | None = None
 
@@ -140,8 +159,20 @@ class ExecutionLock:
 
     def _open(self) -> int:
         try:
-            make_directory(self.path.parent)
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            if self._create_directory:
+                make_directory(self.path.parent)
+            return open_regular(self.path, os.O_RDWR | os.O_CREAT)
+        except UnsafeFileError as error:
+            error.execution_arn = self.execution_arn
+            raise
+        except FileNotFoundError as error:
+            if self._create_directory:
+                raise storage_error(
+                    error, self.path, "open the lock file", execution_arn=self.execution_arn
+                ) from error
+            raise ExecutionNotFoundError(
+                "no execution has this ARN", execution_arn=self.execution_arn
+            ) from None
         except OSError as error:
             raise storage_error(
                 error, self.path, "open the lock file", execution_arn=self.execution_arn

@@ -1,22 +1,23 @@
 """``FileExecutionStore``: executions kept as files, safe against crashes and concurrent drivers.
 
-Layout under the root (``.durable/`` in the working directory by default)::
+Layout under the root (``.durable/`` in the working directory by default; see ``layout``)::
 
     .durable/executions/<function>.<name>-<sha256 of the ARN, 16 hex>/
         execution.jsonl     the record, after a header line (see ``record_file``)
         lock                the driver's lock; holds the driver's pid while it is held
 
 Every write is atomic (see ``atomic``): a ``SIGKILL`` at any moment leaves the last complete
-record. A file that is damaged anyway (by hand, by a disk) is reported as
-``CorruptExecutionError`` and never overwritten until ``repair`` is called. All file I/O runs in
+record. A file that is damaged anyway (by a power cut, by hand, by a disk) is reported as
+``CorruptExecutionError`` for that execution alone, listed apart (``scan``), and never
+overwritten until it is repaired (``recover``, ``repair``). Files are created ``0600`` and
+folders ``0700``, and no link is ever followed where the store keeps a file. All file I/O runs in
 worker threads, so the event loop never blocks on the disk.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,13 +27,35 @@ from durable_lambda.adapters.file import record_file
 from durable_lambda.adapters.file.atomic import (
     FileIdentity,
     create_exclusively,
+    fsync_directory,
     make_directory,
     read_file,
     remove_stale_temporaries,
     replace_atomically,
 )
-from durable_lambda.adapters.file.errors import CorruptExecutionError, storage_error
+from durable_lambda.adapters.file.errors import (
+    CorruptExecutionError,
+    UnsafeFileError,
+    storage_error,
+)
+from durable_lambda.adapters.file.layout import (
+    DEFAULT_ROOT,
+    EXECUTIONS,
+    LOCK_FILE,
+    RECORD_FILE,
+    RECORD_LOCK_FILE,
+    directory_name,
+)
+from durable_lambda.adapters.file.listing import ExecutionListing, scan_executions
 from durable_lambda.adapters.file.locking import ExecutionLock, local_lock
+from durable_lambda.adapters.file.recovery import (
+    RecordCopy,
+    RepairOutcome,
+    RepairReport,
+    best_copy,
+    record_copies,
+)
+from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.store import (
     ExecutionAlreadyExistsError,
     ExecutionNotFoundError,
@@ -40,30 +63,9 @@ from durable_lambda.core.store import (
     ExecutionSummary,
 )
 
-__all__ = ["DEFAULT_ROOT", "FileExecutionStore"]
+__all__ = ["DEFAULT_ROOT", "FileExecutionStore", "directory_name"]
 
 T = TypeVar("T")
-
-DEFAULT_ROOT = ".durable"
-"""Where executions are kept unless told otherwise (relative to the working directory)."""
-
-RECORD_FILE = "execution.jsonl"
-LOCK_FILE = "lock"
-RECORD_LOCK_FILE = "record.lock"
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-_ARN_PARTS = re.compile(r":function:([^:/]+).*/durable-execution/([^/]+)/")
-
-
-def directory_name(arn: str) -> str:
-    """Return the directory name of execution ``arn``: readable, unique, safe on any disk.
-
-    The readable part is the function and execution names when the ARN has them; the SHA-256
-    prefix makes the name unique (also on case-insensitive file systems).
-    """
-    parts = _ARN_PARTS.search(arn)
-    readable = ".".join(parts.groups()) if parts else arn.rsplit(":", 1)[-1]
-    slug = _UNSAFE.sub("_", readable).strip("._-")[:80] or "execution"
-    return f"{slug}-{hashlib.sha256(arn.encode()).hexdigest()[:16]}"
 
 
 class FileExecutionStore:
@@ -85,7 +87,7 @@ class FileExecutionStore:
 
     def __init__(self, root: Path | str = DEFAULT_ROOT) -> None:
         self.root = Path(root).absolute()
-        self._executions = self.root / "executions"
+        self._executions = self.root / EXECUTIONS
         # The version of each file this store last wrote or verified, and its creation time:
         # a save over a file that has not changed since need not re-verify it.
         self._known: dict[str, tuple[FileIdentity, int]] = {}
@@ -130,7 +132,14 @@ class FileExecutionStore:
         orchestrator checkpointing the same execution never overwrite each other's change. It is
         separate from ``lock``, which a driver holds for a whole run.
         """
-        return ExecutionLock(self.execution_directory(arn) / RECORD_LOCK_FILE, arn, wait=True)
+        # Never creates the execution's folder: a lookup of an execution that does not exist (a
+        # junk callback id names one) must leave the store as it was.
+        return ExecutionLock(
+            self.execution_directory(arn) / RECORD_LOCK_FILE,
+            arn,
+            wait=True,
+            create_directory=False,
+        )
 
     async def create(self, record: ExecutionRecord) -> None:
         """Store a new record.
@@ -198,14 +207,19 @@ class FileExecutionStore:
 
         self._known[record.arn] = await self._write(record.arn, write, "write")
 
-    async def repair(self, record: ExecutionRecord) -> Path | None:
+    async def repair(
+        self, record: ExecutionRecord, *, created_ns: int | None = None
+    ) -> Path | None:
         """Replace execution ``record.arn``'s file with ``record``, whatever state it is in.
 
-        The only way past a ``CorruptExecutionError``: the damaged file is kept beside the new
-        one, renamed ``execution.jsonl.corrupt-<time>``, for inspection.
+        The way past a ``CorruptExecutionError`` when you hold the record to store (``recover``
+        finds one in the execution's folder): the damaged file is kept beside the new one,
+        renamed ``execution.jsonl.corrupt-<time>``, for inspection.
 
         Args:
             record: The record to store (its ARN says which execution).
+            created_ns: The execution's creation time (orders executions that started at the
+                same moment); now by default.
 
         Returns:
             Where the damaged file was moved; None if there was no file.
@@ -215,33 +229,139 @@ class FileExecutionStore:
             StoragePermissionError: The directory may not be written.
         """
         path = self.record_path(record.arn)
-        created_ns = time.time_ns()
-        kept = path.with_name(f"{RECORD_FILE}.corrupt-{created_ns}")
+        now = time.time_ns()
+        created = now if created_ns is None else created_ns
+        kept = path.with_name(f"{RECORD_FILE}.corrupt-{now}")
 
         def write() -> tuple[FileIdentity, Path | None]:
             make_directory(path.parent)
             moved: Path | None = kept
             try:
-                kept.hardlink_to(path)
+                # link(2) takes a symbolic link itself, never its target.
+                os.link(path, kept, follow_symlinks=False)
             except FileNotFoundError:
                 moved = None
-            return replace_atomically(path, record_file.encode(record, created_ns)), moved
+            return replace_atomically(path, record_file.encode(record, created)), moved
 
         identity, moved = await self._write(record.arn, write, "repair")
-        self._known[record.arn] = (identity, created_ns)
+        self._known[record.arn] = (identity, created)
         return moved
 
-    async def list_executions(self) -> list[ExecutionSummary]:
-        """Return a summary of every stored execution, oldest first.
+    async def recover(self, directory: str) -> RepairReport:
+        """Repair the execution kept in folder ``directory``, with the best record it still has.
 
-        Reads only each file's header line, so it stays fast however long the histories are.
+        If its file is sound, nothing changes (``HEALTHY``). Otherwise every copy of the record
+        left in the folder is read (the file itself, the complete temporary file of a write a
+        crash interrupted, damaged files earlier repairs kept) and the most advanced one is
+        stored, the damaged file kept beside it (``RESTORED``). When no copy is readable, the
+        damaged file is renamed ``execution.jsonl.corrupt-<time>`` so that the execution is no
+        longer listed (``SET_ASIDE``); nothing is ever deleted.
+
+        It holds the execution's lock meanwhile, so it never races a driver.
+
+        Args:
+            directory: The execution's folder name (``DamagedExecution.name``;
+                ``directory_name(arn)`` for an ARN).
+
+        Returns:
+            What was found and done.
 
         Raises:
-            CorruptExecutionError: A file's header is damaged (it names the file).
+            ValidationError: ``directory`` is not a folder name.
+            ExecutionNotFoundError: The store has no such folder, or it holds no execution file.
+            ExecutionLockedError: A driver is running the execution.
+            ExecutionStoreError: The file was written by a newer durable-lambda, or may not be
+                read or written.
         """
-        headers = await asyncio.to_thread(self._read_headers)
-        headers.sort(key=lambda h: (h.summary.StartTimestamp, h.created_ns))
-        return [header.summary for header in headers]
+        if not directory or "/" in directory or directory in (".", "..") or "\0" in directory:
+            raise ValidationError(f"{directory!r} is not the name of an execution folder")
+        folder = self._executions / directory
+        if not folder.is_dir():
+            raise ExecutionNotFoundError(f"no execution folder {folder}")
+        async with (
+            ExecutionLock(folder / LOCK_FILE, directory, create_directory=False),
+            ExecutionLock(folder / RECORD_LOCK_FILE, directory, wait=True, create_directory=False),
+        ):
+            sound, problem = await asyncio.to_thread(self._check_folder, folder)
+            if problem is None:
+                return RepairReport(folder, RepairOutcome.HEALTHY, restored=sound)
+            best = best_copy(await asyncio.to_thread(record_copies, folder))
+            if best is None:
+                kept = await self._set_aside(folder)
+                return RepairReport(folder, RepairOutcome.SET_ASIDE, problem, kept=kept)
+            kept = await self.repair(best.record, created_ns=best.created_ns)
+            return RepairReport(folder, RepairOutcome.RESTORED, problem, restored=best, kept=kept)
+
+    def _check_folder(self, folder: Path) -> tuple[RecordCopy | None, str | None]:
+        """Return the sound record of the execution in ``folder``, or what is wrong with it.
+
+        Raises:
+            ExecutionNotFoundError: The folder holds no execution file.
+            ExecutionStoreError: The file may not be read, or has a newer format: a repair
+                would not fix that.
+        """
+        path = folder / RECORD_FILE
+        try:
+            found = read_file(path)
+        except UnsafeFileError as error:
+            return None, f"it is {error.found}"
+        except OSError as error:
+            raise storage_error(error, path, "read") from error
+        if found is None:
+            raise ExecutionNotFoundError(f"{folder} holds no execution file")
+        data = found[0]
+        try:
+            end = data.find(b"\n", 0, record_file.MAX_HEADER_BYTES)
+            if not data:
+                raise CorruptExecutionError(path, "the file is empty")
+            if end < 0:
+                raise CorruptExecutionError(path, "the header line never ends")
+            header = record_file.parse_header(data[:end], path)
+            arn = header.summary.DurableExecutionArn
+            if directory_name(arn) != folder.name:
+                raise CorruptExecutionError(path, f"it holds execution {arn!r}, not this folder's")
+            _, body = record_file.verify(data, path, arn)
+            record = record_file.decode_record(body, path, arn)
+        except CorruptExecutionError as error:
+            return None, error.problem
+        return RecordCopy(path, record, verified=True, created_ns=header.created_ns), None
+
+    async def _set_aside(self, folder: Path) -> Path | None:
+        """Rename the folder's execution file out of the way; return its new path."""
+        path = folder / RECORD_FILE
+        kept = path.with_name(f"{RECORD_FILE}.corrupt-{time.time_ns()}")
+
+        def move() -> Path | None:
+            try:
+                os.rename(path, kept)
+            except FileNotFoundError:
+                return None
+            fsync_directory(folder)
+            return kept
+
+        try:
+            return await asyncio.to_thread(move)
+        except OSError as error:
+            raise storage_error(error, path, "set aside") from error
+
+    async def list_executions(self) -> list[ExecutionSummary]:
+        """Return a summary of every readable execution, oldest first.
+
+        Reads only each file's header line, so it stays fast however long the histories are.
+        An execution whose file is damaged is left out (``scan`` reports it): one bad file
+        never hides the others.
+        """
+        return (await self.scan()).executions
+
+    async def scan(self) -> ExecutionListing:
+        """Return the readable executions, oldest first, and the damaged ones apart.
+
+        Reads only each file's header line, and checks the file's size against it.
+
+        Raises:
+            ExecutionStoreError: The store's ``executions`` folder cannot be read.
+        """
+        return await asyncio.to_thread(scan_executions, self._executions)
 
     async def _write(self, arn: str, write: Callable[[], T], action: str) -> T:
         """Run ``write`` in a thread, after the saves of ``arn`` that were called before it.
@@ -260,6 +380,9 @@ class FileExecutionStore:
                 raise asyncio.CancelledError
             try:
                 return done.result()
+            except UnsafeFileError as error:
+                error.execution_arn = arn
+                raise
             except OSError as error:
                 if isinstance(error, FileExistsError):
                     raise
@@ -286,38 +409,11 @@ class FileExecutionStore:
     def _read(self, path: Path, arn: str) -> tuple[bytes, FileIdentity]:
         try:
             found = read_file(path)
+        except UnsafeFileError as error:
+            error.execution_arn = arn
+            raise
         except OSError as error:
             raise storage_error(error, path, "read", execution_arn=arn) from error
         if found is None:
             raise ExecutionNotFoundError("no execution has this ARN", execution_arn=arn)
         return found
-
-    def _read_headers(self) -> list[record_file.ExecutionFileHeader]:
-        try:
-            directories = sorted(self._executions.iterdir())
-        except FileNotFoundError:
-            return []
-        except OSError as error:
-            raise storage_error(error, self._executions, "list") from error
-        headers = []
-        for directory in directories:
-            path = directory / RECORD_FILE
-            try:
-                with path.open("rb") as file:
-                    line = file.readline(record_file.MAX_HEADER_BYTES)
-            except (FileNotFoundError, NotADirectoryError):
-                continue  # a creation that never completed, or a stray file
-            except OSError as error:
-                raise storage_error(error, path, "read") from error
-            if not line.endswith(b"\n"):
-                raise CorruptExecutionError(path, "the header line is truncated")
-            header = record_file.parse_header(line, path)
-            arn = header.summary.DurableExecutionArn
-            if directory.name != directory_name(arn):
-                raise CorruptExecutionError(
-                    path,
-                    f"it holds execution {arn!r}, whose directory is {directory_name(arn)!r}",
-                    execution_arn=arn,
-                )
-            headers.append(header)
-        return headers
