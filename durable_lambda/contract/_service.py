@@ -32,7 +32,13 @@ class DurableServiceContract(ABC):
         """Return the service under test over ``store``, with deterministic ids and time."""
         ids = iter(range(1_000_000))
         clock = FakeClock(START)
-        return LocalDurableService(store, clock, new_id=lambda: f"id{next(ids)}"), clock
+        service = LocalDurableService(
+            store,
+            clock,
+            new_id=lambda: f"id{next(ids)}",
+            new_callback_key=lambda: "contract-callback-key",  # the same callback ids each run
+        )
+        return service, clock
 
     async def test_tokens_rotate_and_stale_tokens_are_refused(self) -> None:
         """Each checkpoint and invocation issues a new token; older ones are refused."""

@@ -134,6 +134,7 @@ def start_execution(
     *,
     name: str | None = None,
     execution_timeout_seconds: int | None = None,
+    callback_key: str | None = None,
 ) -> ExecutionRecord:
     """Start a durable execution: its EXECUTION operation, ``ExecutionStarted``, a first token.
 
@@ -144,6 +145,9 @@ def start_execution(
         now: The current time.
         name: The execution's name; by default the one its ARN carries.
         execution_timeout_seconds: End the execution TIMED_OUT after this long; None for never.
+        callback_key: A random secret (``secrets.token_hex(16)`` from the caller: this module
+            draws no randomness) that makes the execution's callback ids unguessable; None
+            leaves them derived from the ARN alone, which only a test should want.
 
     Returns:
         The new record (not stored anywhere yet).
@@ -156,6 +160,7 @@ def start_execution(
         input_payload=input_payload,
         execution_timeout_seconds=execution_timeout_seconds,
         checkpoint_token=checkpoint_token_for(arn, 0),
+        callback_key=callback_key,
         start_timestamp=now,
     )
     execution = put_operation(

@@ -371,7 +371,7 @@ def _apply_wait(
 def _apply_callback(
     record: ExecutionRecord, update: OperationUpdate, current: Operation | None, now: datetime
 ) -> None:
-    callback_id = callback_id_for(record.arn, update.Id)
+    callback_id = callback_id_for(record.arn, update.Id, record.callback_key)
     options = update.CallbackOptions
     timeout = (options.TimeoutSeconds if options else None) or 0
     heartbeat = (options.HeartbeatTimeoutSeconds if options else None) or 0

@@ -144,27 +144,52 @@ def issue_token(record: ExecutionRecord) -> str:
     return record.checkpoint_token
 
 
-def callback_id_for(arn: str, operation_id: str) -> str:
+def callback_id_for(arn: str, operation_id: str, key: str | None = None) -> str:
     """Return the callback id of a CALLBACK operation.
 
-    The id is opaque base64 that names its execution, so an answer can be routed to the
-    execution without a global index.
+    The id is ``<the ARN, URL-safe base64>.<tag>``: the ARN routes an answer to its execution
+    without a global index, and the tag, a keyed BLAKE2b of the operation id under the
+    execution's secret ``key`` (``ExecutionRecord.callback_key``), makes the id impossible to
+    guess from what is public (the ARN, and operation ids, which are derived
+    deterministically). An answer is accepted only for an id the execution handed out.
+
+    Args:
+        arn: The execution's ARN.
+        operation_id: The CALLBACK operation's id.
+        key: The execution's callback secret; None only for a record made before executions
+            had one, whose ids stay the base64 of the ARN and the operation id (as they were).
     """
-    text = json.dumps([arn, operation_id], separators=(",", ":"))
-    return base64.b64encode(text.encode()).decode("ascii")
+    if key is None:
+        text = json.dumps([arn, operation_id], separators=(",", ":"))
+        return base64.b64encode(text.encode()).decode("ascii")
+    secret = hashlib.blake2b(key.encode(), digest_size=32).digest()
+    tag = hashlib.blake2b(operation_id.encode(), key=secret, digest_size=16).digest()
+    return f"{_url_safe(arn.encode())}.{_url_safe(tag)}"
+
+
+def _url_safe(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def execution_arn_from_callback_id(callback_id: str) -> str:
-    """Return the ARN of the execution a callback id belongs to.
+    """Return the ARN of the execution a callback id names (both forms ``callback_id_for`` makes).
+
+    Only the execution can say whether it handed the id out: this reads no record.
 
     Raises:
-        UnknownCallbackError: The id was not issued by this service.
+        UnknownCallbackError: The id is not of a form this service hands out.
     """
+    head, dot, tag = callback_id.partition(".")
+    arn: object = None
     try:
-        arn, _ = json.loads(base64.b64decode(callback_id, validate=True))
-    except (binascii.Error, ValueError, TypeError) as error:
+        if dot:
+            padded = head + "=" * (-len(head) % 4)
+            arn = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
+        else:
+            arn, _ = json.loads(base64.b64decode(callback_id, validate=True))
+    except (ValueError, TypeError) as error:  # binascii.Error and UnicodeError are ValueErrors
         raise UnknownCallbackError("no callback has this id", callback_id=callback_id) from error
-    if not isinstance(arn, str):
+    if not isinstance(arn, str) or not arn or (dot and not tag):
         raise UnknownCallbackError("no callback has this id", callback_id=callback_id)
     return arn
 

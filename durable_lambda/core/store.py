@@ -155,6 +155,8 @@ class ExecutionRecord(BaseModel):
         start_timestamp: When the execution started.
         end_timestamp: When it ended.
         invocation_count: How many invocations completed.
+        callback_key: The secret that makes the execution's callback ids unguessable (see
+            ``core.service_support.callback_id_for``); None in records made before it existed.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -179,6 +181,7 @@ class ExecutionRecord(BaseModel):
     start_timestamp: Timestamp
     end_timestamp: Timestamp | None = None
     invocation_count: int = 0
+    callback_key: str | None = None
 
     def snapshot(self) -> ExecutionRecord:
         """Return an independent copy, cheaply: containers are copied, frozen values shared."""

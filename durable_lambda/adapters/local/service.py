@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -55,6 +56,11 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _new_callback_key() -> str:
+    # 128 bits from the OS's CSPRNG: the secret behind an execution's callback ids.
+    return secrets.token_hex(16)
+
+
 class LocalDurableService:
     """A local durable execution service over an ``ExecutionStore`` and a ``Clock``.
 
@@ -67,6 +73,9 @@ class LocalDurableService:
         page_size: Operations in an invocation's initial state; the handler pages for the
             rest. None for the service default (100).
         new_id: Makes execution ids and request ids (``uuid4().hex`` by default).
+        new_callback_key: Makes each execution's callback secret, which makes its callback
+            ids unguessable (``secrets.token_hex(16)`` by default; see
+            ``core.service_support.callback_id_for``).
 
     Example:
         >>> svc = LocalDurableService(InMemoryExecutionStore(), FakeClock())  # doctest: +SKIP
@@ -81,11 +90,13 @@ class LocalDurableService:
         *,
         page_size: int | None = None,
         new_id: Callable[[], str] = _new_id,
+        new_callback_key: Callable[[], str] = _new_callback_key,
     ) -> None:
         self.store = store
         self.clock = clock
         self.page_size = page_size
         self._new_id = new_id
+        self._new_callback_key = new_callback_key
         self._locks: dict[str, asyncio.Lock] = {}
         self._lending = store if isinstance(store, LendingExecutionStore) else None
 
@@ -159,13 +170,17 @@ class LocalDurableService:
             ExecutionNotFoundError: No such execution.
         """
         now = self.clock.now()
-        return await self._change(
-            execution_arn,
-            lambda record: service.apply_checkpoint(
-                record, checkpoint_token, updates, now, client_token
-            ),
-            atomic=True,  # it undoes a refused checkpoint itself
-        )
+
+        def apply(record: ExecutionRecord) -> CheckpointResponse:
+            if record.callback_key is None:
+                # A record made before executions had a callback secret gets one now, so its
+                # new callbacks are unguessable too (those it handed out keep their ids). Kept
+                # even if the checkpoint is refused: no id was derived from it yet.
+                record.callback_key = self._new_callback_key()
+            return service.apply_checkpoint(record, checkpoint_token, updates, now, client_token)
+
+        # atomic: apply_checkpoint undoes a refused checkpoint itself.
+        return await self._change(execution_arn, apply, atomic=True)
 
     async def get_state(
         self,
@@ -217,6 +232,7 @@ class LocalDurableService:
             self.clock.now(),
             name=name,
             execution_timeout_seconds=execution_timeout_seconds,
+            callback_key=self._new_callback_key(),
         )
         async with self._lock(arn):
             await self.store.create(record)
@@ -276,7 +292,8 @@ class LocalDurableService:
         now = self.clock.now()
         return await self._change(arn, lambda record: service.stop_execution(record, now, error))
 
-    # Callbacks: the callback id names its execution.
+    # Callbacks: the callback id names its execution, and only that execution's record says
+    # whether it handed the id out (see core.service_support.callback_id_for).
 
     async def _change_callback(
         self, callback_id: str, change: Callable[[ExecutionRecord], Operation]
