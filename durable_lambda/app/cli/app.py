@@ -18,6 +18,8 @@ from durable_lambda.app.cli.callback_commands import callback
 from durable_lambda.app.cli.common import route_logs_to_stderr
 from durable_lambda.app.cli.inspect_commands import history, list_executions, status
 from durable_lambda.app.cli.options import CommandError
+from durable_lambda.app.cli.render import printable
+from durable_lambda.app.cli.repair_commands import repair
 from durable_lambda.app.cli.run_commands import replay, resume, run
 from durable_lambda.app.lint.cli import lint
 from durable_lambda.core.errors import DurableExecutionError
@@ -54,12 +56,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in (run, resume, replay, list_executions, status, history, callback, lint):
+for _command in (run, resume, replay, list_executions, status, history, callback, repair, lint):
     cli.add_command(_command)
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split()) or "unknown error"
+    # Error messages carry user text (names, messages): no escape sequence reaches the terminal.
+    return printable(" ".join(str(text).split())) or "unknown error"
 
 
 def _fail(message: str, code: int, debug: bool) -> int:

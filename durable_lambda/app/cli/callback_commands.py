@@ -18,6 +18,7 @@ from durable_lambda.app.cli.common import (
 )
 from durable_lambda.app.cli.options import parse_json_argument
 from durable_lambda.app.cli.progress import callback_label
+from durable_lambda.app.cli.render import printable
 from durable_lambda.core.model import ErrorObject, Operation
 from durable_lambda.core.service_support import execution_arn_from_callback_id
 
@@ -38,9 +39,9 @@ def _done(service: LocalDurableService, callback_id: str, operation: Operation, 
     name = callback_label(operation.Name)
     label = f"callback {name!r}" if name else "the callback"
     err_console().print(
-        f"{escape(label)} of {escape(execution)} is {operation.Status.value}. "
-        "A running `durable-lambda run` picks it up; otherwise continue with:\n"
-        f"  {escape(resume_hint(execution, store))}",
+        f"{escape(printable(label))} of {escape(printable(execution))} is "
+        f"{operation.Status.value}. A running `durable-lambda run` picks it up; otherwise "
+        f"continue with:\n  {escape(printable(resume_hint(execution, store)))}",
         soft_wrap=True,
     )
     return 0

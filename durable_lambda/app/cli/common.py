@@ -16,7 +16,8 @@ from rich.console import Console
 from durable_lambda.adapters.clock.clocks import SystemClock
 from durable_lambda.adapters.file.store import DEFAULT_ROOT, FileExecutionStore
 from durable_lambda.adapters.local.service import LocalDurableService
-from durable_lambda.app.cli.options import STORE_ENV, resolve_execution
+from durable_lambda.app.cli import store_lookup
+from durable_lambda.app.cli.options import STORE_ENV
 
 __all__ = [
     "answer_hint",
@@ -91,10 +92,13 @@ def open_service(store: Path) -> tuple[FileExecutionStore, LocalDurableService]:
 async def find_execution(files: FileExecutionStore, reference: str) -> str:
     """Return the ARN ``reference`` names (a full ARN, or a unique prefix of a name or id).
 
+    A damaged execution never stops the lookup of another (see ``store_lookup``).
+
     Raises:
         CommandError: No execution or several match.
+        CorruptExecutionError: Only a damaged execution matches.
     """
-    return resolve_execution(reference, await files.list_executions(), files.root)
+    return await store_lookup.find_execution(files, reference)
 
 
 def _store_argument(store: Path) -> str:

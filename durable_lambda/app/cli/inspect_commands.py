@@ -10,10 +10,11 @@ from typing import Any
 import click
 from rich.markup import escape
 
+from durable_lambda.adapters.file.layout import repair_command
+from durable_lambda.adapters.file.listing import DamagedExecution
 from durable_lambda.app.cli.common import (
     answer_hint,
     err_console,
-    find_execution,
     open_service,
     out_console,
     resume_hint,
@@ -22,7 +23,14 @@ from durable_lambda.app.cli.common import (
 )
 from durable_lambda.app.cli.options import CommandError
 from durable_lambda.app.cli.progress import callback_label
-from durable_lambda.app.cli.render import execution_table, history_tree, status_table
+from durable_lambda.app.cli.render import (
+    damaged_label,
+    execution_table,
+    history_tree,
+    printable,
+    status_table,
+)
+from durable_lambda.app.cli.store_lookup import damaged_note, find_execution
 from durable_lambda.app.history_html import render_html
 from durable_lambda.app.history_render import execution_timeline
 from durable_lambda.core.model import OperationStatus, OperationType
@@ -51,16 +59,39 @@ def _now() -> datetime:
 @store_option
 @_json_option
 def list_executions(store: Path, as_json: bool) -> int:
-    """List the executions in the store, oldest first."""
-    files, service = open_service(store)
-    executions = run_async(service.list_executions())
+    """List the executions in the store, oldest first.
+
+    An execution whose file is damaged is listed last as DAMAGED, by folder name, with the
+    problem and the `durable-lambda repair` command that fixes it (with --json: an entry with
+    "Status": "DAMAGED", "Folder", "Path", "Problem" and "Repair"). The others are unaffected.
+    """
+    files, _ = open_service(store)
+    listing = run_async(files.scan())
+    executions, damaged = listing.executions, listing.damaged
     if as_json:
-        click.echo(json.dumps([summary.to_wire() for summary in executions], indent=2))
-    elif not executions:
-        err_console().print(f"no executions in {escape(str(files.root))}")
+        entries = [summary.to_wire() for summary in executions]
+        entries += [_damaged_json(item) for item in damaged]
+        click.echo(json.dumps(entries, indent=2))
+    elif not executions and not damaged:
+        err_console().print(f"no executions in {escape(printable(str(files.root)))}")
     else:
-        out_console().print(execution_table(executions, _now()))
+        console = out_console()
+        console.print(execution_table(executions, _now(), damaged))
+        for item in damaged:
+            console.print(damaged_note(item), soft_wrap=True)
     return 0
+
+
+def _damaged_json(damaged: DamagedExecution) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "Status": damaged_label(damaged),
+        "Folder": damaged.name,
+        "Path": str(damaged.path),
+        "Problem": damaged.problem,
+    }
+    if damaged.repairable:
+        entry["Repair"] = repair_command(damaged.directory)
+    return entry
 
 
 @click.command()
@@ -81,15 +112,14 @@ def status(execution: str, store: Path, as_json: bool) -> int:
             parent = record.operations.get(op.ParentId) if op.ParentId else None
             name = callback_label(op.Name) or (parent.Name if parent else None)
             label = f"callback {name!r}" if name else "a callback"
+            hint = answer_hint(op.CallbackDetails.CallbackId, store)
             console.print(
-                f"{escape(label)} waits for an answer:\n"
-                f"  {escape(answer_hint(op.CallbackDetails.CallbackId, store))}",
+                f"{escape(printable(label))} waits for an answer:\n  {escape(printable(hint))}",
                 soft_wrap=True,
             )
     if not record.status.is_terminal:
-        console.print(
-            f"continue it with: {escape(resume_hint(record.name, store))}", soft_wrap=True
-        )
+        hint = resume_hint(record.name, store)
+        console.print(f"continue it with: {escape(printable(hint))}", soft_wrap=True)
     return 0
 
 
@@ -130,7 +160,7 @@ def history(execution: str, store: Path, as_json: bool, html_file: Path | None) 
             raise CommandError(
                 f"cannot write {html_file}: {error.strerror or error}", exit_code=1
             ) from None
-        err_console().print(f"wrote {escape(str(html_file))}", soft_wrap=True)
+        err_console().print(f"wrote {escape(printable(str(html_file)))}", soft_wrap=True)
         return 0
     out_console().print(history_tree(record, timeline))
     return 0

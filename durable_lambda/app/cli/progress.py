@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.status import Status
 
 from durable_lambda.app.cli.common import answer_hint
+from durable_lambda.app.cli.render import printable
 from durable_lambda.app.driver import Progress
 from durable_lambda.app.history_render import format_duration
 
@@ -58,7 +59,10 @@ class ProgressView:
         self._status: Status | None = None
 
     def describe(self, now: datetime | None = None) -> str:
-        """Return the status line for the last progress report."""
+        """Return the status line for the last progress report (control characters escaped)."""
+        return printable(self._describe(now))
+
+    def _describe(self, now: datetime | None) -> str:
         progress = self.last
         if progress is None:
             return f"{self.name}: starting"
@@ -90,9 +94,10 @@ class ProgressView:
                 continue
             self.announced.add(callback_id)
             label = f"callback {name!r}" if name else "a callback"
+            hint = answer_hint(callback_id, self.store)
             self.console.print(
-                f"[bold]{escape(label)} waits for an answer.[/bold] Answer it with:\n"
-                f"  {escape(answer_hint(callback_id, self.store))}",
+                f"[bold]{escape(printable(label))} waits for an answer.[/bold] Answer it with:\n"
+                f"  {escape(printable(hint))}",
                 soft_wrap=True,
             )
 

@@ -32,7 +32,9 @@ from durable_lambda.app.cli.options import (
     parse_pairs,
 )
 from durable_lambda.app.cli.progress import ProgressView
+from durable_lambda.app.cli.render import printable
 from durable_lambda.app.cli.replay_command import replay  # the command lives there
+from durable_lambda.app.cli.store_lookup import damaged_note
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.core.errors import DurableExecutionError
 from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
@@ -101,7 +103,8 @@ def run(
         arn = await orchestrator.start(spec, event, name=name)
         record = await orchestrator.local_service.get_record(arn)
         err_console().print(
-            f"started {escape(record.name)}  [dim]{escape(arn)}[/dim]", soft_wrap=True
+            f"started {escape(printable(record.name))}  [dim]{escape(printable(arn))}[/dim]",
+            soft_wrap=True,
         )
         return await _drive(orchestrator, record, store, until, answer_values)
 
@@ -136,18 +139,18 @@ def resume(
     async def go() -> list[ExecutionRecord]:
         records = []
         for arn in await _to_resume(files, execution, all_):
-            record = await orchestrator.local_service.get_record(arn)
-            if record.status.is_terminal:
-                records.append(record)
-                continue
-            err_console().print(f"resuming {escape(record.name)}", soft_wrap=True)
-            try:
+            try:  # a damaged record (CorruptExecutionError) is skipped with --all too
+                record = await orchestrator.local_service.get_record(arn)
+                if record.status.is_terminal:
+                    records.append(record)
+                    continue
+                err_console().print(f"resuming {escape(printable(record.name))}", soft_wrap=True)
                 records.append(await _drive(orchestrator, record, store, until, answer_values))
             except (CommandError, DurableExecutionError) as error:
                 # With --all, one execution that cannot be driven must not stop the others.
                 if not all_:
                     raise
-                err_console().print(f"skipped: {escape(str(error))}", soft_wrap=True)
+                err_console().print(f"skipped: {escape(printable(str(error)))}", soft_wrap=True)
         return records
 
     records = run_async(go())
@@ -165,9 +168,12 @@ async def _to_resume(files: FileExecutionStore, execution: str | None, all_: boo
     """
     if execution:
         return [await find_execution(files, execution)]
+    listing = await files.scan()
+    for damaged in listing.damaged:  # one damaged file must not stop the others: say so
+        err_console().print(f"skipped: {damaged_note(damaged)}", soft_wrap=True)
     running = [
         summary.DurableExecutionArn
-        for summary in await files.list_executions()
+        for summary in listing.executions
         if summary.Status is ExecutionStatus.RUNNING
     ]
     if all_ or len(running) == 1:
@@ -204,18 +210,18 @@ def _report(record: ExecutionRecord, store: Path) -> int:
     console = err_console()
     if record.status is ExecutionStatus.SUCCEEDED:
         result = json.loads(record.result) if record.result else None
-        console.print(f"[green]{escape(record.name)} SUCCEEDED[/green]")
+        console.print(f"[green]{escape(printable(record.name))} SUCCEEDED[/green]")
         click.echo(json.dumps(result, indent=2))
         return 0
     if record.status is ExecutionStatus.RUNNING:
         console.print(
-            f"{escape(record.name)} is suspended (still RUNNING); continue it with:\n"
-            f"  {escape(resume_hint(record.name, store))}",
+            f"{escape(printable(record.name))} is suspended (still RUNNING); continue it with:\n"
+            f"  {escape(printable(resume_hint(record.name, store)))}",
             soft_wrap=True,
         )
         return 0
     error = record.error
     detail = f"{error.ErrorType or 'Error'}: {error.ErrorMessage or ''}" if error else "no error"
-    line = " ".join(f"{record.name} {record.status.value}: {detail}".split())
+    line = printable(" ".join(f"{record.name} {record.status.value}: {detail}".split()))
     print(f"durable-lambda: {line}", file=sys.stderr)
     return 1
