@@ -14,6 +14,7 @@ Example:
 """
 
 from durable_lambda.adapters.clock.clocks import FakeClock
+from durable_lambda.app.cloud_runner import CloudRunner
 from durable_lambda.app.replayer import (
     AwsExecution,
     Divergence,
@@ -42,6 +43,7 @@ __all__ = [
     "CallbackHandle",
     "CapturedLog",
     "CapturingLogger",
+    "CloudRunner",
     "CountingService",
     "Divergence",
     "DivergenceKind",
