@@ -1,8 +1,11 @@
-"""An HTTP proxy on 127.0.0.1 that forwards to the emulator and breaks checkpoint calls on cue.
+"""An HTTP proxy on 127.0.0.1 that forwards to the emulator and breaks durable API calls on cue.
 
-Every request is forwarded to the upstream (the official emulator) unchanged, except the
-``CheckpointDurableExecution`` calls for which a fault is queued (``FaultProxy.inject``), one
-fault per call, in order:
+Every request is forwarded to the upstream (the official emulator) unchanged, except the calls
+for which a fault is queued (``FaultProxy.inject``), one fault per call, in order. A fault is
+queued for one kind of call (``on=``): every ``CheckpointDurableExecution`` (``checkpoint``, the
+default), only the checkpoint that starts a callback (``callback-start``: its updates hold a
+CALLBACK START; such a call takes from this queue first), or ``GetDurableExecutionState``
+(``state``). Faults of a checkpoint:
 
 * ``too-many-requests``: 429 ``TooManyRequestsException`` (Lambda's throttling answer);
 * ``throttling``: 429 ``ThrottlingException``;
@@ -15,7 +18,22 @@ fault per call, in order:
   execution used (long since rotated), then forwarded;
 * ``pass``: nothing (lets a call through before the next fault).
 
-Each checkpoint call that passes is logged (ARN, ClientToken, token, fault) for the tests.
+Garbled answers (``GARBLED_FAULTS``): the call is forwarded and applied, and its 200 answer
+arrives damaged, as a proxy or a broken connection on the way can leave it. Any kind of call:
+
+* ``truncated``: the first half of the real body (a complete HTTP answer; the JSON is cut);
+* ``empty``: ``{}``;
+* ``html``: an HTML error page, ``Content-Type: text/html``;
+
+and two that keep the body readable but wrong:
+
+* ``repeat-marker`` (state pages): ``NextMarker`` is set to the request's own ``Marker``, so the
+  page points back at itself;
+* ``no-callback-id`` (checkpoints): every ``CallbackDetails`` is dropped from the answer's
+  operations, so the callback just started comes back without its id.
+
+Each checkpoint call is logged (ARN, ClientToken, token, fault), and so is each state call
+(ARN, marker, fault), for the tests.
 
 The emulator (1.4.0) names the error of a refused call only in the body (``{"Type":
 "InvalidParameterValueException", "message": ...}``), where botocore does not look for it, so
@@ -33,9 +51,9 @@ from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["FAULTS", "CheckpointCall", "FaultProxy"]
+__all__ = ["FAULTS", "GARBLED_FAULTS", "TARGETS", "CheckpointCall", "FaultProxy", "StateCall"]
 
 _ERRORS: dict[str, tuple[int, str, dict[str, Any]]] = {
     "too-many-requests": (
@@ -52,7 +70,15 @@ _ERRORS: dict[str, tuple[int, str, dict[str, Any]]] = {
     ),
 }
 FAULTS = (*_ERRORS, "timeout", "drop", "stale-token")
-"""Every fault the proxy can inject."""
+"""Every fault of a checkpoint call that fails or is lost (``test_checkpoint_faults.py``)."""
+GARBLED_FAULTS = ("truncated", "empty", "html", "repeat-marker", "no-callback-id")
+"""Every fault that damages a 200 answer (``test_garbled_answers.py``)."""
+TARGETS = ("checkpoint", "callback-start", "state")
+"""The kinds of call a fault can be queued for."""
+_HTML_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head>"
+    b"<body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>"
+)
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 
@@ -63,6 +89,15 @@ class CheckpointCall:
     arn: str
     client_token: str | None
     checkpoint_token: str
+    fault: str | None
+
+
+@dataclass(frozen=True)
+class StateCall:
+    """One ``GetDurableExecutionState`` request the proxy saw, and the fault it got."""
+
+    arn: str
+    marker: str | None
     fault: str | None
 
 
@@ -79,7 +114,8 @@ class FaultProxy:
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.hold_seconds = hold_seconds
         self.calls: list[CheckpointCall] = []
-        self._faults: deque[str] = deque()
+        self.state_calls: list[StateCall] = []
+        self._faults: dict[str, deque[str]] = {target: deque() for target in TARGETS}
         self._first_tokens: dict[str, str] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
@@ -92,19 +128,25 @@ class FaultProxy:
         """The proxy's base URL."""
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def inject(self, *faults: str) -> None:
-        """Queue ``faults`` for the next checkpoint calls, one each; clear the call log."""
-        unknown = set(faults) - {*FAULTS, "pass"}
+    def inject(self, *faults: str, on: str = "checkpoint") -> None:
+        """Queue ``faults`` for the next calls of kind ``on``, one each.
+
+        Clears every queue and both call logs first: each test starts from a clean proxy.
+        """
+        unknown = set(faults) - {*FAULTS, *GARBLED_FAULTS, "pass"}
         assert not unknown, f"unknown faults {unknown}"
+        assert on in TARGETS, f"unknown kind of call {on!r}"
         with self._lock:
-            self._faults = deque(faults)
+            self._faults = {target: deque() for target in TARGETS}
+            self._faults[on].extend(faults)
             self.calls = []
+            self.state_calls = []
 
     @property
     def pending_faults(self) -> int:
         """Faults queued but not injected yet."""
         with self._lock:
-            return len(self._faults)
+            return sum(len(queue) for queue in self._faults.values())
 
     def close(self) -> None:
         """Stop serving."""
@@ -113,13 +155,24 @@ class FaultProxy:
 
     def _next_fault(self, arn: str, body: dict[str, Any]) -> str | None:
         with self._lock:
-            fault = self._faults.popleft() if self._faults else None
+            queue = self._faults["checkpoint"]
+            if _starts_a_callback(body) and self._faults["callback-start"]:
+                queue = self._faults["callback-start"]
+            fault = queue.popleft() if queue else None
             fault = None if fault == "pass" else fault
             token = str(body.get("CheckpointToken", ""))
             self._first_tokens.setdefault(arn, token)
             self.calls.append(CheckpointCall(arn, body.get("ClientToken"), token, fault))
             if fault == "stale-token":
                 body["CheckpointToken"] = self._first_tokens[arn]
+            return fault
+
+    def _next_state_fault(self, arn: str, marker: str | None) -> str | None:
+        with self._lock:
+            queue = self._faults["state"]
+            fault = queue.popleft() if queue else None
+            fault = None if fault == "pass" else fault
+            self.state_calls.append(StateCall(arn, marker, fault))
             return fault
 
     def forward(
@@ -136,10 +189,47 @@ class FaultProxy:
 
 
 def _checkpoint_arn(path: str) -> str | None:
+    return _durable_execution_arn(path, "checkpoint")
+
+
+def _durable_execution_arn(path: str, call: str) -> str | None:
+    """The ARN in a ``/{version}/durable-executions/{arn}/{call}`` path, else None."""
     parts = urlsplit(path).path.strip("/").split("/")
-    if len(parts) == 4 and parts[1] == "durable-executions" and parts[3] == "checkpoint":
+    if len(parts) == 4 and parts[1] == "durable-executions" and parts[3] == call:
         return unquote(parts[2])
     return None
+
+
+def _starts_a_callback(body: dict[str, Any]) -> bool:
+    updates = body.get("Updates") or []
+    return any(
+        isinstance(update, dict)
+        and update.get("Type") == "CALLBACK"
+        and update.get("Action") == "START"
+        for update in updates
+    )
+
+
+def _garbled(
+    fault: str | None, status: int, headers: list[tuple[str, str]], body: bytes, marker: str | None
+) -> tuple[list[tuple[str, str]], bytes]:
+    """Damage a 2xx answer as ``fault`` says; anything else passes unchanged."""
+    if fault not in GARBLED_FAULTS or not 200 <= status < 300:
+        return headers, body
+    if fault == "truncated":
+        return headers, body[: len(body) // 2]
+    if fault == "empty":
+        return headers, b"{}"
+    if fault == "html":
+        kept = [(key, value) for key, value in headers if key.lower() != "content-type"]
+        return [*kept, ("Content-Type", "text/html")], _HTML_PAGE
+    answer = json.loads(body)
+    if fault == "repeat-marker":
+        answer["NextMarker"] = marker
+    elif fault == "no-callback-id":
+        for operation in (answer.get("NewExecutionState") or {}).get("Operations") or []:
+            operation.pop("CallbackDetails", None)
+    return headers, json.dumps(answer).encode()
 
 
 def _as_lambda_error(
@@ -173,11 +263,17 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         def _handle(self, body: bytes) -> None:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
             arn = _checkpoint_arn(self.path)
+            state_arn = _durable_execution_arn(self.path, "state")
             fault = None
+            marker = None
             if arn is not None:
                 request = json.loads(body or b"{}")
                 fault = proxy._next_fault(arn, request)
                 body = json.dumps(request).encode()
+            elif state_arn is not None and self.command == "GET":
+                markers = parse_qs(urlsplit(self.path).query).get("Marker")
+                marker = markers[0] if markers else None
+                fault = proxy._next_state_fault(state_arn, marker)
             if fault in _ERRORS:
                 status, code, payload = _ERRORS[fault]
                 self._reply(status, [("x-amzn-ErrorType", code)], json.dumps(payload).encode())
@@ -188,6 +284,7 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     time.sleep(proxy.hold_seconds)
                 self.close_connection = True  # the client never hears that it was applied
                 return
+            answer_headers, answer = _garbled(fault, status, answer_headers, answer, marker)
             self._reply(status, _as_lambda_error(status, answer_headers, answer), answer)
 
         def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
