@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from durable_lambda.adapters.offload import FileBlobStore, OffloadSerDes, S3BlobStore
     from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
     from durable_lambda.core.completion import CompletionReason
     from durable_lambda.core.config import (
@@ -115,6 +116,8 @@ if TYPE_CHECKING:
 
 # Which module defines each public name; a unit test checks it against ``__all__``.
 _EXPORTS: dict[str, tuple[str, ...]] = {
+    # Offloading imports boto3 on its first upload or download, never with these names.
+    "durable_lambda.adapters.offload": ("FileBlobStore", "OffloadSerDes", "S3BlobStore"),
     "durable_lambda.app.lambda_handler": (
         "DurableFunction",
         "durable_execution",
@@ -250,6 +253,7 @@ __all__ = [
     "EnvelopeSerDes",
     "ErrorObject",
     "ExecutionError",
+    "FileBlobStore",
     "InstrumentationPlugin",
     "InvalidCheckpointTokenError",
     "InvocationEndInfo",
@@ -265,6 +269,7 @@ __all__ = [
     "NestingTooDeepError",
     "NestingType",
     "NonDeterministicExecutionError",
+    "OffloadSerDes",
     "Operation",
     "OperationInfo",
     "OperationMetadata",
@@ -279,6 +284,7 @@ __all__ = [
     "RetryStrategy",
     "RetryStrategyConfig",
     "RuntimeOptions",
+    "S3BlobStore",
     "SerDes",
     "SerDesContext",
     "SerDesError",
