@@ -19,8 +19,8 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from durable_lambda.app.driver import ExecutionStuckError
 from durable_lambda.app.replayer.recorded import from_history
@@ -37,13 +37,26 @@ __all__ = [
     "CloudTimeoutError",
 ]
 
+T = TypeVar("T")
+
 _TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 _NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _HISTORY_PAGE = 1000
+# What the service answers for an execution an asynchronous invoke started a moment ago.
+_NOT_FOUND = "ResourceNotFoundException"
 
 
 class CloudRunnerError(DurableExecutionError):
-    """A call to the Lambda API failed, naming the call, the function or execution, and why."""
+    """A call to the Lambda API failed, naming the call, the function or execution, and why.
+
+    Args:
+        message: What failed and why.
+        code: The service's error code (``ResourceNotFoundException``...), when it gave one.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, **where: Any) -> None:
+        super().__init__(message, **where)
+        self.code = code
 
 
 class CloudTimeoutError(CloudRunnerError, TimeoutError):
@@ -177,7 +190,8 @@ class CloudRunner:
             details = error.response.get("Error", {})
             raise CloudRunnerError(
                 f"{error.operation_name} for {subject} failed: {details.get('Code', 'error')}: "
-                f"{details.get('Message', error)}"
+                f"{details.get('Message', error)}",
+                code=details.get("Code"),
             ) from None
         except botocore.exceptions.BotoCoreError as error:
             raise CloudRunnerError(f"{operation} for {subject} failed: {error}") from error
@@ -220,6 +234,7 @@ class CloudExecution:
         self.arn = arn
         self.name = name
         self.status = "RUNNING"
+        self._seen = False
         self._operations_now: list[Operation] = []
         self._events: list[HistoryEvent] = []
 
@@ -235,8 +250,8 @@ class CloudExecution:
         """
 
         async def ended() -> dict[str, Any] | None:
-            described = await self._describe()
-            return described if described["Status"] in _TERMINAL else None
+            described = await self._unless_not_visible_yet(self._describe())
+            return described if described and described["Status"] in _TERMINAL else None
 
         described = await self.runner._poll(ended, f"{self.arn} to end", self._standing)
         await self.refresh()
@@ -257,7 +272,7 @@ class CloudExecution:
         """
 
         async def open_callback() -> str | None:
-            await self.refresh()
+            await self._unless_not_visible_yet(self.refresh())
             callback_id = self._callback_id(name)
             if callback_id is None and self.status in _TERMINAL:
                 raise ExecutionStuckError(
@@ -297,6 +312,9 @@ class CloudExecution:
             if not page.get("NextMarker"):
                 break
             request["Marker"] = page["NextMarker"]
+        self._seen = True
+        if not any(event.EventType is EventType.EXECUTION_STARTED for event in events):
+            return  # not recorded yet: nothing to fold
         recorded = from_history(events, arn=self.arn, name=self.name, source=self.arn)
         self._events = events
         self._operations_now = list(recorded.operations)
@@ -348,8 +366,18 @@ class CloudExecution:
         described = await self.runner._call(
             "get_durable_execution", self.arn, DurableExecutionArn=self.arn
         )
+        self._seen = True
         self.status = str(described["Status"])
         return described
+
+    async def _unless_not_visible_yet(self, call: Awaitable[T]) -> T | None:
+        """Await ``call``; None if the execution is not found, as just after it was started."""
+        try:
+            return await call
+        except CloudRunnerError as error:
+            if error.code != _NOT_FOUND or self._seen:
+                raise
+            return None
 
     def _callback_id(self, name: str) -> str | None:
         names = {op.Id: op.Name for op in self._operations_now}
@@ -366,6 +394,8 @@ class CloudExecution:
         return None
 
     def _standing(self) -> str:
+        if not self._seen:
+            return f"the service has not found it yet ({_NOT_FOUND})"
         open_callbacks = [
             f"{op.Name or op.Id!r}"
             for op in self._operations_now

@@ -55,6 +55,8 @@ class LambdaFrontDoor:
         self.emulator_url = emulator_url
         self.durable = set(durable)
         self.report_arn = True  # False: answer as if the ARN header were lost
+        self.unseen_reads = 0  # how many reads of executions to answer "not found" first
+        self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _front_door_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -72,6 +74,14 @@ class LambdaFrontDoor:
         """Stop serving."""
         self._server.shutdown()
         self._server.server_close()
+
+    def not_seen_yet(self) -> bool:
+        """Whether to answer this read of an execution as if it were not visible yet."""
+        with self._lock:
+            if self.unseen_reads <= 0:
+                return False
+            self.unseen_reads -= 1
+            return True
 
     def start_execution(self, function: str, qualifier: str, name: str, payload: str) -> str:
         """Start an execution on the emulator; return its ARN."""
@@ -113,6 +123,12 @@ def _front_door_handler(door: LambdaFrontDoor) -> type[BaseHTTPRequestHandler]:
             """Stay quiet."""
 
         def do_GET(self) -> None:
+            if self.path.startswith("/2025-12-01/durable-executions/") and door.not_seen_yet():
+                error = {"Type": "User", "message": "execution not found"}
+                self._reply(404, json.dumps(error).encode(), {
+                    "x-amzn-ErrorType": "ResourceNotFoundException",
+                })  # fmt: skip
+                return
             self._pass_on()
 
         def do_POST(self) -> None:
@@ -169,9 +185,15 @@ def front_door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaFront
         session.close()
 
 
+@pytest.fixture(autouse=True)
+def door_as_lambda(front_door: LambdaFrontDoor) -> None:
+    """Each test starts with the front door answering as Lambda does."""
+    front_door.report_arn = True
+    front_door.unseen_reads = 0
+
+
 @pytest.fixture
 def lambda_client(front_door: LambdaFrontDoor) -> Any:
-    front_door.report_arn = True
     return boto3.client(
         "lambda",
         endpoint_url=front_door.url,
@@ -302,3 +324,53 @@ async def test_an_invalid_execution_name_is_refused(lambda_client: Any, name: st
 def test_the_handlers_module_is_importable_where_the_workers_run() -> None:
     # The workers import handlers as ``emulator.<module>`` from tests/integration.
     assert (Path(__file__).parent / "cloud_handlers.py").is_file()
+
+
+async def test_an_execution_not_visible_at_first_is_polled_until_it_is(
+    front_door: LambdaFrontDoor, lambda_client: Any
+) -> None:
+    # Right after an asynchronous invoke the service may not find the execution yet.
+    front_door.unseen_reads = 3
+    run = await runner(lambda_client, "StepFails").start({})
+    result = await run.result()
+
+    assert result.status == "FAILED"
+    assert front_door.unseen_reads == 0
+
+
+async def test_an_execution_never_found_times_out_saying_so(
+    front_door: LambdaFrontDoor, lambda_client: Any
+) -> None:
+    patient = CloudRunner("StepFails", client=lambda_client, poll_interval=0.2, timeout=1)
+    run = await patient.start({})
+    front_door.unseen_reads = 1_000_000
+
+    with pytest.raises(CloudTimeoutError, match=r"has not found it yet \(ResourceNotFound"):
+        await run.result()
+
+
+async def test_an_execution_that_disappears_is_an_error_at_once(
+    front_door: LambdaFrontDoor, lambda_client: Any
+) -> None:
+    run = await runner(lambda_client, "StepFails").start({})
+    await run.result()
+    front_door.unseen_reads = 1
+
+    with pytest.raises(CloudRunnerError, match="ResourceNotFoundException") as caught:
+        await run.result()
+    assert caught.value.code == "ResourceNotFoundException"
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"function_name": ""}, "function_name"),
+        ({"poll_interval": 0}, "poll_interval"),
+        ({"timeout": -1}, "timeout"),
+    ],
+)
+def test_bad_runner_options_are_refused(options: dict[str, Any], field: str) -> None:
+    settings: dict[str, Any] = {"function_name": "f", "client": object(), **options}
+    with pytest.raises(ValidationError) as caught:
+        CloudRunner(**settings)
+    assert caught.value.field == field
