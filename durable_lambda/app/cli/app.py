@@ -1,7 +1,8 @@
 """The ``durable-lambda`` command group and its error handling.
 
 Every failure ends as one line on stderr (``durable-lambda: error: ...``) and a non-zero exit
-code; ``--debug`` (or ``DURABLE_LAMBDA_DEBUG=1``) adds the traceback.
+code, whatever the error (an exception group, or a ``BaseException`` the user's code raised);
+``--verbose`` (or ``--debug``, or ``DURABLE_LAMBDA_DEBUG=1``) adds the traceback.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _version() -> str:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(_version(), prog_name=_PROG, message="%(prog)s %(version)s")
-@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+@click.option("--debug", "--verbose", "debug", is_flag=True, help="Show the traceback of an error.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Run, inspect, answer and replay AWS Lambda durable functions on this machine.
@@ -81,7 +82,9 @@ def run_cli(argv: Sequence[str]) -> int:
     Returns:
         The exit code.
     """
-    debug = "--debug" in argv or os.environ.get("DURABLE_LAMBDA_DEBUG", "") not in ("", "0")
+    debug = any(flag in argv for flag in ("--debug", "--verbose")) or os.environ.get(
+        "DURABLE_LAMBDA_DEBUG", ""
+    ) not in ("", "0")
     route_logs_to_stderr()
     try:
         code = cli.main(args=list(argv), prog_name=_PROG, standalone_mode=False)
@@ -102,7 +105,22 @@ def run_cli(argv: Sequence[str]) -> int:
         return _fail(str(error), error.exit_code, debug)
     except DurableExecutionError as error:
         return _fail(str(error), 1, debug)
-    except Exception as error:
-        hint = "" if debug else " (run with --debug for the traceback)"
-        return _fail(f"{type(error).__name__}: {error}{hint}", 1, debug)
+    except SystemExit as error:  # the handler's own code called sys.exit(): the process stops
+        print(
+            f"{_PROG}: the code called sys.exit({error.code!r}); executions are saved: "
+            f"continue with `{_PROG} resume`",
+            file=sys.stderr,
+        )
+        return error.code if isinstance(error.code, int) else 1
+    except BaseException as error:  # an Exception, or a group or BaseException of user code
+        hint = "" if debug else " (run with --verbose for the traceback)"
+        return _fail(f"{type(error).__name__}: {_described(error)}{hint}", 1, debug)
     return code if isinstance(code, int) else 0
+
+
+def _described(error: BaseException) -> str:
+    """Return an error's message; a group's lists its errors' messages on the same line."""
+    if isinstance(error, BaseExceptionGroup):
+        inner = "; ".join(f"{type(e).__name__}: {_described(e)}" for e in error.exceptions)
+        return f"{error.message} ({inner})"
+    return str(error)
