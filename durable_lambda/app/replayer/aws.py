@@ -147,6 +147,7 @@ class AwsExecutionReader:
             ReplaySourceError: the call failed.
         """
         name, qualifier = split_qualifier(function)
+        wanted = set(statuses)
         request: dict[str, Any] = {"FunctionName": name, "Statuses": list(statuses)}
         if qualifier:
             request["Qualifier"] = qualifier
@@ -155,6 +156,8 @@ class AwsExecutionReader:
             request["MaxItems"] = min(limit - len(found), _HISTORY_PAGE)
             page = self._call("list_durable_executions_by_function", **request)
             for item in page.get("DurableExecutions", []):
+                if item.get("Status") and item["Status"] not in wanted:
+                    continue  # a service that ignored the filter (the emulator does): skip it
                 found.append(
                     ListedExecution(
                         arn=str(item["DurableExecutionArn"]),
