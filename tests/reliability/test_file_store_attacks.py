@@ -174,8 +174,11 @@ def test_an_emptied_record_file_harms_only_its_own_execution(tmp_path: Path) -> 
     ok(cli(tmp_path, "status", other_arn))
     assert "first" in ok(cli(tmp_path, "history", "other")).stdout
     error = failed(cli(tmp_path, "status", "victim"))
-    assert "the file is empty" in error
-    assert f"durable-lambda repair {folder}" in error
+    # Which of the two depends on how much of the name the folder's name kept (the function
+    # name, from this test's long folder, comes first and the whole is cut to 80 characters).
+    assert ("the file is empty" in error and f"durable-lambda repair {folder}" in error) or (
+        f"it may be a damaged one whose folder name no longer shows its name: {folder}" in error
+    ), error
     assert "FileExecutionStore.repair" not in error
 
     resumed = ok(cli(tmp_path, "resume", "--all"))

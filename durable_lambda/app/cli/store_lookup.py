@@ -54,7 +54,15 @@ async def find_execution(files: FileExecutionStore, reference: str) -> str:
         return resolve_execution(reference, listing.executions, files.root)
     damaged = sure or [item for item in listing.damaged if names_damaged(reference, item)]
     if not damaged:
-        return resolve_execution(reference, listing.executions, files.root)
+        unnamed = [item.name for item in listing.damaged if _name_unknown(item)]
+        if healthy or not unnamed:
+            return resolve_execution(reference, listing.executions, files.root)
+        raise CommandError(
+            f"no readable execution matches {reference!r}; it may be a damaged one whose folder "
+            f"name no longer shows its name: {', '.join(unnamed)} (see `durable-lambda list`; "
+            "repair one with `durable-lambda repair FOLDER`)",
+            exit_code=1,
+        )
     if not healthy and len(damaged) == 1:
         raise damaged[0].error
     names = healthy + [f"{item.name} (damaged)" for item in damaged]
@@ -131,6 +139,12 @@ def damaged_note(damaged: DamagedExecution) -> str:
         f"[bold red]{name}[/bold red] is damaged: {problem}\n"
         f"  repair it with: {escape(repair_command(damaged.directory))}"
     )
+
+
+def _name_unknown(damaged: DamagedExecution) -> bool:
+    """Whether the folder's name was cut before any of the execution's name could show."""
+    readable = damaged.readable_name
+    return len(readable) >= READABLE_LIMIT and not readable.partition(".")[2]
 
 
 async def _holds(files: FileExecutionStore, reference: str) -> bool:
