@@ -29,7 +29,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, ClassVar, Generic, Protocol, cast, overload, runtime_checkable
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypeVar
 
@@ -197,6 +197,26 @@ class _StandardSerDes(Generic[T]):
     def _write(self, value: Any) -> str:
         raise NotImplementedError
 
+    def _model_data(self, value: Any) -> Any:
+        """Dump a pydantic model or dataclass, refusing a dataclass nothing would rebuild.
+
+        Untyped, a dataclass would come back a dict, its type silently changed (the official
+        SDK refuses it too); with ``result_type`` it is rebuilt on read.
+
+        Raises:
+            SerDesError: ``value`` is a dataclass and no ``result_type`` is set.
+        """
+        if self._adapter is None and not isinstance(value, BaseModel):
+            name = type_name(value)
+            raise SerDesError(
+                f"{type(self).__name__} will not write a dataclass ({name!r}) without a "
+                "result_type: it would be read back as a dict. Return a dict "
+                f"(dataclasses.asdict(...)), or set the serializer to "
+                f"{type(self).__name__}(result_type={type(value).__name__}) to get the "
+                "dataclass back"
+            )
+        return model_data(value)
+
     def serialize(self, value: T, context: SerDesContext, /) -> str:
         """Return ``value`` as a payload string.
 
@@ -272,8 +292,10 @@ class JsonSerDes(_StandardSerDes[T]):
     docstring); sets, frozensets and dicts with non-str keys use tags of ours (``S``, ``fs``,
     ``M``) that the official SDK cannot read.
 
-    Without ``result_type``, a pydantic model or dataclass reads back as a dict; with it, the
-    decoded value is validated by ``pydantic.TypeAdapter(result_type)``, which rebuilds it.
+    Without ``result_type``, a pydantic model reads back as a dict and a dataclass value is
+    refused with ``SerDesError`` (the official SDK refuses it too) rather than silently read back
+    as a dict; with ``result_type``, the decoded value is validated by
+    ``pydantic.TypeAdapter(result_type)``, which rebuilds either.
 
     Args:
         result_type: The type to rebuild on read, e.g. ``JsonSerDes(result_type=Order)``.
@@ -301,7 +323,7 @@ class JsonSerDes(_StandardSerDes[T]):
         if kind is float and math.isfinite(value):
             return float.__repr__(value)
         if is_model(value):
-            value = model_data(value)
+            value = self._model_data(value)
         # A top-level {"t", "v"} dict would read back as an envelope, so it is written as one.
         if is_plain(value) and not looks_like_envelope(value):
             try:
@@ -319,7 +341,8 @@ class EnvelopeSerDes(_StandardSerDes[T]):
     rather than escaped (the official SDK reads both). Its limits come too: sets are refused,
     and dict keys that are None, bool, int or float are written as strings (they read back as
     strings).
-    Pydantic models and dataclasses are written as their JSON dump, which it reads as a dict.
+    Pydantic models are written as their JSON dump, which it reads as a dict; a dataclass value
+    needs ``result_type`` (as for ``JsonSerDes``).
 
     Args:
         result_type: The type to rebuild on read, as for ``JsonSerDes``.
@@ -333,7 +356,7 @@ class EnvelopeSerDes(_StandardSerDes[T]):
 
     def _write(self, value: Any) -> str:
         if is_model(value):
-            value = model_data(value)
+            value = self._model_data(value)
         if is_official_primitive(value):
             return ENVELOPE_JSON.encode(value)
         return ENVELOPE_JSON.encode(encode_envelope(value, extended=False))

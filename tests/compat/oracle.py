@@ -97,9 +97,19 @@ async def _answer(run: TestExecution, answer: dict[str, Any]) -> None:
     run.pending_work = True
 
 
+def _of_payload(target: Any) -> Any:
+    def call(payload: Any) -> Any:
+        return target(payload, None)
+
+    return call
+
+
 async def our_outcome(module: types.ModuleType, scenario: dict[str, Any]) -> dict[str, Any]:
     """Run one scenario of ``module`` (loaded by ``load_ours``) on durable-lambda."""
-    functions = {**getattr(module, "FUNCTIONS", {}), **getattr(module, "DURABLE_FUNCTIONS", {})}
+    # The official runner calls a plain target as Lambda would, (payload, lambda_context); ours
+    # calls a function of the payload alone. The test runners' APIs differ; the handler does not.
+    plain = {name: _of_payload(target) for name, target in getattr(module, "FUNCTIONS", {}).items()}
+    functions = {**plain, **getattr(module, "DURABLE_FUNCTIONS", {})}
     runner = DurableTestRunner(module.handler, functions=functions)
     run = await runner.start(scenario.get("event"))
     for answer in scenario.get("answers", []):
@@ -133,13 +143,32 @@ def _error(error: dict[str, Any] | None) -> tuple[str | None, str | None] | None
     return kind, None if kind in SDK_WORDED else error.get("ErrorMessage")
 
 
+def _normalized(value: Any) -> Any:
+    """``value`` as both SDKs must agree on it, wherever an error object sits in it.
+
+    durable-lambda records a ``StackTrace`` where the official SDK records none, and error types
+    by class name where the official SDK qualifies them by module (see ``_short_type``).
+    """
+    if isinstance(value, dict):
+        kept = {k: _normalized(v) for k, v in value.items() if k != "StackTrace"}
+        kind = kept.get("ErrorType")
+        if isinstance(kind, str):
+            kept["ErrorType"] = _short_type(kind)
+        elif isinstance(kind, dict) and isinstance(kind.get("v"), str):  # inside an envelope
+            kept["ErrorType"] = {**kind, "v": _short_type(kind["v"])}
+        return kept
+    if isinstance(value, list):
+        return [_normalized(item) for item in value]
+    return value
+
+
 def _payload(text: str | None) -> Any:
     # durable-lambda's local service keeps an empty callback answer as an empty Result where
     # the official testing service keeps none; both SDKs read either as None.
     if not text:
         return None
     try:
-        return json.loads(text)
+        return _normalized(json.loads(text))
     except ValueError:
         return ("text", text)
 
@@ -164,13 +193,20 @@ def _operation(op: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def comparable(outcome: dict[str, Any], *, ignore: frozenset[str] = frozenset()) -> dict[str, Any]:
+def comparable(
+    outcome: dict[str, Any],
+    *,
+    ignore: frozenset[str] = frozenset(),
+    own_words: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """Reduce an outcome to what both SDKs must agree on.
 
     Args:
         outcome: What ``official_outcomes`` or ``our_outcome`` returned.
         ignore: Operation names whose status and result depend on timing (which branch finished
             first); their identity (id, parent, type, subtype, name) is still compared.
+        own_words: Operation names whose error message is the SDK's own wording (a wait
+            strategy that ran out of attempts); its type is still compared.
     """
     if "crash" in outcome:
         return {"crash": outcome["crash"]}
@@ -179,6 +215,8 @@ def comparable(outcome: dict[str, Any], *, ignore: frozenset[str] = frozenset())
         key=lambda view: view["Id"],
     )
     for view in operations:
+        if view["Name"] in own_words and view["Error"]:
+            view["Error"] = (view["Error"][0], None)
         if view["Name"] in ignore:
             for key in ("Status", "Result", "Error", "Attempt"):
                 view.pop(key, None)

@@ -26,6 +26,7 @@ from durable_lambda.core.errors import (
     CheckpointError,
     ExecutionError,
     InvocationError,
+    SerDesError,
     StepError,
     StepInterruptedError,
     SuspendExecution,
@@ -136,7 +137,10 @@ async def run_step(
         await _retry_or_fail(ctx, identity, config, error, attempt)
 
     serdes_context = runtime.serdes_context(identity.operation_id)  # not needed by replays
-    payload = serialize(serdes, raw, serdes_context)
+    try:
+        payload = serialize(serdes, raw, serdes_context)
+    except SerDesError as error:
+        await _unwritable(ctx, identity, error)
     # Hand back what replay would hand back, so the first run and every replay see equal values.
     result = _read_back(serdes, payload, serdes_context)
     runtime.checkpointer.enqueue(step_update(identity, OperationAction.SUCCEED, payload=payload))
@@ -169,9 +173,13 @@ async def _resume(
     """Act on a checkpoint that is not a success; return only when the body is to run again."""
     runtime = ctx.runtime
     if op.Status is OperationStatus.FAILED:
+        if op.error is not None and (op.error.ErrorType or "").endswith("SerDesError"):
+            raise SerDesError(
+                op.error.ErrorMessage or "", **located(identity, runtime.execution_arn)
+            )
         raise stored_error(StepError, identity, runtime.execution_arn, op.error)
     if op.Status is OperationStatus.PENDING:
-        raise SuspendExecution
+        raise runtime.suspension(identity)
     if (
         op.Status is OperationStatus.STARTED
         and config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
@@ -182,6 +190,21 @@ async def _resume(
         )
         runtime.note_new_work()
         await _retry_or_fail(ctx, identity, config, interrupted, attempt)
+
+
+async def _unwritable(
+    ctx: DurableContext, identity: OperationIdentity, error: SerDesError
+) -> NoReturn:
+    """Fail the step whose result its serializer cannot write, and raise ``error``.
+
+    No retry would write it either; as in the official SDK the step is recorded FAILED with
+    ``SerDesError`` and the error is raised, on every replay too.
+    """
+    runtime = ctx.runtime
+    update = step_update(identity, OperationAction.FAIL, error=error_object_from_exception(error))
+    runtime.checkpointer.enqueue(update)
+    await runtime.after_first_completion()
+    raise error
 
 
 async def _retry_or_fail(
@@ -207,7 +230,7 @@ async def _retry_or_fail(
         )
         seconds = delay_seconds_for_service(delay)
         runtime.checkpointer.enqueue(retry_update(identity, seconds, error=error_object))
-        raise SuspendExecution
+        raise runtime.suspension(identity)
     runtime.checkpointer.enqueue(step_update(identity, OperationAction.FAIL, error=error_object))
     await runtime.after_first_completion()
     raise stored_error(StepError, identity, runtime.execution_arn, error_object) from error

@@ -389,11 +389,15 @@ def test_a_model_next_to_a_datetime_goes_in_the_envelope_and_is_rebuilt() -> Non
     assert round_trip(JsonSerDes(result_type=tuple[Order, datetime]), value) == value
 
 
-def test_a_dataclass_is_rebuilt_by_type_and_is_a_dict_without_one() -> None:
+def test_a_dataclass_is_rebuilt_by_type_and_refused_without_one() -> None:
     parcel = Parcel(weight=Decimal("1.25"), sent_on=date(2025, 5, 6))
-    assert JsonSerDes().serialize(parcel, CTX) == '{"weight":"1.25","sent_on":"2025-05-06"}'
-    assert round_trip(JsonSerDes(), parcel) == {"weight": "1.25", "sent_on": "2025-05-06"}
-    assert_identical(round_trip(JsonSerDes(result_type=Parcel), parcel), parcel)
+    typed = JsonSerDes(result_type=Parcel)
+    assert typed.serialize(parcel, CTX) == '{"weight":"1.25","sent_on":"2025-05-06"}'
+    assert_identical(round_trip(typed, parcel), parcel)
+    # Untyped it would come back a dict: refused at write time, as the official SDK does.
+    for untyped in (JsonSerDes(), EnvelopeSerDes()):
+        with pytest.raises(SerDesError, match=r"dataclass .*Parcel.* without a result_type"):
+            untyped.serialize(parcel, CTX)
 
 
 def test_result_type_coerces_what_plain_json_flattens() -> None:
