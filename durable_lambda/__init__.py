@@ -47,6 +47,8 @@ if TYPE_CHECKING:
         WaitForConditionCheckContext,
     )
     from durable_lambda.core.errors import (
+        AbandonedOperationError,
+        BaseExceptionRaisedError,
         CallbackError,
         CallbackExternalError,
         CallbackTimeoutError,
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
         InvokeError,
         NestingTooDeepError,
         NonDeterministicExecutionError,
+        OrphanedOperationError,
         SerDesError,
         StepError,
         StepInterruptedError,
@@ -145,6 +148,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "WaitForConditionCheckContext",
     ),
     "durable_lambda.core.errors": (
+        "AbandonedOperationError",
+        "BaseExceptionRaisedError",
         "CallbackError",
         "CallbackExternalError",
         "CallbackTimeoutError",
@@ -158,6 +163,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "InvokeError",
         "NestingTooDeepError",
         "NonDeterministicExecutionError",
+        "OrphanedOperationError",
         "SerDesError",
         "StepError",
         "StepInterruptedError",
@@ -223,9 +229,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "AbandonedOperationError",
     "AllFailedError",
     "AttemptInfo",
     "AttemptOutcome",
+    "BaseExceptionRaisedError",
     "BasePlugin",
     "BatchCompletionError",
     "BatchItem",
@@ -275,6 +283,7 @@ __all__ = [
     "OperationMetadata",
     "OperationStatus",
     "OperationType",
+    "OrphanedOperationError",
     "ParallelBranch",
     "ParallelConfig",
     "PassThroughSerDes",

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Callable
 
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.errors import CheckpointError
@@ -129,6 +130,9 @@ class Checkpointer:
         self._failure: CheckpointError | None = None
         self.calls = 0
         """How many checkpoint calls this invocation made (for tests and benchmarks)."""
+        self.refuse: Callable[[OperationUpdate], None] | None = None
+        """Asked about every update before it is queued, once set: raises to refuse it (the
+        runtime sets it once some work may no longer checkpoint; see ``core/orphans.py``)."""
 
     @property
     def pending(self) -> int:
@@ -143,6 +147,8 @@ class Checkpointer:
         """
         if self._failure is not None:
             raise self._failure
+        if self.refuse is not None:
+            self.refuse(update)
         self._queue.append(update)
         size = estimated_size(update)
         self._sizes.append(size)

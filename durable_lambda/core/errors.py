@@ -27,6 +27,8 @@ from durable_lambda.core.error_fit import fit_error_object
 from durable_lambda.core.model import ErrorObject
 
 __all__ = [
+    "AbandonedOperationError",
+    "BaseExceptionRaisedError",
     "CallbackError",
     "CallbackExternalError",
     "CallbackTimeoutError",
@@ -40,6 +42,7 @@ __all__ = [
     "InvokeError",
     "NestingTooDeepError",
     "NonDeterministicExecutionError",
+    "OrphanedOperationError",
     "ReplayHorizonReached",
     "SerDesError",
     "StepError",
@@ -313,6 +316,46 @@ class InvokeError(DurableOperationError):
 
 class WaitForConditionError(DurableOperationError):
     """A wait_for_condition check failed or ran out of attempts."""
+
+
+class BaseExceptionRaisedError(DurableExecutionError):
+    """User code (a step body, a branch, a check) raised a BaseException that is no Exception.
+
+    ``asyncio.CancelledError`` the code raised itself (not the task being cancelled from
+    outside), ``SystemExit``, or a ``BaseException`` subclass of its own: it counts as a failure
+    of that attempt, retried as configured, instead of escaping the machinery. The original is
+    ``original`` and this error's ``__cause__``. ``KeyboardInterrupt`` is never wrapped.
+
+    Args:
+        original: What the code raised.
+    """
+
+    def __init__(self, original: BaseException, **where: Any) -> None:
+        super().__init__(
+            f"the code raised {type(original).__name__} ({exception_message(original)!r}), "
+            "a BaseException that is not an Exception: counted as a failure",
+            **where,
+        )
+        self.original = original
+
+
+class OrphanedOperationError(DurableExecutionError):
+    """An operation tried to checkpoint after the context it belongs to had completed.
+
+    A map or parallel item cancelled when the batch completed early, a loser of ``ctx.race`` or
+    ``ctx.any``, or a task still running after the handler returned: its checkpoint would be
+    recorded under work the execution already reported as finished, so nothing is sent for it
+    and this is raised in its own task instead. It never fails the execution.
+    """
+
+
+class AbandonedOperationError(ExecutionError):
+    """The handler returned while a durable operation it started had not finished.
+
+    A task running a durable call that was never awaited, or left behind by
+    ``asyncio.wait(..., return_when=FIRST_COMPLETED)``: the execution ends FAILED, naming the
+    operation; ``ctx.all``, ``ctx.any`` and ``ctx.race`` are the durable ways to await several.
+    """
 
 
 class SuspendExecution(BaseException):

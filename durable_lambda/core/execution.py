@@ -6,15 +6,27 @@ ends in one of three ways:
 * ``SUCCEEDED`` with the JSON result (or, when the result is too large for a Lambda response, with
   the result checkpointed on the EXECUTION operation and an empty ``Result``);
 * ``FAILED`` with an ``ErrorObject`` when the handler raised, or the execution cannot go on
-  (non-determinism, an unreadable payload, a non-retriable checkpoint failure);
+  (non-determinism, an unreadable payload, a non-retriable checkpoint failure), or the handler
+  returned while a durable operation it started was abandoned (``AbandonedOperationError``: left
+  running in a task never awaited, or suspended in one whose outcome nobody read);
 * ``PENDING`` when every live branch waits on time or the outside world.
 
-Every queued checkpoint is acknowledged before the output is returned. Errors that Lambda should
-retry (a retriable checkpoint failure, an invalid checkpoint token) propagate instead.
+Once an operation of the invocation has suspended, it cannot end SUCCEEDED: a suspension that
+user code caught and went on from (a bare ``except:``, ``asyncio.gather(...,
+return_exceptions=True)``) makes it PENDING however the handler ended (see
+``core/suspensions.py``). An exception group of nothing but suspensions (``asyncio.TaskGroup``)
+is a suspension; one holding more counts as its most serious error. When the handler has ended,
+nothing but the invocation itself checkpoints any more (``core/orphans.py``).
+
+Every queued checkpoint is acknowledged before the output is returned, and flushed before
+anything propagates (an ``InvocationError`` for Lambda to retry, the invocation's own
+cancellation, ``KeyboardInterrupt``, ``SystemExit`` the handler raised), unless a checkpoint call
+itself failed: a retriable checkpoint failure propagates as it is, for Lambda to retry.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -25,9 +37,11 @@ from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.envelope import JsonWriter
 from durable_lambda.core.errors import (
+    AbandonedOperationError,
     CheckpointError,
     ExecutionError,
     InvocationError,
+    ReplayHorizonReached,
     SerDesError,
     SuspendExecution,
     ValidationError,
@@ -41,11 +55,13 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.orphans import running_durable_calls
 from durable_lambda.core.plugins import ObservedCheckpointer, PluginDispatcher
 from durable_lambda.core.ports import Clock, DurableService, Logger, RandomSource
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
 from durable_lambda.core.serdes import SerDes, int_limit_exceeded
 from durable_lambda.core.state import DurableState, load_state
+from durable_lambda.core.suspensions import settle_group
 
 __all__ = ["DurableHandler", "parse_invocation_input", "run_invocation"]
 
@@ -142,6 +158,7 @@ async def run_invocation(
 async def _run_handler(handler: DurableHandler, runtime: ExecutionRuntime) -> InvocationOutput:
     """Run the handler with a root context and turn how it ended into the invocation's output."""
     state = runtime.state
+    owner = asyncio.current_task()
     try:
         event = _user_event(state)
         result = await handler(event, DurableContext(runtime))
@@ -149,17 +166,143 @@ async def _run_handler(handler: DurableHandler, runtime: ExecutionRuntime) -> In
             raise state.fatal_error
         if runtime.replay_requested:
             raise SuspendExecution  # always-replay: replay once more before the result counts
-    except SuspendExecution:
+    except BaseException as raised:
+        return await _ended_by(runtime, owner, raised)
+    return await _returned(runtime, owner, result)
+
+
+async def _returned(
+    runtime: ExecutionRuntime, owner: asyncio.Task[Any] | None, result: Any
+) -> InvocationOutput:
+    """Succeed the handler's return, unless a durable operation of it has not finished.
+
+    Left running in a task nobody awaited, or suspended in one whose outcome nobody read, the
+    operation was abandoned: FAILED, naming it. Suspended and caught by code that went on: the
+    invocation ends PENDING and the service invokes the function again when it can progress.
+    """
+    # One pass of the event loop first: a task the handler created and never awaited takes its
+    # first step, so that a durable call in it is seen here rather than after the end.
+    await asyncio.sleep(0)
+    running = running_durable_calls(runtime, owner)
+    runtime.close(owner)
+    if running:
+        _cancel(runtime, running)
+        return await _finish(
+            runtime,
+            _failed(_abandoned(runtime, f"{running[0][1]} was still running", _LEFT_RUNNING)),
+        )
+    unread = runtime.suspensions.unread(owner)
+    if unread:
+        return await _finish(
+            runtime, _failed(_abandoned(runtime, f"{unread[0].describe()} suspended", _UNREAD))
+        )
+    if runtime.suspensions:
+        return await _pending_after_swallowed(runtime)
+    return await _succeed(runtime, result)
+
+
+async def _ended_by(
+    runtime: ExecutionRuntime, owner: asyncio.Task[Any] | None, raised: BaseException
+) -> InvocationOutput:
+    """End the invocation the handler ended by raising ``raised``: PENDING, FAILED, or retried.
+
+    Queued checkpoints are flushed whatever it was, before it propagates when it must.
+    """
+    state = runtime.state
+    error = settle_group(raised) if isinstance(raised, BaseExceptionGroup) else raised
+    if isinstance(error, SuspendExecution):
+        # Durable calls still running beside the one that suspended (asyncio.gather's other
+        # awaitables) finish first, so that what they complete is kept.
+        running = running_durable_calls(runtime, owner)
+        if running:
+            await asyncio.wait([task for task, _ in running])
+        runtime.close(owner)
         if state.fatal_error is not None:
             return await _finish(runtime, _failed(state.fatal_error))
         return await _finish(runtime, InvocationOutput(Status=InvocationStatus.PENDING))
-    except CheckpointError as error:
+    _cancel(runtime, running_durable_calls(runtime, owner))
+    runtime.close(owner)
+    if isinstance(error, CheckpointError):
         return _checkpoint_failure(error)
-    except InvocationError:
-        raise
-    except Exception as error:  # the handler failed: the execution ends FAILED
+    if _ends_the_process_or_invocation(error, owner):
+        await _flush_quietly(runtime)
+        raise raised
+    if state.fatal_error is not None or isinstance(error, ExecutionError):
         return await _finish(runtime, _failed(state.fatal_error or error))
-    return await _succeed(runtime, result)
+    unread = runtime.suspensions.unread(owner)
+    if unread:
+        return await _finish(
+            runtime, _failed(_abandoned(runtime, f"{unread[0].describe()} suspended", _UNREAD))
+        )
+    if runtime.suspensions:
+        # The error came after code caught a suspension (say, it read asyncio.gather's
+        # SuspendExecution as a failure): the next invocation, when the operation can go on,
+        # decides how the execution ends.
+        return await _pending_after_swallowed(runtime)
+    return await _finish(runtime, _failed(error))  # the handler failed: the execution ends FAILED
+
+
+_PROPAGATED = (InvocationError, ReplayHorizonReached, KeyboardInterrupt, SystemExit, GeneratorExit)
+_LEFT_RUNNING = (
+    "in a task the handler did not await (asyncio.create_task or ensure_future, or "
+    "asyncio.wait(..., return_when=FIRST_COMPLETED) returning before it finished)"
+)
+_UNREAD = (
+    "in a task whose outcome nobody read (created and never awaited, or left among "
+    "asyncio.wait's results)"
+)
+
+
+def _abandoned(runtime: ExecutionRuntime, what: str, idiom: str) -> AbandonedOperationError:
+    return AbandonedOperationError(
+        f"the handler returned while {what} {idiom}: the code abandoned a durable operation it "
+        "started. Await every durable call; to await several at once use asyncio.gather "
+        "(without return_exceptions), ctx.all, ctx.any or ctx.race",
+        execution_arn=runtime.execution_arn,
+    )
+
+
+async def _pending_after_swallowed(runtime: ExecutionRuntime) -> InvocationOutput:
+    """End PENDING: code caught a suspension and went on as if the operation had finished."""
+    held = runtime.suspensions.unhandled()[0]
+    runtime.logger.warning(
+        "a durable call suspended and the code went on without it (a bare except:, "
+        "contextlib.suppress(BaseException) or asyncio.gather(..., return_exceptions=True)); "
+        "the invocation ends PENDING and runs again when the call can progress",
+        suspended=held.describe(),
+    )
+    return await _finish(runtime, InvocationOutput(Status=InvocationStatus.PENDING))
+
+
+def _ends_the_process_or_invocation(error: BaseException, owner: asyncio.Task[Any] | None) -> bool:
+    """Whether ``error`` must propagate out of the invocation rather than end the execution.
+
+    Lambda retries an invocation that raised (``InvocationError``); a replay-only run stops at
+    its horizon; ``KeyboardInterrupt`` and ``SystemExit`` raised by the handler's own code tell
+    the process to stop; a ``CancelledError`` while the invocation's task is being cancelled
+    comes from outside. A ``CancelledError`` the handler raised itself, or any other
+    ``BaseException``, is a failure of the handler like an ``Exception``.
+    """
+    if isinstance(error, _PROPAGATED):
+        return True
+    cancelled = isinstance(error, asyncio.CancelledError)
+    return cancelled and owner is not None and owner.cancelling() > 0
+
+
+def _cancel(runtime: ExecutionRuntime, running: list[tuple[asyncio.Task[Any], str]]) -> None:
+    """Cancel tasks still in a durable call: nothing of theirs is checkpointed from now on."""
+    tasks = [task for task, _ in running]
+    runtime.abandon(tasks)
+    for task in tasks:
+        task.cancel()
+
+
+async def _flush_quietly(runtime: ExecutionRuntime) -> None:
+    """Flush before an error propagates; a failing flush must not hide that error."""
+    try:
+        await runtime.checkpointer.flush()
+    except Exception as error:
+        runtime.logger.warning("queued checkpoints could not be flushed", error=repr(error))
 
 
 async def _succeed(runtime: ExecutionRuntime, result: Any) -> InvocationOutput:

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.envelope import read_payload
-from durable_lambda.core.errors import ReplayHorizonReached, SerDesError, SuspendExecution
+from durable_lambda.core.errors import (
+    BaseExceptionRaisedError,
+    ReplayHorizonReached,
+    SerDesError,
+    SuspendExecution,
+)
 from durable_lambda.core.logging import ReplayAwareLogger
+from durable_lambda.core.model import Operation
+from durable_lambda.core.orphans import OrphanGuard
 from durable_lambda.core.plugins import InstrumentationPlugin, PluginDispatcher
 from durable_lambda.core.ports import Clock, Logger, RandomSource
 from durable_lambda.core.serdes import SerDes, SerDesContext, deserialize, reads_plainly
-from durable_lambda.core.state import DurableState
+from durable_lambda.core.state import DurableState, OperationIdentity
+from durable_lambda.core.suspensions import SuspensionLedger, settle_group
 
 __all__ = [
     "MAX_OPERATION_PAYLOAD_BYTES",
@@ -24,6 +32,7 @@ __all__ = [
     "ExecutionRuntime",
     "RuntimeOptions",
     "call_user_function",
+    "user_code_error",
 ]
 
 T = TypeVar("T")
@@ -104,12 +113,19 @@ class ExecutionRuntime:
         self.execution_arn = state.execution_arn
         self.replaying = state.has_completed_work()
         self._replay_requested = False
+        # Whether note_new_work has anything to check: one test on the path every new operation
+        # takes, instead of one per reason it may refuse.
+        self._guarded = options.replay_only
         self.plugins = plugins or PluginDispatcher((), logger, state.execution_arn)
         self.logger: Logger = ReplayAwareLogger(
             logger.bind(execution_arn=state.execution_arn),
             self.is_replaying,
             log_during_replay=options.log_during_replay,
         )
+        self.suspensions = SuspensionLedger()
+        """Suspensions raised in this invocation that nothing has handled yet."""
+        self.orphans = OrphanGuard(state.execution_arn, self.logger)
+        """Work whose context has completed, whose checkpoints are refused."""
 
     def is_replaying(self) -> bool:
         """Whether the code is still going over operations that were checkpointed before."""
@@ -129,10 +145,65 @@ class ExecutionRuntime:
                 invocation began: end here and replay from the top.
         """
         self.replaying = False
+        if self._guarded:
+            self._check_new_work()
+
+    def _check_new_work(self) -> None:
         if self.options.replay_only:
             raise ReplayHorizonReached
         if self._replay_requested:
             raise SuspendExecution
+        if self.suspensions:
+            held = self.suspensions.caught_in(asyncio.current_task())
+            if held is not None:
+                # Code here caught a suspension and went on (a bare except:, suppress, or a
+                # finally: clause on the suspension's way up): what follows the operation that
+                # suspended must not run before it has finished, so this suspends too.
+                self.logger.warning(
+                    "a durable call suspended and the code caught the suspension; the "
+                    "operations after it wait for a later invocation",
+                    suspended=held.describe(),
+                )
+                raise self.suspensions.supersede(held)
+
+    def suspension(self, operation: OperationIdentity | Operation) -> SuspendExecution:
+        """Return the ``SuspendExecution`` for ``operation`` to raise, recorded as unhandled.
+
+        Every operation that suspends raises what this returns: the invocation then knows that
+        something suspended, and can refuse to succeed if user code swallowed it.
+        """
+        if isinstance(operation, Operation):
+            operation = OperationIdentity(
+                operation.Id, operation.Type, operation.SubType, operation.Name, operation.ParentId
+            )
+        self._guarded = True
+        return self.suspensions.record(SuspendExecution(), operation)
+
+    def note_suspension(
+        self, error: SuspendExecution, operation: OperationIdentity
+    ) -> SuspendExecution:
+        """Record a ``SuspendExecution`` raised for ``operation`` elsewhere; return it."""
+        self._guarded = True
+        return self.suspensions.record(error, operation)
+
+    def absorb(self, error: BaseException | None, task: asyncio.Task[Any] | None = None) -> None:
+        """Mark ``error`` (and all ``task`` suspended with) as handled by a branch or combinator."""
+        self.suspensions.absorb(error, task)
+
+    def abandon(self, tasks: Sequence[asyncio.Task[Any]], context_ids: Sequence[str] = ()) -> None:
+        """Refuse from now on every checkpoint of ``tasks`` and of ``context_ids``' operations.
+
+        Called for the items a batch cancels when it completes early and the losers a
+        combinator cancels (see ``durable_lambda.core.orphans``).
+        """
+        if tasks or context_ids:
+            self.orphans.abandon(tasks, context_ids)
+            self.checkpointer.refuse = self.orphans.check
+
+    def close(self, owner: asyncio.Task[Any] | None) -> None:
+        """Refuse every checkpoint but those ``owner`` makes: the handler has ended."""
+        self.orphans.close(owner)
+        self.checkpointer.refuse = self.orphans.check
 
     def serdes_context(self, operation_id: str) -> SerDesContext:
         """Return the context a serializer is given for ``operation_id``."""
@@ -172,7 +243,7 @@ class ExecutionRuntime:
         ``checkpointer.settle()`` only when it has something to do.
         """
         if self.options.always_replay:
-            self._replay_requested = True
+            self._replay_requested = self._guarded = True
         return self.checkpointer.must_settle()
 
 
@@ -182,13 +253,60 @@ async def call_user_function(fn: Callable[..., Any], *args: Any) -> Any:
     Coroutine functions are awaited on the event loop. Plain functions run in a worker thread so
     that blocking I/O inside one does not stall other branches; if a plain function (say, a lambda)
     returns an awaitable, that is awaited on the loop.
+
+    What the function raises reaches the caller as something the SDK handles:
+
+    * an ``Exception``, a suspension, ``KeyboardInterrupt`` (the process is told to stop),
+      ``GeneratorExit`` and the task's own cancellation (from outside: a batch that completed,
+      a race that was decided) pass unchanged;
+    * an exception group (``asyncio.TaskGroup``) of nothing but suspensions is one suspension;
+      a group holding more is its most serious error (see ``settle_group``);
+    * any other ``BaseException``: ``asyncio.CancelledError`` the function raised itself (the
+      task is not being cancelled), ``SystemExit``, a ``BaseException`` subclass of its own,
+      becomes ``BaseExceptionRaisedError``, an ``Exception``: a failure of this attempt, which
+      the retry strategy judges, instead of a signal that escapes every ``except``.
     """
-    if _is_async_callable(fn):
-        return await fn(*args)
-    result = await asyncio.to_thread(fn, *args)
-    if inspect.isawaitable(result):
-        return await result
-    return result
+    try:
+        if _is_async_callable(fn):
+            return await fn(*args)
+        result = await asyncio.to_thread(fn, *args)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+    except Exception:
+        raise
+    except BaseException as error:
+        settled = user_code_error(error)
+        if settled is error:
+            raise
+        raise settled from error
+
+
+_PASSED_ON = (Exception, SuspendExecution, ReplayHorizonReached, KeyboardInterrupt, GeneratorExit)
+
+
+def user_code_error(error: BaseException) -> BaseException:
+    """Return what the SDK takes ``error``, raised by user code, for (see ``call_user_function``).
+
+    ``error`` itself when it passes unchanged; a suspension for a group of suspensions; the
+    group's most serious error for another group; ``BaseExceptionRaisedError`` (its
+    ``__cause__`` set) for a ``BaseException`` that counts as a failure. Must be called in the
+    task that caught ``error``, which tells the task's own cancellation from one it raised.
+    """
+    if isinstance(error, _PASSED_ON):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        settled = settle_group(error)
+        if isinstance(settled, _PASSED_ON):
+            return settled
+        error = settled
+    elif isinstance(error, asyncio.CancelledError):
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            return error  # the task is being cancelled from outside: not the code's failure
+    failure = BaseExceptionRaisedError(error)
+    failure.__cause__ = error
+    return failure
 
 
 def _is_async_callable(fn: Callable[..., Any]) -> bool:

@@ -23,6 +23,7 @@ result's shape, in ``batch_result.py``; item batching, in ``item_batching.py``.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from durable_lambda.core.errors import (
     ExecutionError,
     NonDeterministicExecutionError,
     SerDesError,
+    SuspendExecution,
     ValidationError,
     error_object_from_exception,
 )
@@ -249,13 +251,18 @@ async def _run_batch(ctx: DurableContext, spec: _BatchSpec, name: str | None) ->
     else:
         runtime.note_new_work()
         runtime.checkpointer.enqueue(context_update(identity, OperationAction.START))
-    run = await run_branches(
-        len(spec.names),
-        batch.branches.start,
-        max_concurrency=spec.config.max_concurrency,
-        policy=CompletionPolicy.from_config(len(spec.names), spec.config.completion_config),
-        give_way=runtime.checkpointer.has_full_batch,
-    )
+    try:
+        run = await run_branches(
+            len(spec.names),
+            batch.branches.start,
+            max_concurrency=spec.config.max_concurrency,
+            policy=CompletionPolicy.from_config(len(spec.names), spec.config.completion_config),
+            give_way=runtime.checkpointer.has_full_batch,
+            abandon=batch.abandon,
+        )
+    except SuspendExecution as suspension:  # no branch can progress in this invocation
+        runtime.note_suspension(suspension, identity)
+        raise
     return await batch.complete(_result_of(run))
 
 
@@ -349,6 +356,11 @@ class _Batch:
             if item.error is not None or not reads_back_unchanged(serdes, item.result):
                 return False
         return True
+
+    def abandon(self, indexes: list[int], tasks: list[asyncio.Task[BranchOutcome]]) -> None:
+        """Refuse every later checkpoint of the branches the batch cancels (reported unfinished)."""
+        identities = self.branches.identities
+        self.runtime.abandon(tasks, [identities[index].operation_id for index in indexes])
 
     def read_result(self, payload: str | None) -> BatchResult[Any]:
         """Read the parent's stored payload back as a ``BatchResult``.

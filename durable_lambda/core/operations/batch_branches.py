@@ -14,11 +14,16 @@ One branch, by what its checkpoint holds:
 * FAILED: the stored error is the outcome, nothing runs.
 
 A body that raises ``SuspendExecution`` (it waits on time or the outside world) is suspended for
-this invocation; errors that end the invocation propagate; any other error is the branch's failure.
+this invocation; errors that end the invocation propagate, and so does ``OrphanedOperationError``
+(the batch completed and cancelled this branch: nothing of it may be checkpointed any more); any
+other error is the branch's failure. What else a body raises is read as ``call_user_function``
+reads it (``user_code_error``): an ``asyncio.TaskGroup`` of suspensions is a suspension, and a
+``BaseException`` the body raises itself (not its task's cancellation) is a failure.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +31,7 @@ from durable_lambda.core.errors import (
     CheckpointError,
     ExecutionError,
     InvocationError,
+    OrphanedOperationError,
     SuspendExecution,
     error_object_from_exception,
 )
@@ -40,6 +46,7 @@ from durable_lambda.core.model import (
 from durable_lambda.core.operations.child import virtual_context_mismatch
 from durable_lambda.core.operations.concurrency import BranchOutcome, BranchState
 from durable_lambda.core.operations.updates import context_update, replays_children
+from durable_lambda.core.runtime import user_code_error
 from durable_lambda.core.serdes import (
     SerDes,
     SerDesContext,
@@ -60,6 +67,8 @@ __all__ = ["BatchBranches", "context_update", "replays_children"]
 # are read for every branch.
 _START, _SUCCEED = OperationAction.START, OperationAction.SUCCEED
 _SUCCEEDED = BranchState.SUCCEEDED
+# Errors that end the invocation or the execution, or refuse an orphan: never a branch's failure.
+_PROPAGATED = (ExecutionError, InvocationError, CheckpointError, OrphanedOperationError)
 
 BranchBody = Callable[["DurableContext", int], Awaitable[Any]]
 """Runs branch ``index`` with its own context and returns its result."""
@@ -142,12 +151,25 @@ class BatchBranches:
         try:
             branch_context = self.context.child_context(identity.operation_id, virtual=self.virtual)
             raw = await self.body(branch_context, index)
-        except SuspendExecution:
+        except SuspendExecution as suspension:
+            # The batch handles it: this branch waits for a later invocation. So does every
+            # other suspension this branch's task raised (a finally: clause on the way up).
+            self.runtime.absorb(suspension, asyncio.current_task())
             return BranchOutcome(index, BranchState.SUSPENDED)
-        except (ExecutionError, InvocationError, CheckpointError):
+        except _PROPAGATED:
             raise
         except Exception as error:
             return await self._fail(index, error)
+        except BaseException as error:  # an async map body is not run by call_user_function
+            settled = user_code_error(error)
+            if settled is error:
+                raise
+            if isinstance(settled, SuspendExecution):
+                self.runtime.absorb(settled, asyncio.current_task())
+                return BranchOutcome(index, BranchState.SUSPENDED)
+            if isinstance(settled, _PROPAGATED) or not isinstance(settled, Exception):
+                raise settled from error
+            return await self._fail(index, settled)
         if rebuilding:
             return BranchOutcome(index, BranchState.SUCCEEDED, raw)
         result = self._succeed(index, raw)

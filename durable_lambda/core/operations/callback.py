@@ -202,7 +202,7 @@ class Callback(Generic[T]):
             result: T = self._runtime.read(self._serdes, payload, self.operation_id)
             return result
         if op.Status is OperationStatus.STARTED:
-            raise SuspendExecution
+            raise self._runtime.suspension(op)
         raise _callback_failure(self._runtime, op)
 
 

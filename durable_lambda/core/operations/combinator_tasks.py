@@ -14,22 +14,29 @@ import asyncio
 import contextvars
 import inspect
 import types
-from collections.abc import Awaitable, Coroutine, Generator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from durable_lambda.core.errors import (
+    BaseExceptionRaisedError,
     CheckpointError,
     ExecutionError,
     InvocationError,
+    OrphanedOperationError,
+    ReplayHorizonReached,
     SuspendExecution,
     ValidationError,
 )
+from durable_lambda.core.suspensions import settle_group
 
 __all__ = ["Outcome", "cancel_all", "check_unstarted", "discard", "outcome_of", "start_task"]
 
 # Errors that end the invocation or the execution, never a branch's settled failure.
 _FATAL = (ExecutionError, InvocationError, CheckpointError)
+# What an awaitable's task may end with that is raised, not settled: those errors, and the
+# signals that end the invocation or the process.
+_RAISED = (*_FATAL, ReplayHorizonReached, KeyboardInterrupt, GeneratorExit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +71,9 @@ class Outcome:
         return self.value
 
 
-def start_task(item: Awaitable[Any]) -> asyncio.Task[Any]:
+def start_task(
+    item: Awaitable[Any], absorb: Callable[[BaseException], None] | None = None
+) -> asyncio.Task[Any]:
     """Run a coroutine's first step now and return the task that finishes it.
 
     Running every awaitable up to its first ``await`` before anything else runs is what makes
@@ -72,6 +81,9 @@ def start_task(item: Awaitable[Any]) -> asyncio.Task[Any]:
     (which start their own awaitables in their first step). The step runs in a copy of the
     current context, which the task then keeps. Other awaitables (futures, tasks) took their
     ids when they were created.
+
+    What the first step raises is handed to ``absorb`` (the runtime's): the combinator handles
+    a suspension raised there, although it was raised in the caller's task.
     """
     loop = asyncio.get_running_loop()
     if not inspect.iscoroutine(item):
@@ -82,6 +94,8 @@ def start_task(item: Awaitable[Any]) -> asyncio.Task[Any]:
     except StopIteration as stop:
         return loop.create_task(_finished(stop.value, None), context=context)
     except BaseException as error:  # SuspendExecution included: the task re-raises it
+        if absorb is not None:
+            absorb(error)
         return loop.create_task(_finished(None, error), context=context)
     return loop.create_task(_finishing(item, first), context=context)
 
@@ -160,21 +174,38 @@ def discard(items: Sequence[Any]) -> None:
             item.cancel()
 
 
-def outcome_of(task: asyncio.Task[Any]) -> Outcome:
+def outcome_of(
+    task: asyncio.Task[Any],
+    absorb: Callable[[BaseException, asyncio.Task[Any]], None] | None = None,
+) -> Outcome:
     """Classify a finished task; errors that end the invocation are raised, not settled.
+
+    A suspension (or an ``asyncio.TaskGroup`` of nothing but suspensions) is handed to
+    ``absorb`` with the task: the combinator handles it. A loser whose checkpoint was refused
+    once it was cancelled (``OrphanedOperationError``) counts as cancelled; a ``BaseException``
+    the awaitable raised itself counts as its failure (``BaseExceptionRaisedError``).
 
     Raises:
         BaseException: the task's error, when it ends the invocation or the execution.
     """
     if task.cancelled():
         return Outcome(cancelled=True)
-    error = task.exception()
-    if error is None:
+    raised = task.exception()
+    if raised is None:
         return Outcome(value=task.result())
+    error = settle_group(raised) if isinstance(raised, BaseExceptionGroup) else raised
     if isinstance(error, SuspendExecution):
+        if absorb is not None:
+            absorb(error, task)
         return Outcome(suspended=True)
-    if isinstance(error, _FATAL) or not isinstance(error, Exception):
+    if isinstance(error, OrphanedOperationError):
+        return Outcome(cancelled=True)
+    if isinstance(error, _RAISED):
         raise error
+    if not isinstance(error, Exception):
+        failure = BaseExceptionRaisedError(error)
+        failure.__cause__ = error
+        return Outcome(error=failure)
     return Outcome(error=error)
 
 

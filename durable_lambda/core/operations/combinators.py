@@ -56,7 +56,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from durable_lambda.core.errors import (
     DurableOperationError,
     SerDesError,
-    SuspendExecution,
     ValidationError,
 )
 from durable_lambda.core.ids import operation_id as derive_operation_id
@@ -209,7 +208,7 @@ async def _decide(
 ) -> Any:
     """Run the awaitables, close the record with the decision, and return (or raise) it."""
     runtime = ctx.runtime
-    winner, outcomes, starts = await _run(ctx, kind, items)
+    winner, outcomes, starts = await _run(ctx, kind, items, identity)
     combined = _combine(ctx, kind, identity, winner, outcomes, len(items))
     settled = "".join(outcomes[i].code for i in range(len(items)))
     ids = tuple(starts[i + 1] - starts[i] for i in range(len(items)))
@@ -225,19 +224,23 @@ async def _decide(
 
 
 async def _run(
-    ctx: DurableContext, kind: CombinatorKind, items: list[Awaitable[Any]]
+    ctx: DurableContext,
+    kind: CombinatorKind,
+    items: list[Awaitable[Any]],
+    identity: OperationIdentity,
 ) -> tuple[int | None, dict[int, Outcome], list[int]]:
     """Run every awaitable as a task; return the deciding index, the outcomes, the id positions.
 
     ``starts[i]`` is how many ids the context had taken when awaitable ``i`` started; the last
     entry is the count once all had started. Raises ``SuspendExecution`` when nothing decided.
     """
+    runtime = ctx.runtime
     count = len(items)
     starts = [0] * (count + 1)
     tasks: list[asyncio.Task[Any]] = []
     for i, item in enumerate(items):
         starts[i] = ctx.operations_started()
-        tasks.append(start_task(item))
+        tasks.append(start_task(item, runtime.absorb))
     starts[count] = ctx.operations_started()
     index_of = {task: i for i, task in enumerate(tasks)}
     outcomes: dict[int, Outcome] = {}
@@ -247,17 +250,18 @@ async def _run(
         while pending and winner is None:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in sorted(done, key=index_of.__getitem__):
-                outcomes[index_of[task]] = outcome_of(task)
+                outcomes[index_of[task]] = outcome_of(task, runtime.absorb)
                 if _decides(kind, outcomes[index_of[task]]):
                     winner = index_of[task]
                     break
     finally:
+        _abandon_unfinished(ctx, tasks)
         await cancel_all(tasks)
     for i, task in enumerate(tasks):
         if i not in outcomes:
-            outcomes[i] = outcome_of(task)
+            outcomes[i] = outcome_of(task, runtime.absorb)
     if winner is None and any(outcome.suspended for outcome in outcomes.values()):
-        raise SuspendExecution
+        raise runtime.suspension(identity)
     return winner, outcomes, starts
 
 
@@ -276,11 +280,12 @@ async def _replay(
             f"the combinator was checkpointed with {len(decision.ids)} awaitables, "
             f"the code gave {len(items)}",
         )
+    runtime = ctx.runtime
     replayed = decision.replayed(len(items))
     counted: dict[int, asyncio.Task[Any]] = {}
     for i, item in enumerate(items):
         if i in replayed:
-            counted[i] = start_task(item)
+            counted[i] = start_task(item, runtime.absorb)
         else:
             discard([item])
             _skip_ids(ctx, decision.ids[i])
@@ -288,10 +293,11 @@ async def _replay(
         if counted:
             await asyncio.wait(counted.values())
     finally:
+        _abandon_unfinished(ctx, list(counted.values()))
         await cancel_all(list(counted.values()))
-    outcomes = {i: outcome_of(task) for i, task in counted.items()}
+    outcomes = {i: outcome_of(task, runtime.absorb) for i, task in counted.items()}
     if any(outcome.suspended or outcome.cancelled for outcome in outcomes.values()):
-        raise SuspendExecution
+        raise runtime.suspension(identity)
     return outcomes
 
 
@@ -331,6 +337,13 @@ def _decides(kind: CombinatorKind, outcome: Outcome) -> bool:
     if kind is CombinatorKind.ANY:
         return outcome.error is None
     return kind is CombinatorKind.ALL and outcome.error is not None
+
+
+def _abandon_unfinished(ctx: DurableContext, tasks: list[asyncio.Task[Any]]) -> None:
+    """Refuse the checkpoints of the tasks about to be cancelled (losers; see ``orphans``)."""
+    unfinished = [task for task in tasks if not task.done()]
+    if unfinished:
+        ctx.runtime.abandon(unfinished)
 
 
 def _skip_ids(ctx: DurableContext, count: int) -> None:

@@ -13,8 +13,9 @@ Scheduling follows the official AWS SDK's coordinator, with tasks where it has t
 * Outcomes are taken one at a time, in the order the branches finish; after each, the completion
   policy decides whether the batch is complete. Nothing starts once it is.
 * When the batch completes early, branches still running are cancelled (the official SDK
-  abandons its threads and rejects their later checkpoints: either way nothing more of theirs is
-  checkpointed) and reported as started. Outcomes that finished in the same instant as the
+  abandons its threads and rejects their later checkpoints; here ``abandon`` is told first, and
+  the runtime refuses every checkpoint they try from then on: either way nothing more of theirs
+  is checkpointed) and reported as started. Outcomes that finished in the same instant as the
   deciding one still count as what they are, without changing the completion reason.
 * When no branch is running and the batch is not complete (every branch in flight suspended,
   no free slot or nothing left to start), the whole batch suspends: ``SuspendExecution``.
@@ -95,6 +96,9 @@ class BatchRun:
 BranchStarter = Callable[[int], Coroutine[Any, Any, BranchOutcome]]
 """Starts branch ``index`` (checkpointing its START if new) and returns the coroutine to run."""
 
+Abandon = Callable[[list[int], list["asyncio.Task[BranchOutcome]"]], None]
+"""Told the indexes and tasks of the unfinished branches the batch is about to cancel."""
+
 
 _Ended = BranchOutcome | BaseException
 """What a branch's task came to: its outcome, or what it raised (its cancellation included)."""
@@ -111,8 +115,15 @@ def _ended(task: asyncio.Task[BranchOutcome]) -> _Ended:
 class _Scheduler:
     """The state of one batch while its branches run (see the module docstring)."""
 
-    def __init__(self, total: int, max_concurrency: int | None, policy: CompletionPolicy) -> None:
+    def __init__(
+        self,
+        total: int,
+        max_concurrency: int | None,
+        policy: CompletionPolicy,
+        abandon: Abandon | None = None,
+    ) -> None:
         self.total = total
+        self.abandon = abandon
         self.limit = max_concurrency or max(total, 1)
         self.policy = policy
         self.loop = asyncio.get_running_loop()
@@ -265,15 +276,19 @@ class _Scheduler:
 
     async def cancel_unfinished(self) -> None:
         unfinished = [
-            (task, branch)
-            for task, branch in zip(self.tasks, self.branches, strict=True)
+            (index, task, branch)
+            for index, (task, branch) in enumerate(zip(self.tasks, self.branches, strict=True))
             if not task.done()
         ]
-        for task, _ in unfinished:
+        if unfinished and self.abandon is not None:
+            # Before the cancellation reaches them: what an item does once cancelled (a clean-up
+            # step in a finally: clause) must not be recorded under an item reported unfinished.
+            self.abandon([index for index, _, _ in unfinished], [task for _, task, _ in unfinished])
+        for _, task, _ in unfinished:
             task.cancel()
         if unfinished:
-            await asyncio.gather(*(task for task, _ in unfinished), return_exceptions=True)
-        for _, branch in unfinished:
+            await asyncio.gather(*(task for _, task, _ in unfinished), return_exceptions=True)
+        for _, _, branch in unfinished:
             # A task cancelled before its first pass never started its branch; closed, the
             # branch is not reported as a coroutine that was never awaited.
             branch.close()
@@ -291,6 +306,7 @@ async def run_branches(
     max_concurrency: int | None,
     policy: CompletionPolicy,
     give_way: Callable[[int], bool] = lambda waiting: False,
+    abandon: Abandon | None = None,
 ) -> BatchRun:
     """Run branches ``0 .. total-1`` until the batch completes (see the module docstring).
 
@@ -304,6 +320,8 @@ async def run_branches(
         give_way: Whether something else needs a pass of the event loop before the next
             branch starts, given how many started branches have not run yet (from Python
             3.12 none: branches run eagerly; see ``_Scheduler.start_more``).
+        abandon: Told the indexes and tasks of the branches about to be cancelled because
+            the batch completed (or is itself cancelled), before they are.
 
     Returns:
         The started count, the finished outcomes and the completion reason.
@@ -311,7 +329,7 @@ async def run_branches(
     Raises:
         SuspendExecution: no branch can progress in this invocation and the batch is not done.
     """
-    scheduler = _Scheduler(total, max_concurrency, policy)
+    scheduler = _Scheduler(total, max_concurrency, policy, abandon)
     try:
         # The awaits are skipped when there is nothing to wait for: with eager starts most
         # branches have finished by the time they are taken, and a coroutine per item adds up.

@@ -90,7 +90,7 @@ async def run_wait_for_condition(
         if op.Status is OperationStatus.FAILED:
             raise stored_error(WaitForConditionError, identity, runtime.execution_arn, op.error)
         if op.Status is OperationStatus.PENDING:
-            raise SuspendExecution
+            raise runtime.suspension(identity)
 
     runtime.note_new_work()
     if op is None or op.Status is not OperationStatus.STARTED:
@@ -130,7 +130,7 @@ def _poll_again(
         delay_seconds=delay,
     )
     runtime.checkpointer.enqueue(retry_update(identity, delay, payload=payload))
-    raise SuspendExecution
+    raise runtime.suspension(identity)
 
 
 async def _poll(

@@ -24,7 +24,6 @@ from durable_lambda.core.config import InvokeConfig
 from durable_lambda.core.errors import (
     ExecutionError,
     InvokeError,
-    SuspendExecution,
     ValidationError,
 )
 from durable_lambda.core.model import (
@@ -138,7 +137,7 @@ def _outcome(
         return ctx.runtime.read(serdes, op.result_payload, identity.operation_id)
     if status in _ENDINGS:
         raise _invoke_error(ctx, identity, op, function_name)
-    raise SuspendExecution
+    raise ctx.runtime.suspension(identity)
 
 
 def _invoke_error(

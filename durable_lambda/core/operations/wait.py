@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from durable_lambda.core.config import Duration
-from durable_lambda.core.errors import SuspendExecution, ValidationError
+from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import (
     OperationAction,
     OperationStatus,
@@ -50,7 +50,7 @@ async def run_wait(ctx: DurableContext, duration: Duration, name: str | None) ->
     if op is not None:
         if op.Status in (OperationStatus.SUCCEEDED, OperationStatus.CANCELLED):
             return
-        raise SuspendExecution
+        raise runtime.suspension(identity)
     runtime.note_new_work()
     runtime.checkpointer.enqueue(
         OperationUpdate(
@@ -63,4 +63,4 @@ async def run_wait(ctx: DurableContext, duration: Duration, name: str | None) ->
             WaitOptions=WaitOptions(WaitSeconds=seconds),
         )
     )
-    raise SuspendExecution
+    raise runtime.suspension(identity)
