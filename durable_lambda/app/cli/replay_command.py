@@ -48,6 +48,7 @@ def _printable(text: str, *, keep_newlines: bool = False) -> str:
 
 
 _STATUSES = [status.value for status in ExecutionStatus]
+_DEFAULT_LIMIT = 20
 
 
 @click.command()
@@ -90,7 +91,7 @@ _STATUSES = [status.value for status in ExecutionStatus]
 @click.option(
     "--limit",
     type=click.IntRange(1, 10_000),
-    default=20,
+    default=_DEFAULT_LIMIT,
     show_default=True,
     help="With --from-aws-function: at most this many executions.",
 )
@@ -142,7 +143,7 @@ def replay(
     aws = from_aws or from_aws_function
     if not aws and (region or profile or endpoint_url):
         raise CommandError("--region, --profile and --endpoint-url go with --from-aws(-function)")
-    if (statuses or limit != 20) and not from_aws_function:
+    if (statuses or limit != _DEFAULT_LIMIT) and not from_aws_function:
         raise CommandError("--status and --limit go with --from-aws-function")
     try:
         replayer = Replayer(load_handler(absolute_target(target)), shallow=shallow)
