@@ -142,7 +142,9 @@ class ExecutionRuntime:
         Raises:
             ReplayHorizonReached: in replay-only mode, where nothing new may run.
             SuspendExecution: in always-replay mode, when an operation completed since the
-                invocation began: end here and replay from the top.
+                invocation began: end here and replay from the top. And when code in this task
+                caught an earlier suspension and went on: what follows an operation that has
+                not finished waits for a later invocation.
         """
         self.replaying = False
         if self._guarded:
@@ -164,7 +166,7 @@ class ExecutionRuntime:
                     "operations after it wait for a later invocation",
                     suspended=held.describe(),
                 )
-                raise self.suspensions.supersede(held)
+                raise self.suspensions.repeat(held)
 
     def suspension(self, operation: OperationIdentity | Operation) -> SuspendExecution:
         """Return the ``SuspendExecution`` for ``operation`` to raise, recorded as unhandled.

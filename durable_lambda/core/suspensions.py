@@ -123,9 +123,12 @@ class SuspensionLedger:
                 return held
         return None
 
-    def supersede(self, held: Suspension) -> SuspendExecution:
-        """Replace ``held`` with a new suspension raised for it in the current task; return it."""
-        self._open.pop(id(held.error), None)
+    def repeat(self, held: Suspension) -> SuspendExecution:
+        """Record and return a new suspension for ``held``'s operation, in the current task.
+
+        ``held`` stays unhandled: something handling the new one (a combinator starting the
+        operation that raised it) has not handled the wait it follows.
+        """
         return self.record(SuspendExecution(), held.operation)
 
     def unhandled(self) -> list[Suspension]:

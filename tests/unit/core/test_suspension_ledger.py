@@ -101,9 +101,11 @@ async def test_caught_in_finds_a_suspension_the_current_task_raised_and_went_on(
     found = ledger.caught_in(asyncio.current_task())
     assert found is not None
     assert found.error is held
-    replacement = ledger.supersede(found)
-    assert [entry.error for entry in ledger.unhandled()] == [replacement]
-    assert ledger.unhandled()[0].operation is WAIT
+    again = ledger.repeat(found)
+    assert [entry.error for entry in ledger.unhandled()] == [held, again]
+    assert ledger.unhandled()[1].operation is WAIT
+    ledger.absorb(again)  # handling the new one does not handle the wait it follows
+    assert [entry.error for entry in ledger.unhandled()] == [held]
 
 
 async def test_unread_finds_a_task_whose_suspension_nobody_read_and_reads_it() -> None:
