@@ -36,7 +36,9 @@ skipped, so no loser's body runs again and the operations after the combinator k
 Losers. Once a combinator settles early (``race``, ``any`` with a success, ``all`` with a
 failure), the unfinished branches are cancelled as asyncio tasks and awaited: an async step body
 gets ``CancelledError`` at its current ``await``; a plain-function body keeps running in its worker
-thread but its result is abandoned. Such a step stays STARTED in the service. Every WAIT a loser
+thread but its result is abandoned. Such a step stays STARTED in the service: from the moment
+they are cancelled the runtime refuses every checkpoint of the losers' tasks (``core/orphans.py``),
+so a loser that catches the cancellation records nothing more. Every WAIT a loser
 started on this context (itself, or through a nested combinator) that the service still has
 STARTED gets a CANCEL update, sent after the record is closed (a cancelled wait replays as
 done, so a crash in between must not let it win a re-run). A wait whose START is still queued is
