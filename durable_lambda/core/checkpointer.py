@@ -59,8 +59,8 @@ _UPDATE_OVERHEAD_BYTES = 512
 _EAGER, _BATCHED = CheckpointMode.EAGER, CheckpointMode.BATCHED
 _START = OperationAction.START
 
-# ASCII control characters that JSON writes as six-byte ``\\u00XX`` escapes.
-_SIX_BYTE_ASCII = re.compile("[\\x00-\\x07\\x0b\\x0e-\\x1f]")
+# ASCII control characters (and DEL) that JSON writes as six-byte ``\u00XX`` escapes.
+_SIX_BYTE_ASCII = re.compile("[\\x00-\\x07\\x0b\\x0e-\\x1f\\x7f]")
 
 
 def estimated_size(update: OperationUpdate) -> int:
@@ -78,14 +78,16 @@ def estimated_size(update: OperationUpdate) -> int:
 def _escaped_bound(text: str) -> int:
     r"""Bound the bytes ``text`` takes as a JSON string inside the request body.
 
-    A printable ASCII character, or one of the control characters JSON escapes in two bytes,
-    takes at most two bytes there (``"`` becomes ``\"``); any other may be written ``\uXXXX``
-    (six bytes, twelve for a surrogate pair), as JSON encoders that escape non-ASCII text do. The
-    common case costs two scans in C.
+    botocore writes the body with non-ASCII text escaped. Per character: printable ASCII takes at
+    most two bytes (``"`` becomes ``\"``), an ASCII control character at most six (``\u0001``),
+    any other six (``\uXXXX``, twelve for a surrogate pair). ``4 * utf8 - 2 * chars`` is at
+    least that for every character (2, 6, 10 and 14 for UTF-8 lengths 1 to 4), so the bound
+    needs one encode, and ASCII text (the common case) only two scans in C.
     """
-    if text.isascii() and _SIX_BYTE_ASCII.search(text) is None:
-        return 2 * len(text)
-    return 12 * len(text)
+    controls = len(_SIX_BYTE_ASCII.findall(text)) if _SIX_BYTE_ASCII.search(text) else 0
+    if text.isascii():
+        return 2 * len(text) + 4 * controls
+    return 4 * len(text.encode("utf-8", "surrogatepass")) - 2 * len(text) + 4 * controls
 
 
 class Checkpointer:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from durable_lambda.core.checkpointer import Checkpointer
+from durable_lambda.core.checkpointer import Checkpointer, _escaped_bound
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.model import (
@@ -194,3 +197,16 @@ async def test_an_unexpected_adapter_error_becomes_a_retriable_checkpoint_error(
     assert raised.value.retriable
     assert "socket closed" in str(raised.value)
     assert isinstance(raised.value.__cause__, RuntimeError)
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=60))
+def test_the_size_estimate_bounds_the_escaped_json_of_any_text(text: str) -> None:
+    # botocore writes request bodies with json.dumps' default (non-ASCII escaped): the estimate
+    # that keeps batches under the service's limit must never be below that.
+    assert _escaped_bound(text) >= len(json.dumps(text)) - 2
+
+
+def test_the_size_estimate_of_accented_text_is_what_escaping_costs() -> (
+    None
+):
+    assert _escaped_bound("é" * 100) == len(json.dumps("é" * 100)) - 2 == 600
