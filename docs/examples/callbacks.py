@@ -14,6 +14,7 @@ from durable_lambda import (
     DurableContext,
     Duration,
     ErrorObject,
+    PlainJsonSerDes,
     RetryPresets,
     ValidationError,
     WaitForCallbackConfig,
@@ -33,7 +34,9 @@ def send_for_approval(callback_id: str, document: str) -> None:
 
 async def review(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
     callback = await ctx.create_callback(
-        name="approval", config=CallbackConfig(timeout=Duration.from_days(7))
+        name="approval",
+        # The answer is the sender's text unless a serializer reads it: here, as JSON.
+        config=CallbackConfig(timeout=Duration.from_days(7), serdes=PlainJsonSerDes()),
     )
     await ctx.step(lambda step: send_for_approval(callback.callback_id, event["doc"]), name="ask")
     decision = await callback.result()  # suspends, at no cost, until the answer arrives
@@ -102,8 +105,8 @@ async def review_with_fallback(event: dict[str, Any], ctx: DurableContext) -> st
         answer = await callback.result()
     except CallbackTimeoutError:
         return "nobody answered within a day"
-    except CallbackError as error:
-        return f"refused: {error.error_type}: {error.message}"
+    except CallbackError as error:  # CallbackExternalError: the sender reported a failure
+        return f"refused: {error.reported_error_type}: {error.message}"
     return f"answered: {answer}"
 
 
@@ -141,7 +144,7 @@ async def test_wait_for_callback_reports_the_failure_as_callback_error() -> None
     await run.callback("approval").fail(ErrorObject(ErrorType="Rejected", ErrorMessage="no"))
     result = await run.result()
 
-    assert result.result == "CallbackError CallbackError: no"
+    assert result.result == "CallbackExternalError CallbackExternalError: no"
     inner = run.operation("approval create callback id")
     assert inner.error is not None
     assert inner.error.ErrorType == "Rejected"  # the sender's type stays on the CALLBACK

@@ -60,7 +60,9 @@ async def guarded(event: dict[str, Any], ctx: DurableContext) -> str:
 
 async def test_a_failing_child_raises_child_context_error() -> None:
     result = await DurableTestRunner(guarded, always_replay=True).run({})
-    assert result.result == "PermissionError: the warehouse refused the order"
+    # error_type names what escaped the child (the step's StepError, as in the official SDK);
+    # the step itself recorded the PermissionError.
+    assert result.result == "StepError: the warehouse refused the order"
 
 
 # --8<-- [end:errors]

@@ -87,7 +87,7 @@ async def test_tolerated_failures_are_reported_not_raised() -> None:
     assert result.result == {
         "reason": "ALL_COMPLETED",
         "sent": ["sent to ann@example.com", "sent to cy@example.com"],
-        "failed": [[1, "ValueError"]],
+        "failed": [[1, "StepError"]],  # what escaped the item: its step's failure
     }
 
 
@@ -107,7 +107,7 @@ async def fail_fast(event: dict[str, Any], ctx: DurableContext) -> str:
 async def test_by_default_the_first_failure_completes_the_map() -> None:
     result = await DurableTestRunner(fail_fast, always_replay=True).run({})
     assert result.status == "SUCCEEDED"  # the map itself returns; throw_if_error raises
-    assert result.result == "ValueError: not an address: bob"
+    assert result.result == "StepError: not an address: bob"
 
 
 # --8<-- [start:min-successful]

@@ -7,8 +7,10 @@ from typing import Any
 from durable_lambda import (
     DurableContext,
     Duration,
+    PlainJsonSerDes,
     RetryPresets,
     StepConfig,
+    WaitForCallbackConfig,
     WaitForCallbackContext,
     durable_execution,
 )
@@ -32,7 +34,11 @@ async def handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
         config=StepConfig(retry_strategy=RetryPresets.transient()),
     )
     await ctx.wait(Duration.from_seconds(2), name="cool-off")
-    decision = await ctx.wait_for_callback(request_approval, name="approval")
+    decision = await ctx.wait_for_callback(
+        request_approval,
+        name="approval",
+        config=WaitForCallbackConfig(serdes=PlainJsonSerDes()),  # the answer is JSON: decode it
+    )
     if not decision.get("approved"):
         return {"order": order["id"], "status": "rejected"}
     receipt = await ctx.step(lambda step: {"charged": order["total"]}, name="charge")

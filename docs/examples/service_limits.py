@@ -117,5 +117,6 @@ async def test_a_retry_delay_over_366_days_is_clamped_to_the_service_limit() -> 
     result = await runner.run({})
     assert result.status == "FAILED"
     assert result.error is not None
-    assert result.error.ErrorType == "RuntimeError"
+    assert result.error.ErrorType == "StepError"  # the step's failure escaped the handler
+    assert result.error.ErrorMessage == "down"
     assert (runner.clock.now() - started).total_seconds() == 31_622_400

@@ -83,7 +83,7 @@ def test_every_page_of_the_nav_is_built(site: Path) -> None:
 def test_the_api_reference_is_generated_from_the_docstrings(site: Path) -> None:
     html = (site / "reference" / "context" / "index.html").read_text(encoding="utf-8")
     assert 'id="durable_lambda.DurableContext.step"' in html
-    assert "Run <code>fn</code> once and checkpoint its result" in html
+    assert "Run <code>func</code> once and checkpoint its result" in html
     # Docstring examples render as code (the griffe_doctest extension), not as quotes.
     assert '<span class="gp">&gt;&gt;&gt; </span>' in html
     assert "<blockquote>" not in html

@@ -37,12 +37,18 @@ FLOW = """
 """
 
 APPROVAL = """
-    from durable_lambda import DurableContext, durable_execution
+    from durable_lambda import (
+        DurableContext, PlainJsonSerDes, WaitForCallbackConfig, durable_execution,
+    )
 
     @durable_execution
     async def handler(event, ctx: DurableContext):
         order = await ctx.step(lambda s: {"id": event["id"]}, name="create-order")
-        decision = await ctx.wait_for_callback(lambda callback_id, c: None, name="approval")
+        decision = await ctx.wait_for_callback(
+            lambda callback_id, c: None,
+            name="approval",
+            config=WaitForCallbackConfig(serdes=PlainJsonSerDes()),  # the answer is JSON
+        )
         return {"order": order, "decision": decision}
 """
 
@@ -217,7 +223,9 @@ def test_function_flag_registers_what_ctx_invoke_calls(tmp_path: Path) -> None:
 
     missing = cli(tmp_path, "run", "caller.py:handler", "--input", '{"sku": "A12"}')
     assert missing.returncode == 1
-    assert "ResourceNotFoundException" in missing.stderr
+    # The InvokeError escaped the handler (as the official SDK records it), with the target's
+    # message; the invoke operation itself recorded ResourceNotFoundException.
+    assert "FAILED: InvokeError: Function not found: pricing" in missing.stderr
 
 
 def test_a_failed_execution_exits_1_with_the_error_on_one_line(tmp_path: Path) -> None:

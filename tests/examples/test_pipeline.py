@@ -57,7 +57,8 @@ async def test_a_failing_stream_keeps_the_others_results(handler: Any) -> None:
     assert result.status == "SUCCEEDED"
     streams = result.result["parallelResults"]
     assert set(streams["results"]) == {"validate", "score"}
-    assert [error["type"] for error in streams["errors"]] == ["ValueError"]
+    # What escaped the branch: the step's StepError (the step recorded the ValueError).
+    assert [error["type"] for error in streams["errors"]] == ["StepError"]
     assert "please fail" in streams["errors"][0]["message"]
     assert run.step("enrich").attempts == 4  # retried with backoff before giving up
 

@@ -72,7 +72,12 @@ async def callback_approval(event: dict[str, Any], ctx: DurableContext) -> dict[
     try:
         answer = await callback.result()
     except CallbackError as error:
-        return {"approved": False, "error_type": error.error_type, "message": error.message}
+        return {
+            "approved": False,
+            "error_type": error.error_type,
+            "sender_error_type": error.reported_error_type,
+            "message": error.message,
+        }
     return {"approved": True, "answer": answer}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -38,7 +39,13 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
-            env={**env, "PYTHONPATH": str(_IMPORT_ROOT)},
+            # Folders the session's environment adds (another suite's handlers) come after.
+            env={
+                **env,
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(_IMPORT_ROOT), env.get("PYTHONPATH")])
+                ),
+            },
         )
         if self._read() != {"ready": True}:
             raise RuntimeError(f"the worker for {handler} did not start")

@@ -25,7 +25,8 @@ def test_a_callback_answered_with_success_resumes_the_execution(emulator: Emulat
     events = emulator.history(arn)
 
     assert execution["Status"] == "SUCCEEDED"
-    assert json.loads(execution["Result"]) == {"approved": True, "answer": {"by": "reviewer"}}
+    # The answer is handed over as the sender's text, as the official SDK does.
+    assert json.loads(execution["Result"]) == {"approved": True, "answer": '{"by": "reviewer"}'}
     assert event_types(events) == [
         "ExecutionStarted", "CallbackStarted", "CallbackSucceeded", "ExecutionSucceeded",
     ]  # fmt: skip
@@ -52,7 +53,8 @@ def test_a_callback_answered_with_failure_raises_in_the_handler(emulator: Emulat
     assert execution["Status"] == "SUCCEEDED"
     assert json.loads(execution["Result"]) == {
         "approved": False,
-        "error_type": "Rejected",
+        "error_type": "CallbackExternalError",  # the official SDK's class, as it reports it
+        "sender_error_type": "Rejected",
         "message": "not this time",
     }
     failed = events_of(events, "CallbackFailed")[0]

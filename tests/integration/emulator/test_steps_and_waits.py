@@ -42,8 +42,9 @@ def test_a_step_out_of_retries_fails_the_execution_with_its_error(
     events = emulator.history(arn)
 
     assert execution["Status"] == "FAILED"
-    # The execution reports the step's own error, as the step recorded it.
-    assert execution["Error"]["ErrorType"] == "ValueError"
+    # The StepError escaped the handler (as the official SDK records it); the step keeps its
+    # own error, below.
+    assert execution["Error"]["ErrorType"] == "StepError"
     assert "the input was rejected" in execution["Error"]["ErrorMessage"]
     assert event_types(events) == [
         "ExecutionStarted",
