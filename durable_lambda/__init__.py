@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     )
     from durable_lambda.core.context import (
         DurableContext,
+        ParallelBranch,
         StepContext,
         WaitForConditionCheckContext,
     )
@@ -70,7 +71,6 @@ if TYPE_CHECKING:
         WaitForConditionError,
     )
     from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
-    from durable_lambda.core.operations.batch import ParallelBranch
     from durable_lambda.core.operations.batch_result import (
         BatchCompletionError,
         BatchItem,
@@ -85,8 +85,8 @@ if TYPE_CHECKING:
         WaitForCallbackContext,
     )
     from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
-    from durable_lambda.core.operations.helpers import OperationMetadata
     from durable_lambda.core.operations.item_batching import BatchedInput
+    from durable_lambda.core.operations.replay_safe import OperationMetadata
     from durable_lambda.core.plugins import (
         AttemptInfo,
         AttemptOutcome,
@@ -144,6 +144,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "durable_lambda.core.context": (
         "DurableContext",
+        "ParallelBranch",
         "StepContext",
         "WaitForConditionCheckContext",
     ),
@@ -176,7 +177,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "OperationStatus",
         "OperationType",
     ),
-    "durable_lambda.core.operations.batch": ("ParallelBranch",),
     "durable_lambda.core.operations.batch_result": (
         "BatchCompletionError",
         "BatchItem",
@@ -194,7 +194,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AllFailedError",
         "SettledResult",
     ),
-    "durable_lambda.core.operations.helpers": ("OperationMetadata",),
+    "durable_lambda.core.operations.replay_safe": ("OperationMetadata",),
     "durable_lambda.core.operations.item_batching": ("BatchedInput",),
     "durable_lambda.core.plugins": (
         "AttemptInfo",

@@ -26,9 +26,9 @@ from durable_lambda.core.config import (
     WaitForCallbackConfig,
     WaitForConditionConfig,
 )
+from durable_lambda.core.context import ParallelBranch
 from durable_lambda.core.delays import JitterStrategy
 from durable_lambda.core.duration import Duration as _Duration
-from durable_lambda.core.operations.batch import ParallelBranch
 from durable_lambda.core.operations.batch_result import BatchItemStatus
 
 __all__ = [

@@ -33,8 +33,8 @@ from durable_lambda.core.config import (
     WaitForConditionConfig,
 )
 from durable_lambda.core.context import DurableContext as AsyncDurableContext
+from durable_lambda.core.context import ParallelBranch
 from durable_lambda.core.errors import ValidationError
-from durable_lambda.core.operations.batch import ParallelBranch
 from durable_lambda.core.operations.batch_result import BatchResult
 from durable_lambda.core.operations.step_context import StepContext as AsyncStepContext
 

@@ -27,7 +27,7 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from durable_lambda.core.completion import CompletionPolicy
 from durable_lambda.core.config import MapConfig, NestingType, ParallelConfig
@@ -80,11 +80,10 @@ from durable_lambda.core.serdes import (
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.scope import OperationScope
 
-__all__ = ["ItemT", "ParallelBranch", "ResultT", "run_map", "run_parallel"]
+__all__ = ["ItemT", "ResultT", "run_map", "run_parallel"]
 
-T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 """The type of a map's items."""
 ResultT = TypeVar("ResultT")
@@ -101,28 +100,6 @@ _DEFAULT_PARALLEL_CONFIG = ParallelConfig()
 
 
 @dataclass(frozen=True, slots=True)
-class ParallelBranch(Generic[T]):
-    """A parallel branch with a name of its own, shown in history instead of the default name.
-
-    Attributes:
-        func: The branch: an async function given the branch's ``DurableContext``.
-        name: The branch context's name; None for the default name.
-
-    Example:
-        >>> await ctx.parallel(
-        ...     [ParallelBranch(fetch_user, "user"), ParallelBranch(fetch_orders, "orders")]
-        ... )
-    """
-
-    func: Callable[[DurableContext], Awaitable[T]]
-    name: str | None = None
-
-    def __call__(self, ctx: DurableContext) -> Awaitable[T]:
-        """Run the branch (a ``ParallelBranch`` can stand wherever its function can)."""
-        return self.func(ctx)
-
-
-@dataclass(frozen=True, slots=True)
 class _BatchSpec:
     """What differs between a map and a parallel."""
 
@@ -130,13 +107,14 @@ class _BatchSpec:
     branch_sub_type: str
     result_type: str
     names: list[str]
-    body: Callable[[DurableContext, int], Awaitable[Any]]
+    body: Callable[[Any, int], Awaitable[Any]]
+    """Starts branch ``index`` with the branch's context (of the caller's context type)."""
     config: MapConfig | ParallelConfig
     """Concurrency, completion, serializers, summary and nesting: the same fields in both."""
 
 
 async def run_map(
-    ctx: DurableContext,
+    ctx: OperationScope,
     items: Iterable[Any],
     fn: Callable[..., Awaitable[Any]],
     name: str | None,
@@ -158,7 +136,7 @@ async def run_map(
     awaitable = inspect.iscoroutinefunction(fn)
 
     # Returns the item's coroutine rather than awaiting it: a coroutine less per item.
-    def body(child: DurableContext, index: int) -> Awaitable[Any]:
+    def body(child: OperationScope, index: int) -> Awaitable[Any]:
         if awaitable:
             return fn(child, units[index], index, units)
         return call_user_function(fn, child, units[index], index, units)
@@ -174,7 +152,7 @@ async def run_map(
     return await _run_batch(ctx, spec, name)
 
 
-def _map_units(ctx: DurableContext, items: Iterable[Any], config: MapConfig) -> Sequence[Any]:
+def _map_units(ctx: OperationScope, items: Iterable[Any], config: MapConfig) -> Sequence[Any]:
     """Return what each iteration is given: the items, or batches of them."""
     # Indexes, names and ids are fixed by the items' order, so any iterable is taken as a list.
     items = items if isinstance(items, Sequence) else list(items)
@@ -190,31 +168,42 @@ def _map_units(ctx: DurableContext, items: Iterable[Any], config: MapConfig) -> 
 
 
 async def run_parallel(
-    ctx: DurableContext,
-    branches: Sequence[Callable[[DurableContext], Awaitable[Any]] | ParallelBranch[Any]],
+    ctx: OperationScope,
+    functions: Sequence[Callable[[Any], Awaitable[Any]]],
+    branch_names: Sequence[str | None],
     name: str | None,
     config: ParallelConfig | None,
 ) -> BatchResult[Any]:
     """Run every branch with a child context of its own, as the next operation of ``ctx``.
+
+    Args:
+        ctx: The context the parallel is the next operation of.
+        functions: Each branch's function, given the branch's context.
+        branch_names: Each branch's name; None for ``parallel-branch-{index}`` (an explicit
+            empty name is kept, as the official SDK keeps it).
+        name: The parallel's name.
+        config: Concurrency, completion, serializers, summary and nesting.
 
     Raises:
         ValidationError: a branch is not callable, or the completion config asks for more
             successes than there are branches.
     """
     config = config or _DEFAULT_PARALLEL_CONFIG
-    config.completion_config.check_total(len(branches))
-    functions = [b.func if isinstance(b, ParallelBranch) else b for b in branches]
+    config.completion_config.check_total(len(functions))
     for index, function in enumerate(functions):
         _check_callable(function, f"branches[{index}]")
 
-    def body(child: DurableContext, index: int) -> Awaitable[Any]:
+    def body(child: OperationScope, index: int) -> Awaitable[Any]:
         return call_user_function(functions[index], child)
 
     spec = _BatchSpec(
         sub_type=OperationSubType.PARALLEL,
         branch_sub_type=OperationSubType.PARALLEL_BRANCH,
         result_type="ParallelResult",
-        names=[_branch_name(branch, i) for i, branch in enumerate(branches)],
+        names=[
+            f"parallel-branch-{i}" if branch_name is None else branch_name
+            for i, branch_name in enumerate(branch_names)
+        ],
         body=body,
         config=config,
     )
@@ -229,14 +218,7 @@ def _check_callable(value: object, field: str) -> None:
         )
 
 
-def _branch_name(branch: object, index: int) -> str:
-    # An explicit empty name is kept, as the official SDK keeps it.
-    if isinstance(branch, ParallelBranch) and branch.name is not None:
-        return branch.name
-    return f"parallel-branch-{index}"
-
-
-async def _run_batch(ctx: DurableContext, spec: _BatchSpec, name: str | None) -> BatchResult[Any]:
+async def _run_batch(ctx: OperationScope, spec: _BatchSpec, name: str | None) -> BatchResult[Any]:
     runtime = ctx.runtime
     identity = ctx.next_identity(OperationType.CONTEXT, spec.sub_type, name)
     op = runtime.state.checked(identity)
@@ -298,7 +280,7 @@ def _started(index: int) -> BatchItem[Any]:
 class _Batch:
     """One map or parallel operation: its branches, and its own checkpoints and replay."""
 
-    def __init__(self, ctx: DurableContext, identity: OperationIdentity, spec: _BatchSpec) -> None:
+    def __init__(self, ctx: OperationScope, identity: OperationIdentity, spec: _BatchSpec) -> None:
         self.runtime = ctx.runtime
         self.identity = identity
         self.spec = spec

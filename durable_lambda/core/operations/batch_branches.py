@@ -59,7 +59,7 @@ from durable_lambda.core.serdes import (
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.scope import OperationScope
 
 __all__ = ["BatchBranches", "context_update", "replays_children"]
 
@@ -70,7 +70,7 @@ _SUCCEEDED = BranchState.SUCCEEDED
 # Errors that end the invocation or the execution, or refuse an orphan: never a branch's failure.
 _PROPAGATED = (ExecutionError, InvocationError, CheckpointError, OrphanedOperationError)
 
-BranchBody = Callable[["DurableContext", int], Awaitable[Any]]
+BranchBody = Callable[[Any, int], Awaitable[Any]]
 """Runs branch ``index`` with its own context and returns its result."""
 
 
@@ -87,7 +87,7 @@ class BatchBranches:
 
     def __init__(
         self,
-        batch_context: DurableContext,
+        batch_context: OperationScope,
         sub_type: str,
         names: Sequence[str],
         body: BranchBody,

@@ -47,12 +47,15 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.operations.child import run_child_context
+from durable_lambda.core.operations.step import replay_step, run_step
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import call_user_function
 from durable_lambda.core.serdes import PassThroughSerDes, SerDes, SerDesContext
+from durable_lambda.core.state import NOT_SUCCEEDED
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext, StepContext
+    from durable_lambda.core.operations.scope import OperationScope
+    from durable_lambda.core.operations.step_context import StepContext
     from durable_lambda.core.runtime import ExecutionRuntime
 
 __all__ = [
@@ -233,7 +236,7 @@ def _callback_failure(runtime: ExecutionRuntime, op: Operation) -> CallbackError
 
 
 async def run_create_callback(
-    ctx: DurableContext, name: str | None, config: CallbackConfig | None
+    ctx: OperationScope, name: str | None, config: CallbackConfig | None
 ) -> Callback[Any]:
     """Create a callback as the next operation of ``ctx`` (see the module docstring).
 
@@ -291,7 +294,7 @@ async def run_create_callback(
 
 
 async def run_wait_for_callback(
-    ctx: DurableContext,
+    ctx: OperationScope,
     submitter: Callable[[str, WaitForCallbackContext], Any],
     name: str | None,
     config: WaitForCallbackConfig | None,
@@ -328,7 +331,7 @@ def _waiter(
     submitter: Callable[[str, WaitForCallbackContext], Any],
     name: str | None,
     config: WaitForCallbackConfig | None,
-) -> Callable[[DurableContext], Awaitable[Any]]:
+) -> Callable[[OperationScope], Awaitable[Any]]:
     """Return the body of a WaitForCallback context: create, submit, await the answer."""
     prefix = f"{name} " if name else ""
     # As in the official SDK, the callback's serializer also stores the submitter's result.
@@ -338,7 +341,7 @@ def _waiter(
         else None
     )
 
-    async def wait_in_child(child: DurableContext) -> Any:
+    async def wait_in_child(child: OperationScope) -> Any:
         callback = await run_create_callback(child, f"{prefix}create callback id", config)
 
         async def submit(step_context: StepContext) -> Any:
@@ -348,7 +351,10 @@ def _waiter(
         # A failed submitter's StepError, or the callback's own error, fails the context as
         # it is, which records its class as the official SDK does (StepError,
         # CallbackExternalError...); run_wait_for_callback turns the record into the error.
-        await child.step(submit, f"{prefix}submitter", step_config)
+        submitter_name = f"{prefix}submitter"
+        operation_id, replayed = replay_step(child, submitter_name, step_config)
+        if replayed is NOT_SUCCEEDED:
+            await run_step(child, submit, operation_id, submitter_name, step_config)
         return await callback.result()
 
     return wait_in_child

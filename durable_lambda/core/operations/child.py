@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from durable_lambda.core.config import ChildConfig
 from durable_lambda.core.errors import (
@@ -40,9 +40,12 @@ from durable_lambda.core.serdes import SerDes, deserialize, payload_size, serial
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.scope import OperationScope
 
 __all__ = ["MAX_CONTEXT_DEPTH", "run_child_context"]
+
+C = TypeVar("C", bound="OperationScope")
+"""The caller's context type: the child context handed to ``fn`` is of the same type."""
 
 _DEFAULT_CONFIG = ChildConfig()
 
@@ -59,8 +62,8 @@ _DEPTH: ContextVar[int] = ContextVar("durable_lambda_context_depth", default=0)
 
 
 async def run_child_context(
-    ctx: DurableContext,
-    fn: Callable[[DurableContext], Awaitable[Any]],
+    ctx: C,
+    fn: Callable[[C], Awaitable[Any]],
     name: str | None,
     config: ChildConfig | None,
     sub_type: str = OperationSubType.RUN_IN_CHILD_CONTEXT,
@@ -125,7 +128,7 @@ async def run_child_context(
 
 
 async def _succeed(
-    ctx: DurableContext,
+    ctx: OperationScope,
     identity: OperationIdentity,
     config: ChildConfig,
     serdes: SerDes[Any],
@@ -147,7 +150,7 @@ async def _succeed(
     return deserialize(serdes, payload, serdes_context)
 
 
-async def _fail(ctx: DurableContext, identity: OperationIdentity, error: Exception) -> NoReturn:
+async def _fail(ctx: OperationScope, identity: OperationIdentity, error: Exception) -> NoReturn:
     """Checkpoint FAIL and raise ``ChildContextError`` carrying the original error."""
     runtime = ctx.runtime
     error_object = error_object_from_exception(error)
@@ -157,8 +160,8 @@ async def _fail(ctx: DurableContext, identity: OperationIdentity, error: Excepti
 
 
 async def _run_virtual(
-    ctx: DurableContext,
-    fn: Callable[[DurableContext], Awaitable[Any]],
+    ctx: C,
+    fn: Callable[[C], Awaitable[Any]],
     identity: OperationIdentity,
     serdes: SerDes[Any],
     depth: int,
@@ -183,7 +186,7 @@ async def _run_virtual(
 
 
 def virtual_context_mismatch(
-    ctx: DurableContext, identity: OperationIdentity
+    ctx: OperationScope, identity: OperationIdentity
 ) -> NonDeterministicExecutionError:
     """Return the error for a checkpoint found at a virtual context's id.
 

@@ -85,7 +85,7 @@ from durable_lambda.core.operations.updates import located
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.scope import OperationScope
 
 __all__ = ["AllFailedError", "CombinatorKind", "SettledResult", "run_combinator"]
 
@@ -145,7 +145,7 @@ class AllFailedError(DurableOperationError):
 
 
 async def run_combinator(
-    ctx: DurableContext,
+    ctx: OperationScope,
     kind: CombinatorKind,
     awaitables: Sequence[Awaitable[Any]],
     name: str | None,
@@ -181,7 +181,7 @@ async def run_combinator(
 
 
 async def _replay_closed(
-    ctx: DurableContext,
+    ctx: OperationScope,
     kind: CombinatorKind,
     items: list[Awaitable[Any]],
     op: Operation,
@@ -203,7 +203,7 @@ async def _replay_closed(
 
 
 async def _decide(
-    ctx: DurableContext,
+    ctx: OperationScope,
     kind: CombinatorKind,
     items: list[Awaitable[Any]],
     identity: OperationIdentity,
@@ -226,7 +226,7 @@ async def _decide(
 
 
 async def _run(
-    ctx: DurableContext,
+    ctx: OperationScope,
     kind: CombinatorKind,
     items: list[Awaitable[Any]],
     identity: OperationIdentity,
@@ -268,7 +268,7 @@ async def _run(
 
 
 async def _replay(
-    ctx: DurableContext,
+    ctx: OperationScope,
     items: list[Awaitable[Any]],
     decision: Decision,
     identity: OperationIdentity,
@@ -304,7 +304,7 @@ async def _replay(
 
 
 def _combine(
-    ctx: DurableContext,
+    ctx: OperationScope,
     kind: CombinatorKind,
     identity: OperationIdentity,
     winner: int | None,
@@ -341,20 +341,20 @@ def _decides(kind: CombinatorKind, outcome: Outcome) -> bool:
     return kind is CombinatorKind.ALL and outcome.error is not None
 
 
-def _abandon_unfinished(ctx: DurableContext, tasks: list[asyncio.Task[Any]]) -> None:
+def _abandon_unfinished(ctx: OperationScope, tasks: list[asyncio.Task[Any]]) -> None:
     """Refuse the checkpoints of the tasks about to be cancelled (losers; see ``orphans``)."""
     unfinished = [task for task in tasks if not task.done()]
     if unfinished:
         ctx.runtime.abandon(unfinished)
 
 
-def _skip_ids(ctx: DurableContext, count: int) -> None:
+def _skip_ids(ctx: OperationScope, count: int) -> None:
     """Take the ids a losing awaitable took on the first run, without running it."""
     for _ in range(count):
         ctx.next_identity(OperationType.STEP, None, None)
 
 
-async def _cancel_losing_waits(ctx: DurableContext, winner: int, starts: list[int]) -> None:
+async def _cancel_losing_waits(ctx: OperationScope, winner: int, starts: list[int]) -> None:
     """Send CANCEL for every WAIT a losing awaitable started that the service still runs."""
     runtime = ctx.runtime
     candidates = [

@@ -60,14 +60,14 @@ from durable_lambda.core.serdes import SerDes, deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.scope import OperationScope
     from durable_lambda.core.operations.step_context import WaitForConditionCheckContext
 
 __all__ = ["run_wait_for_condition"]
 
 
 async def run_wait_for_condition(
-    ctx: DurableContext,
+    ctx: OperationScope,
     check: Callable[[Any, WaitForConditionCheckContext], Any],
     config: WaitForConditionConfig[Any],
     name: str | None,
@@ -114,7 +114,7 @@ async def run_wait_for_condition(
 
 
 def _poll_again(
-    ctx: DurableContext,
+    ctx: OperationScope,
     identity: OperationIdentity,
     payload: str,
     decision: WaitForConditionDecision,
@@ -134,7 +134,7 @@ def _poll_again(
 
 
 async def _poll(
-    ctx: DurableContext,
+    ctx: OperationScope,
     identity: OperationIdentity,
     check: Callable[[Any, WaitForConditionCheckContext], Any],
     config: WaitForConditionConfig[Any],
@@ -162,7 +162,7 @@ async def _poll(
     return payload, decision
 
 
-async def _fail(ctx: DurableContext, identity: OperationIdentity, error: Exception) -> NoReturn:
+async def _fail(ctx: OperationScope, identity: OperationIdentity, error: Exception) -> NoReturn:
     """Checkpoint FAIL and raise ``WaitForConditionError`` carrying the original error."""
     runtime = ctx.runtime
     error_object = error_object_from_exception(error)

@@ -39,7 +39,7 @@ from durable_lambda.core.serdes import DEFAULT_SERDES, serialize
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.scope import OperationScope
 
 __all__ = ["MAX_FUNCTION_NAME_LENGTH", "run_invoke"]
 
@@ -59,7 +59,7 @@ _ENDINGS = {
 
 
 async def run_invoke(
-    ctx: DurableContext,
+    ctx: OperationScope,
     function_name: str,
     payload: Any,
     name: str | None,
@@ -100,7 +100,7 @@ async def run_invoke(
 
 
 def _start(
-    ctx: DurableContext,
+    ctx: OperationScope,
     identity: OperationIdentity,
     function_name: str,
     payload: Any,
@@ -124,7 +124,7 @@ def _start(
 
 
 def _outcome(
-    ctx: DurableContext,
+    ctx: OperationScope,
     identity: OperationIdentity,
     op: Operation,
     function_name: str,
@@ -141,7 +141,7 @@ def _outcome(
 
 
 def _invoke_error(
-    ctx: DurableContext, identity: OperationIdentity, op: Operation, function_name: str
+    ctx: OperationScope, identity: OperationIdentity, op: Operation, function_name: str
 ) -> InvokeError:
     """Rebuild the error a chained invoke ended with; the same on the first run and on replay."""
     error = op.error

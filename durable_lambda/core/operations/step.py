@@ -58,7 +58,7 @@ from durable_lambda.core.serdes import (
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.scope import OperationScope
     from durable_lambda.core.operations.step_context import StepContext
 
 __all__ = ["replay_step", "run_step"]
@@ -70,7 +70,7 @@ _STEP_SUB_TYPE = OperationSubType.STEP
 
 
 def replay_step(
-    ctx: DurableContext, name: str | None, config: StepConfig | None
+    ctx: OperationScope, name: str | None, config: StepConfig | None
 ) -> tuple[str, Any]:
     """Take the id of the next step of ``ctx``; read its result if it already succeeded.
 
@@ -98,7 +98,7 @@ def replay_step(
 
 
 async def run_step(
-    ctx: DurableContext,
+    ctx: OperationScope,
     fn: Callable[[StepContext], Any],
     operation_id: str,
     name: str | None,
@@ -164,7 +164,7 @@ def _read_back(serdes: SerDes[Any], payload: str, context: SerDesContext) -> Any
 
 
 async def _resume(
-    ctx: DurableContext,
+    ctx: OperationScope,
     identity: OperationIdentity,
     config: StepConfig,
     op: Operation,
@@ -193,7 +193,7 @@ async def _resume(
 
 
 async def _unwritable(
-    ctx: DurableContext, identity: OperationIdentity, error: SerDesError
+    ctx: OperationScope, identity: OperationIdentity, error: SerDesError
 ) -> NoReturn:
     """Fail the step whose result its serializer cannot write, and raise ``error``.
 
@@ -208,7 +208,7 @@ async def _unwritable(
 
 
 async def _retry_or_fail(
-    ctx: DurableContext,
+    ctx: OperationScope,
     identity: OperationIdentity,
     config: StepConfig,
     error: Exception,

@@ -21,7 +21,7 @@ from durable_lambda.core.model import (
 )
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.scope import OperationScope
 
 __all__ = ["MAX_WAIT_SECONDS", "MIN_WAIT_SECONDS", "run_wait"]
 
@@ -30,7 +30,7 @@ MAX_WAIT_SECONDS = 31_622_400
 """The service accepts waits from 1 second up to 366 days."""
 
 
-async def run_wait(ctx: DurableContext, duration: Duration, name: str | None) -> None:
+async def run_wait(ctx: OperationScope, duration: Duration, name: str | None) -> None:
     """Wait ``duration`` as the next operation of ``ctx``.
 
     Raises:

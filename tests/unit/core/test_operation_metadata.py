@@ -12,7 +12,7 @@ from durable_lambda.core.config import CheckpointMode, Duration, StepConfig
 from durable_lambda.core.context import DurableContext, StepContext
 from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import OperationStatus, OperationType
-from durable_lambda.core.operations.helpers import OperationMetadata
+from durable_lambda.core.operations.replay_safe import OperationMetadata
 from durable_lambda.core.retry import JitterStrategy, RetryStrategyConfig, create_retry_strategy
 
 START = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)

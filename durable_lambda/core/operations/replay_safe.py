@@ -43,7 +43,7 @@ from durable_lambda.core.runtime import ExecutionRuntime
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
-    from durable_lambda.core.context import DurableContext
+    from durable_lambda.core.operations.scope import OperationScope
 
 __all__ = [
     "NOW_SUB_TYPE",
@@ -109,7 +109,7 @@ class OperationMetadata:
         )
 
 
-def current_time(ctx: DurableContext) -> datetime:
+def current_time(ctx: OperationScope) -> datetime:
     """Return the time the code first reached this point, recorded as the next operation of ``ctx``.
 
     The record is queued, not awaited: updates reach the service in the order they were queued,
@@ -136,7 +136,7 @@ def current_time(ctx: DurableContext) -> datetime:
     return _read_time(payload, runtime, identity.operation_id)
 
 
-def new_uuid(ctx: DurableContext) -> uuid.UUID:
+def new_uuid(ctx: OperationScope) -> uuid.UUID:
     """Return a version-4 UUID derived from the execution and the position in ``ctx``.
 
     Takes no operation id and checkpoints nothing (see the module docstring).
@@ -144,7 +144,7 @@ def new_uuid(ctx: DurableContext) -> uuid.UUID:
     return uuid.UUID(bytes=_draw(ctx, "uuid4")[:16], version=4)
 
 
-def new_random(ctx: DurableContext) -> random.Random:
+def new_random(ctx: OperationScope) -> random.Random:
     """Return a ``random.Random`` seeded from the execution and the position in ``ctx``.
 
     Takes no operation id and checkpoints nothing (see the module docstring). The generator is
@@ -154,7 +154,7 @@ def new_random(ctx: DurableContext) -> random.Random:
 
 
 async def read_operation_metadata(
-    ctx: DurableContext, operation_id: str | None
+    ctx: OperationScope, operation_id: str | None
 ) -> OperationMetadata | None:
     """Return what the service recorded about an operation, after flushing queued updates.
 
@@ -180,7 +180,7 @@ async def read_operation_metadata(
     return None if op is None else OperationMetadata.from_operation(op)
 
 
-def _draw(ctx: DurableContext, purpose: str) -> bytes:
+def _draw(ctx: OperationScope, purpose: str) -> bytes:
     runtime = ctx.runtime
     position = ctx.operations_started()
     draws = _DRAWS.setdefault(runtime, {})
