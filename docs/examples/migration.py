@@ -74,7 +74,7 @@ from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.core import service
 from durable_lambda.core.model import InvocationOutput, OperationUpdate
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 from durable_lambda.testing import DurableTestRunner, TestExecution
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -22,28 +22,15 @@ import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from durable_lambda.adapters.local.service import LocalDurableService
-from durable_lambda.app.container import Container
-from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
-from durable_lambda.core import service
+from durable_lambda.app.lambda_handler import DurableFunction
+from durable_lambda.app.ports import LocalService
 from durable_lambda.core.errors import ValidationError, error_object_from_exception
-from durable_lambda.core.model import (
-    CheckpointResponse,
-    ErrorObject,
-    Operation,
-    OperationAction,
-    OperationStatus,
-    OperationType,
-    OperationUpdate,
-)
+from durable_lambda.core.model import ErrorObject, OperationStatus
 from durable_lambda.core.runtime import call_user_function
 from durable_lambda.core.service_validation import MAX_CHAINED_INVOKE_PAYLOAD_BYTES
-from durable_lambda.core.store import ChainedInvokeRequest, ExecutionRecord, ExecutionStatus
-
-if TYPE_CHECKING:
-    from durable_lambda.app.driver import ExecutionDriver
+from durable_lambda.service.record import ChainedInvokeRequest, ExecutionStatus
 
 __all__ = [
     "FUNCTION_NOT_FOUND_ERROR_TYPE",
@@ -51,7 +38,7 @@ __all__ = [
     "ChainedInvokeRunner",
     "DurableTarget",
     "FunctionRegistry",
-    "LocalServiceWithFunctions",
+    "InvokeCaller",
     "PlainTarget",
     "function_not_found",
 ]
@@ -65,7 +52,7 @@ TIMEOUT_ERROR_TYPE = "ChainedInvoke.Timeout"
 
 @dataclass(frozen=True)
 class DurableTarget:
-    """A registered durable function: runs as an execution of its own."""
+    """A registered durable function: runs as an execution of its own, with its own settings."""
 
     function: DurableFunction[Any]
 
@@ -84,20 +71,42 @@ class _Outcome:
     error: ErrorObject | None = None
 
 
+class InvokeCaller(Protocol):
+    """The driver of an execution that made chained invokes (see ``app.driver``)."""
+
+    @property
+    def arn(self) -> str:
+        """The execution."""
+        ...
+
+    @property
+    def service(self) -> LocalService:
+        """The local service the execution lives on."""
+        ...
+
+    async def drive(self, until: Callable[[], bool] | None, skip_deadlines: bool) -> None:
+        """Run the execution until it ends, blocks, or ``until()`` holds."""
+        ...
+
+    def spawn(self, arn: str, function: DurableFunction[Any]) -> InvokeCaller:
+        """Return a driver of the same kind for another execution (a durable target's)."""
+        ...
+
+
 class FunctionRegistry:
     """The functions an execution may invoke, by name.
 
     Args:
-        functions: Name to handler: durable handlers (``@durable_execution`` objects or bare
-            ``async def handler(event, ctx)``) or plain functions of the payload.
-        container: The container durable targets draw serializer, randomness and logger from.
+        functions: Name to handler: durable handlers (``@durable_execution`` objects, which run
+            with their own settings, or bare ``async def handler(event, ctx)``) or plain
+            functions of the payload.
 
     Raises:
         ValidationError: a handler is neither a durable handler nor a function of one argument.
     """
 
-    def __init__(self, functions: Mapping[str, Any], container: Container) -> None:
-        self._targets = {name: _target(name, fn, container) for name, fn in functions.items()}
+    def __init__(self, functions: Mapping[str, Any]) -> None:
+        self._targets = {name: _target(name, fn) for name, fn in functions.items()}
 
     def resolve(self, function_name: str) -> DurableTarget | PlainTarget | None:
         """Return the target ``function_name`` names, or None when nothing is registered."""
@@ -107,58 +116,15 @@ class FunctionRegistry:
                 return target
         return None
 
+    def refusal(self, function_name: str) -> ErrorObject | None:
+        """Return the error an invoke of ``function_name`` fails with at once, if not registered.
 
-class LocalServiceWithFunctions(LocalDurableService):
-    """A local service that knows which functions exist, as the real service does.
-
-    A CHAINED_INVOKE START naming an unknown function comes back FAILED in the answer to the very
-    checkpoint that sent it, so the handler learns of it without suspending.
-    """
-
-    def __init__(self, *args: Any, registry: FunctionRegistry, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.registry = registry
-
-    async def checkpoint(
-        self,
-        execution_arn: str,
-        checkpoint_token: str,
-        updates: Sequence[OperationUpdate],
-        client_token: str | None = None,
-    ) -> CheckpointResponse:
-        """Apply ``updates`` (see ``LocalDurableService.checkpoint``), then fail unknown targets."""
-        response = await super().checkpoint(execution_arn, checkpoint_token, updates, client_token)
-        unknown = {
-            update.Id: update.ChainedInvokeOptions.FunctionName
-            for update in updates
-            if update.Type is OperationType.CHAINED_INVOKE
-            and update.Action is OperationAction.START
-            and update.ChainedInvokeOptions is not None
-            and self.registry.resolve(update.ChainedInvokeOptions.FunctionName) is None
-        }
-        if not unknown:
-            return response
-        failed = {
-            op_id: await self._fail_unknown(execution_arn, op_id, name)
-            for op_id, name in unknown.items()
-        }
-        operations = tuple(failed.get(op.Id, op) for op in response.NewExecutionState.Operations)
-        state = response.NewExecutionState.model_copy(update={"Operations": operations})
-        return response.model_copy(update={"NewExecutionState": state})
-
-    async def _fail_unknown(self, arn: str, operation_id: str, function_name: str) -> Operation:
-        now = self.clock.now()
-        error = function_not_found(function_name)
-
-        def fail(record: ExecutionRecord) -> Operation:
-            operation = service.complete_chained_invoke(
-                record, operation_id, OperationStatus.FAILED, now, error=error
-            )
-            # The handler sees the failure in this very response: nothing is left to deliver.
-            record.undelivered.pop(operation_id, None)
-            return operation
-
-        return await self._change(arn, fail)
+        The container gives it to the local service, which fails such an invoke in the answer
+        to the checkpoint that started it, as the Lambda service does.
+        """
+        return (
+            None if self.resolve(function_name) is not None else function_not_found(function_name)
+        )
 
 
 class ChainedInvokeRunner:
@@ -170,20 +136,31 @@ class ChainedInvokeRunner:
 
     def __init__(self, registry: FunctionRegistry) -> None:
         self.registry = registry
-        self._children: dict[str, ExecutionDriver] = {}
+        self._children: dict[str, InvokeCaller] = {}
 
-    def child(self, execution_arn: str) -> ExecutionDriver | None:
+    def child(self, execution_arn: str) -> InvokeCaller | None:
         """Return the execution started for a durable target, by its ARN."""
         return self._children.get(execution_arn)
 
-    async def run_pending(self, execution: ExecutionDriver, *, skip_deadlines: bool) -> bool:
+    async def run_pending(
+        self,
+        execution: InvokeCaller,
+        requests: Sequence[ChainedInvokeRequest],
+        *,
+        skip_deadlines: bool,
+    ) -> bool:
         """Run what ``execution``'s pending chained invokes wait on; True if any completed.
 
         A durable target is driven until it ends or blocks on something only the test can
         provide; a blocked one is driven again on the next call (time may have moved on).
+
+        Args:
+            execution: The calling execution's driver.
+            requests: Its pending chained invokes (from the driver's last read).
+            skip_deadlines: Whether durable targets skip time past callback deadlines.
         """
         completed = False
-        for request in await execution.service.pending_chained_invokes(execution.arn):
+        for request in requests:
             outcome = await self._run(execution, request, skip_deadlines)
             if outcome is not None:
                 await execution.service.complete_chained_invoke(
@@ -197,7 +174,7 @@ class ChainedInvokeRunner:
         return completed
 
     async def _run(
-        self, execution: ExecutionDriver, request: ChainedInvokeRequest, skip_deadlines: bool
+        self, execution: InvokeCaller, request: ChainedInvokeRequest, skip_deadlines: bool
     ) -> _Outcome | None:
         child = self._children.get(request.DurableExecutionArn or "")
         if child is None:
@@ -212,8 +189,8 @@ class ChainedInvokeRunner:
         return await _child_outcome(child)
 
     async def _start_child(
-        self, execution: ExecutionDriver, request: ChainedInvokeRequest, target: DurableTarget
-    ) -> ExecutionDriver:
+        self, execution: InvokeCaller, request: ChainedInvokeRequest, target: DurableTarget
+    ) -> InvokeCaller:
         child_arn = await execution.service.start_execution(
             _bare_name(request.FunctionName), request.Payload
         )
@@ -221,7 +198,7 @@ class ChainedInvokeRunner:
             execution.arn, request.OperationId, child_arn
         )
         # The child is driven by the same kind of driver as its caller (test or orchestrator).
-        child = type(execution)(execution.runner, child_arn, target.function)
+        child = execution.spawn(child_arn, target.function)
         self._children[child_arn] = child
         return child
 
@@ -256,7 +233,7 @@ async def _call_plain(target: PlainTarget, payload: str | None) -> _Outcome:
     return _Outcome(OperationStatus.SUCCEEDED, result=text)
 
 
-async def _child_outcome(child: ExecutionDriver) -> _Outcome | None:
+async def _child_outcome(child: InvokeCaller) -> _Outcome | None:
     """Map a durable target's end onto its caller's CHAINED_INVOKE; None while it runs."""
     record = await child.service.get_record(child.arn)
     status = record.status
@@ -277,9 +254,9 @@ async def _child_outcome(child: ExecutionDriver) -> _Outcome | None:
     return None
 
 
-def _target(name: str, handler: Any, container: Container) -> DurableTarget | PlainTarget:
+def _target(name: str, handler: Any) -> DurableTarget | PlainTarget:
     if isinstance(handler, DurableFunction):
-        return DurableTarget(durable_execution(container=container)(handler.handler))
+        return DurableTarget(handler)
     if not callable(handler):
         raise ValidationError(
             f"functions[{name!r}] must be a handler, got {type(handler).__name__}",
@@ -287,7 +264,7 @@ def _target(name: str, handler: Any, container: Container) -> DurableTarget | Pl
         )
     parameters = _required_positional(handler)
     if inspect.iscoroutinefunction(handler) and parameters >= 2:
-        return DurableTarget(durable_execution(container=container)(handler))
+        return DurableTarget(DurableFunction(handler))
     if parameters > 1:
         raise ValidationError(
             f"functions[{name!r}] must be a durable handler (async def handler(event, ctx)) "

@@ -26,8 +26,8 @@ from durable_lambda.app.driver import ExecutionStuckError
 from durable_lambda.app.replayer.recorded import from_history
 from durable_lambda.app.testing_runner import ExecutionResult, OperationView
 from durable_lambda.core.errors import DurableExecutionError, ValidationError
-from durable_lambda.core.history import EventType, HistoryEvent
 from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
+from durable_lambda.service.history import EventType, HistoryEvent
 
 __all__ = [
     "CloudCallback",

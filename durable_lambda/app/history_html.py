@@ -21,7 +21,7 @@ from durable_lambda.app.history_render import (
     format_duration,
 )
 from durable_lambda.core.model import OperationStatus
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 __all__ = ["BACKOFF_COLOUR", "INVOCATION_COLOUR", "STATUS_COLOURS", "render_html"]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from durable_lambda.core.history import EventType, HistoryEvent
 from durable_lambda.core.model import Operation, OperationStatus, OperationType
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.history import EventType, HistoryEvent
+from durable_lambda.service.record import ExecutionRecord
 
 __all__ = [
     "Invocation",

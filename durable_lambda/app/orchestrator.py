@@ -36,11 +36,12 @@ from durable_lambda.app.driver import (
 from durable_lambda.app.lambda_handler import DurableFunction
 from durable_lambda.app.loading import load_handler
 from durable_lambda.app.replayer import Replayer, ReplayReport
-from durable_lambda.core.history import EventType
 from durable_lambda.core.model import OperationStatus, OperationType
 from durable_lambda.core.ports import Clock
 from durable_lambda.core.runtime import RuntimeOptions
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus, ExecutionStore
+from durable_lambda.service.history import EventType
+from durable_lambda.service.ports import ExecutionStore
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 __all__ = [
     "CountingService",

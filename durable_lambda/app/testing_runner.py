@@ -28,7 +28,6 @@ from durable_lambda.app.driver import CountingService, ExecutionDriver, Executio
 from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
-from durable_lambda.core.history import HistoryEvent
 from durable_lambda.core.model import (
     ErrorObject,
     InvocationOutput,
@@ -38,6 +37,7 @@ from durable_lambda.core.model import (
 )
 from durable_lambda.core.plugins import InstrumentationPlugin
 from durable_lambda.core.runtime import RuntimeOptions
+from durable_lambda.service.history import HistoryEvent
 
 __all__ = [
     "CallbackHandle",

@@ -12,7 +12,7 @@ from durable_lambda.core.model import (
     InvocationStatus,
     OperationUpdate,
 )
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 __all__ = ["START", "sample_record", "update"]
 

@@ -11,9 +11,10 @@ from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.contract._checks import raises, same
 from durable_lambda.contract._samples import START, update
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError
-from durable_lambda.core.history import EventType
 from durable_lambda.core.model import InvocationOutput, InvocationStatus, OperationStatus
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus, ExecutionStore
+from durable_lambda.service.history import EventType
+from durable_lambda.service.ports import ExecutionStore
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 __all__ = ["DurableServiceContract"]
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 from durable_lambda.contract._checks import raises, same
 from durable_lambda.contract._samples import START, sample_record
-from durable_lambda.core.store import (
+from durable_lambda.service.ports import (
     ExecutionAlreadyExistsError,
     ExecutionNotFoundError,
-    ExecutionStatus,
     ExecutionStore,
 )
+from durable_lambda.service.record import ExecutionStatus
 
 __all__ = ["ExecutionStoreContract"]
 

@@ -28,12 +28,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError
-from durable_lambda.core.history import (
-    EventInput,
-    EventType,
-    ExecutionStartedDetails,
-    InvocationCompletedDetails,
-)
 from durable_lambda.core.model import (
     CheckpointResponse,
     ErrorObject,
@@ -86,7 +80,13 @@ from durable_lambda.core.service_timers import (
     pending_timers,
 )
 from durable_lambda.core.service_validation import check_batch, check_update, closes_at_once
-from durable_lambda.core.store import (
+from durable_lambda.service.history import (
+    EventInput,
+    EventType,
+    ExecutionStartedDetails,
+    InvocationCompletedDetails,
+)
+from durable_lambda.service.record import (
     CachedCheckpoint,
     ExecutionRecord,
     ExecutionStatus,

@@ -9,21 +9,6 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from durable_lambda.core.history import (
-    CallbackStartedDetails,
-    ChainedInvokeStartedDetails,
-    ContextFailedDetails,
-    ContextStartedDetails,
-    ContextSucceededDetails,
-    EventInput,
-    EventType,
-    RetryDetails,
-    StepFailedDetails,
-    StepStartedDetails,
-    StepSucceededDetails,
-    WaitCancelledDetails,
-    WaitStartedDetails,
-)
 from durable_lambda.core.model import (
     CallbackDetails,
     ChainedInvokeDetails,
@@ -50,7 +35,22 @@ from durable_lambda.core.service_support import (
     set_timer,
     timer_key,
 )
-from durable_lambda.core.store import (
+from durable_lambda.service.history import (
+    CallbackStartedDetails,
+    ChainedInvokeStartedDetails,
+    ContextFailedDetails,
+    ContextStartedDetails,
+    ContextSucceededDetails,
+    EventInput,
+    EventType,
+    RetryDetails,
+    StepFailedDetails,
+    StepStartedDetails,
+    StepSucceededDetails,
+    WaitCancelledDetails,
+    WaitStartedDetails,
+)
+from durable_lambda.service.record import (
     CallbackRegistration,
     ChainedInvokeRequest,
     ExecutionRecord,

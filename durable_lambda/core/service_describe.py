@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from durable_lambda.core.model import ErrorObject, Timestamp, WireModel
 from durable_lambda.core.service_apply import executed_version
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 __all__ = ["ExecutionDescription", "describe_execution"]
 

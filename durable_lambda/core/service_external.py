@@ -9,16 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from durable_lambda.core.errors import ValidationError
-from durable_lambda.core.history import (
-    CallbackFailedDetails,
-    CallbackSucceededDetails,
-    ChainedInvokeFailedDetails,
-    ChainedInvokeStartedDetails,
-    ChainedInvokeStoppedDetails,
-    ChainedInvokeSucceededDetails,
-    ChainedInvokeTimedOutDetails,
-    EventType,
-)
 from durable_lambda.core.model import (
     CallbackDetails,
     ChainedInvokeDetails,
@@ -36,13 +26,22 @@ from durable_lambda.core.service_support import (
     to_millis,
 )
 from durable_lambda.core.service_timers import advance, disarm_callback
-from durable_lambda.core.store import (
-    CallbackClosedError,
+from durable_lambda.service.callbacks import CallbackClosedError, UnknownCallbackError
+from durable_lambda.service.history import (
+    CallbackFailedDetails,
+    CallbackSucceededDetails,
+    ChainedInvokeFailedDetails,
+    ChainedInvokeStartedDetails,
+    ChainedInvokeStoppedDetails,
+    ChainedInvokeSucceededDetails,
+    ChainedInvokeTimedOutDetails,
+    EventType,
+)
+from durable_lambda.service.record import (
     CallbackRegistration,
     ChainedInvokeRequest,
     ExecutionRecord,
     TimerKind,
-    UnknownCallbackError,
 )
 
 __all__ = [

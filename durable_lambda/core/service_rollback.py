@@ -24,7 +24,7 @@ from operator import itemgetter
 from typing import get_origin
 
 from durable_lambda.core.model import Operation, OperationType
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 __all__ = ["Rollback"]
 

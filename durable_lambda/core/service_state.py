@@ -11,7 +11,7 @@ from durable_lambda.core.model import (
     OperationType,
 )
 from durable_lambda.core.service_support import issue_token, token_was_issued
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

@@ -13,15 +13,6 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from durable_lambda.core.history import (
-    EventError,
-    EventResult,
-    EventType,
-    ExecutionFailedDetails,
-    ExecutionStoppedDetails,
-    ExecutionSucceededDetails,
-    ExecutionTimedOutDetails,
-)
 from durable_lambda.core.model import (
     ErrorObject,
     Operation,
@@ -30,13 +21,17 @@ from durable_lambda.core.model import (
     WireModel,
 )
 from durable_lambda.core.service_models import changed
-from durable_lambda.core.store import (
-    ExecutionRecord,
-    ExecutionStatus,
-    Timer,
-    TimerKind,
-    UnknownCallbackError,
+from durable_lambda.service.callbacks import UnknownCallbackError
+from durable_lambda.service.history import (
+    EventError,
+    EventResult,
+    EventType,
+    ExecutionFailedDetails,
+    ExecutionStoppedDetails,
+    ExecutionSucceededDetails,
+    ExecutionTimedOutDetails,
 )
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus, Timer, TimerKind
 
 __all__ = [
     "add_event",

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from durable_lambda.core.history import (
-    CallbackTimedOutDetails,
-    EventType,
-    WaitSucceededDetails,
-)
 from durable_lambda.core.model import (
     CallbackDetails,
     ErrorObject,
@@ -23,7 +18,8 @@ from durable_lambda.core.service_support import (
     timer_key,
     to_millis,
 )
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus, Timer, TimerKind
+from durable_lambda.service.history import CallbackTimedOutDetails, EventType, WaitSucceededDetails
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus, Timer, TimerKind
 
 __all__ = [
     "CALLBACK_HEARTBEAT_ERROR_TYPE",

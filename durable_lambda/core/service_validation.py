@@ -20,7 +20,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 __all__ = [
     "MAX_CHAINED_INVOKE_PAYLOAD_BYTES",

@@ -22,7 +22,7 @@ from durable_lambda.adapters.file import (
     UnsafeFileError,
 )
 from durable_lambda.contract import START, sample_record
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 
 @pytest.fixture

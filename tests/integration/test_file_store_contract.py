@@ -8,7 +8,7 @@ import pytest
 
 from durable_lambda.adapters.file import FileExecutionStore
 from durable_lambda.contract import DurableServiceContract, ExecutionStoreContract
-from durable_lambda.core.store import ExecutionStore
+from durable_lambda.service.ports import ExecutionStore
 
 
 class TestFileStoreContract(ExecutionStoreContract):

@@ -23,7 +23,7 @@ import pytest
 
 from durable_lambda.adapters.file import ExecutionLockedError, FileExecutionStore
 from durable_lambda.contract import sample_record
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 HERE = Path(__file__).parent
 ARN = sample_record("crash").arn

@@ -14,7 +14,7 @@ from durable_lambda.app.cli.options import CommandError
 from durable_lambda.app.cli.store_lookup import find_execution, find_folder
 from durable_lambda.contract import sample_record
 from durable_lambda.core import service
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 LONG = "f" * 90  # a function name long enough to push the execution's name out of its folder name
 

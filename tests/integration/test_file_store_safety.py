@@ -29,7 +29,8 @@ from durable_lambda.contract._samples import update
 from durable_lambda.core import service
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.service_support import callback_id_for
-from durable_lambda.core.store import ExecutionNotFoundError, UnknownCallbackError
+from durable_lambda.service.callbacks import UnknownCallbackError
+from durable_lambda.service.ports import ExecutionNotFoundError
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from durable_lambda.adapters.file import FileExecutionStore
 from durable_lambda.core.model import OperationStatus, OperationType
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 __all__ = ["Baseline", "CrashPoint", "ForkServer", "Scenario", "load_only_record"]
 

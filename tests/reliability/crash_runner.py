@@ -53,7 +53,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.runtime import RuntimeOptions
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 _CHILD_TIME_LIMIT = 30
 

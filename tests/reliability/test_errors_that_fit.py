@@ -42,7 +42,7 @@ from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.file import FileExecutionStore
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.core.error_fit import MAX_ERROR_BYTES
-from durable_lambda.core.store import ExecutionStatus
+from durable_lambda.service.record import ExecutionStatus
 
 THREE_ATTEMPTS = StepConfig(
     retry_strategy=create_retry_strategy(

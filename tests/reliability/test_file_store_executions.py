@@ -37,7 +37,7 @@ from workflows import WORKFLOWS
 
 from durable_lambda.adapters.file import FileExecutionStore
 from durable_lambda.core.model import OperationStatus, OperationType
-from durable_lambda.core.store import ExecutionStatus
+from durable_lambda.service.record import ExecutionStatus
 
 STEPS = 200
 KILLS = 24

@@ -29,7 +29,7 @@ from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.app.loading import load_handler
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.core.model import InvocationOutput, InvocationStatus, OperationType
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 
 def run(workflow: str, root: Path) -> tuple[ExecutionRecord, list[InvocationStatus]]:

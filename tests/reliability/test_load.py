@@ -29,7 +29,8 @@ from durable_lambda.adapters.file import FileExecutionStore
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.core.model import OperationStatus, OperationType
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus, ExecutionStore
+from durable_lambda.service.ports import ExecutionStore
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 EXECUTIONS = 1_000
 MAP_ITEMS = 10_000

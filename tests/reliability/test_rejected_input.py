@@ -35,7 +35,7 @@ from durable_lambda.app.loading import load_handler
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.core.errors import DurableExecutionError
 from durable_lambda.core.model import ErrorObject
-from durable_lambda.core.store import ExecutionStatus
+from durable_lambda.service.record import ExecutionStatus
 
 DRIVER = Path(__file__).with_name("cli_driver.py")
 SETTINGS = settings(

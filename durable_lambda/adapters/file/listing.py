@@ -20,7 +20,7 @@ from durable_lambda.adapters.file.errors import (
     storage_error,
 )
 from durable_lambda.adapters.file.layout import RECORD_FILE, directory_name, readable_name
-from durable_lambda.core.store import ExecutionSummary
+from durable_lambda.service.record import ExecutionSummary
 
 __all__ = ["DamagedExecution", "ExecutionListing", "scan_executions"]
 

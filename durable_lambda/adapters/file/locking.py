@@ -26,7 +26,7 @@ from durable_lambda.adapters.file.errors import (
     UnsafeFileError,
     storage_error,
 )
-from durable_lambda.core.store import ExecutionNotFoundError
+from durable_lambda.service.ports import ExecutionNotFoundError
 
 __all__ = ["ExecutionLock", "local_lock"]
 

@@ -21,7 +21,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict
 
 from durable_lambda.adapters.file.errors import CorruptExecutionError, ExecutionStoreError
-from durable_lambda.core.store import ExecutionRecord, ExecutionSummary
+from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
 __all__ = [
     "FORMAT",

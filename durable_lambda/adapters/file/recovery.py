@@ -20,7 +20,7 @@ from durable_lambda.adapters.file import record_file
 from durable_lambda.adapters.file.atomic import read_file
 from durable_lambda.adapters.file.errors import ExecutionStoreError
 from durable_lambda.adapters.file.layout import RECORD_FILE, directory_name
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 __all__ = ["RecordCopy", "RepairOutcome", "RepairReport", "best_copy", "record_copies"]
 

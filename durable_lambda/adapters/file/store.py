@@ -56,12 +56,8 @@ from durable_lambda.adapters.file.recovery import (
     record_copies,
 )
 from durable_lambda.core.errors import ValidationError
-from durable_lambda.core.store import (
-    ExecutionAlreadyExistsError,
-    ExecutionNotFoundError,
-    ExecutionRecord,
-    ExecutionSummary,
-)
+from durable_lambda.service.ports import ExecutionAlreadyExistsError, ExecutionNotFoundError
+from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
 __all__ = ["DEFAULT_ROOT", "FileExecutionStore", "directory_name"]
 

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import TypeVar
 
 from durable_lambda.core import service
-from durable_lambda.core.history import HistoryEvent, without_execution_data
 from durable_lambda.core.model import (
     CheckpointResponse,
     ErrorObject,
@@ -36,15 +35,18 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.ports import Clock
-from durable_lambda.core.store import (
-    ChainedInvokeRequest,
+from durable_lambda.service.callbacks import UnknownCallbackError
+from durable_lambda.service.history import HistoryEvent, without_execution_data
+from durable_lambda.service.ports import (
     ExecutionNotFoundError,
-    ExecutionRecord,
     ExecutionStore,
-    ExecutionSummary,
     LendingExecutionStore,
+)
+from durable_lambda.service.record import (
+    ChainedInvokeRequest,
+    ExecutionRecord,
+    ExecutionSummary,
     Timer,
-    UnknownCallbackError,
 )
 
 __all__ = ["LocalDurableService"]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from durable_lambda.core.store import (
-    ExecutionAlreadyExistsError,
-    ExecutionNotFoundError,
-    ExecutionRecord,
-    ExecutionSummary,
-)
+from durable_lambda.service.ports import ExecutionAlreadyExistsError, ExecutionNotFoundError
+from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
 __all__ = ["InMemoryExecutionStore"]
 

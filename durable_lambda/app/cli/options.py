@@ -13,7 +13,7 @@ from typing import Any
 
 from durable_lambda.adapters.file.store import DEFAULT_ROOT
 from durable_lambda.app.loading import load_target
-from durable_lambda.core.store import ExecutionSummary
+from durable_lambda.service.record import ExecutionSummary
 
 __all__ = [
     "STORE_ENV",

@@ -16,7 +16,7 @@ from rich.tree import Tree
 from durable_lambda.adapters.file.listing import DamagedExecution
 from durable_lambda.app.history_render import OperationNode, Timeline, format_duration
 from durable_lambda.core.model import OperationStatus, OperationType
-from durable_lambda.core.store import ExecutionRecord, ExecutionSummary
+from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
 __all__ = [
     "STATUS_STYLES",

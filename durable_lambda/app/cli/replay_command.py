@@ -29,7 +29,7 @@ from durable_lambda.app.replayer import (
     lambda_client,
 )
 from durable_lambda.core.errors import DurableExecutionError
-from durable_lambda.core.store import ExecutionStatus
+from durable_lambda.service.record import ExecutionStatus
 
 __all__ = ["replay"]
 

@@ -37,7 +37,7 @@ from durable_lambda.app.cli.replay_command import replay  # the command lives th
 from durable_lambda.app.cli.store_lookup import damaged_note
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.core.errors import DurableExecutionError
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 __all__ = ["replay", "resume", "run"]
 

@@ -26,7 +26,7 @@ from durable_lambda.adapters.file.listing import DamagedExecution
 from durable_lambda.adapters.file.store import FileExecutionStore
 from durable_lambda.app.cli.options import CommandError, resolve_execution
 from durable_lambda.app.cli.render import printable
-from durable_lambda.core.store import ExecutionSummary
+from durable_lambda.service.record import ExecutionSummary
 
 __all__ = ["damaged_note", "find_execution", "find_folder", "names_damaged"]
 

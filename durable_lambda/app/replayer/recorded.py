@@ -17,7 +17,6 @@ from typing import Any
 import pydantic
 
 from durable_lambda.core.errors import ValidationError
-from durable_lambda.core.history import EventType, HistoryEvent, WaitStartedDetails
 from durable_lambda.core.model import (
     CallbackDetails,
     ChainedInvokeDetails,
@@ -30,7 +29,8 @@ from durable_lambda.core.model import (
     StepDetails,
     WaitDetails,
 )
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.history import EventType, HistoryEvent, WaitStartedDetails
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 __all__ = ["RecordedExecution", "from_document", "from_history", "from_record", "load_json_file"]
 

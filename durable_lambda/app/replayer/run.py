@@ -62,7 +62,7 @@ from durable_lambda.core.operations.batch_result import CompletionRecord
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
 from durable_lambda.core.serdes import SerDes
 from durable_lambda.core.state import DurableState, NotSucceeded, OperationIdentity
-from durable_lambda.core.store import ExecutionStatus
+from durable_lambda.service.record import ExecutionStatus
 
 __all__ = ["replay_recorded"]
 

@@ -27,7 +27,8 @@ from durable_lambda.app.replayer.recorded import (
     from_record,
     load_json_file,
 )
-from durable_lambda.core.store import ExecutionRecord, ExecutionStore, ExecutionSummary
+from durable_lambda.service.ports import ExecutionStore
+from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
 __all__ = ["AwsExecution", "LocalExecution", "ReplaySource", "read_source", "resolve_reference"]
 

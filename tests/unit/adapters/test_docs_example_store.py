@@ -16,13 +16,12 @@ from pathlib import Path
 import pytest
 
 from durable_lambda.contract import DurableServiceContract, ExecutionStoreContract
-from durable_lambda.core.store import (
+from durable_lambda.service.ports import (
     ExecutionAlreadyExistsError,
     ExecutionNotFoundError,
-    ExecutionRecord,
     ExecutionStore,
-    ExecutionSummary,
 )
+from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
 DOC = Path(__file__).parents[3] / "docs" / "storage-adapters.md"
 

@@ -12,7 +12,6 @@ from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.local import LocalDurableService
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError
-from durable_lambda.core.history import EventType
 from durable_lambda.core.model import (
     CallbackOptions,
     ChainedInvokeOptions,
@@ -28,15 +27,14 @@ from durable_lambda.core.model import (
 from durable_lambda.core.ports import DurableService
 from durable_lambda.core.service import execution_arn, start_execution
 from durable_lambda.core.service_support import callback_id_for
-from durable_lambda.core.store import (
-    CallbackClosedError,
+from durable_lambda.service.callbacks import CallbackClosedError, UnknownCallbackError
+from durable_lambda.service.history import EventType
+from durable_lambda.service.ports import (
     ExecutionAlreadyExistsError,
     ExecutionNotFoundError,
-    ExecutionRecord,
-    ExecutionStatus,
     ExecutionStore,
-    UnknownCallbackError,
 )
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 A = OperationAction

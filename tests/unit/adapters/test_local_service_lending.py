@@ -13,13 +13,9 @@ from durable_lambda.contract import DurableServiceContract
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.model import OperationAction, OperationType, OperationUpdate
 from durable_lambda.core.service_support import callback_id_for
-from durable_lambda.core.store import (
-    ExecutionRecord,
-    ExecutionStore,
-    ExecutionSummary,
-    LendingExecutionStore,
-    UnknownCallbackError,
-)
+from durable_lambda.service.callbacks import UnknownCallbackError
+from durable_lambda.service.ports import ExecutionStore, LendingExecutionStore
+from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 A = OperationAction

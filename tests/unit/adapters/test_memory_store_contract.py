@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.contract import DurableServiceContract, ExecutionStoreContract, sample_record
-from durable_lambda.core.store import ExecutionStore
+from durable_lambda.service.ports import ExecutionStore
 
 
 class TestInMemoryStoreContract(ExecutionStoreContract):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from durable_lambda.app.cli.render import execution_table, printable
-from durable_lambda.core.store import ExecutionStatus, ExecutionSummary
+from durable_lambda.service.record import ExecutionStatus, ExecutionSummary
 
 NASTY = "a\x1b[2Jb\x1b]0;title\x07c\rd\x08e\x9bf\x7fg\u202eh\u2066i\u2028j\x00k"
 

@@ -19,7 +19,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ARN = service.execution_arn("orders", "run-1", "abc")

@@ -41,7 +41,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.store import ExecutionStatus
+from durable_lambda.service.record import ExecutionStatus
 
 LAMBDA_CONTEXT = SimpleNamespace(
     aws_request_id="0b1c2d3e-req",

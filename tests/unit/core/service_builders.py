@@ -15,7 +15,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.service import apply_checkpoint, state_page
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 A = OperationAction

@@ -16,11 +16,11 @@ from durable_lambda.core.errors import (
     CallbackTimeoutError,
     ValidationError,
 )
-from durable_lambda.core.history import EventType
 from durable_lambda.core.model import ErrorObject, OperationStatus, OperationType
 from durable_lambda.core.operations.callback import PlainJsonSerDes
 from durable_lambda.core.serdes import JsonSerDes, PassThroughSerDes
-from durable_lambda.core.store import CallbackClosedError
+from durable_lambda.service.callbacks import CallbackClosedError
+from durable_lambda.service.history import EventType
 
 
 def _error_summary(error: CallbackError) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from durable_lambda.app.testing_runner import DurableTestRunner, TestExecution
 from durable_lambda.core.config import CheckpointMode, Duration, StepConfig
 from durable_lambda.core.context import DurableContext, StepContext
 from durable_lambda.core.errors import StepError, ValidationError
-from durable_lambda.core.history import EventType
 from durable_lambda.core.model import OperationStatus, OperationType
 from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
 from durable_lambda.core.retry import (
@@ -23,6 +22,7 @@ from durable_lambda.core.retry import (
     RetryStrategyConfig,
     create_retry_strategy,
 )
+from durable_lambda.service.history import EventType
 
 NO_RETRY = StepConfig(retry_strategy=RetryPresets.none())
 REPLAY_MODES = pytest.mark.parametrize("always_replay", [False, True], ids=["normal", "replay"])

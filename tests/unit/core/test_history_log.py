@@ -10,7 +10,10 @@ from datetime import timedelta
 import pytest
 from service_builders import NOW, A, T, checkpoint, update
 
-from durable_lambda.core.history import (
+from durable_lambda.core.model import Operation, OperationStatus, OperationType, WireModel
+from durable_lambda.core.service import execution_arn, start_execution
+from durable_lambda.service.event_log import EventLog, build_event
+from durable_lambda.service.history import (
     ContextStartedDetails,
     EventResult,
     EventType,
@@ -18,10 +21,7 @@ from durable_lambda.core.history import (
     InvocationCompletedDetails,
     StepSucceededDetails,
 )
-from durable_lambda.core.history_log import EventLog, build_event
-from durable_lambda.core.model import Operation, OperationStatus, OperationType, WireModel
-from durable_lambda.core.service import execution_arn, start_execution
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 OPERATION = Operation(
     Id="op",

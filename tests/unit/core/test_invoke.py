@@ -12,7 +12,6 @@ from durable_lambda.app.testing_runner import DurableTestRunner, ExecutionStuckE
 from durable_lambda.core.config import CheckpointMode, Duration, InvokeConfig
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import InvokeError, ValidationError
-from durable_lambda.core.history import EventType, HistoryEvent
 from durable_lambda.core.model import (
     ErrorObject,
     Operation,
@@ -21,7 +20,8 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.serdes import SerDesContext
-from durable_lambda.core.store import ExecutionStatus
+from durable_lambda.service.history import EventType, HistoryEvent
+from durable_lambda.service.record import ExecutionStatus
 
 
 def _error_summary(error: InvokeError) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from durable_lambda.core.errors import (
     NonDeterministicExecutionError,
     ValidationError,
 )
-from durable_lambda.core.history import EventType
 from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import (
     InvocationOutput,
@@ -44,7 +43,8 @@ from durable_lambda.core.service import (
     next_due,
     record_invocation,
 )
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.history import EventType
+from durable_lambda.service.record import ExecutionRecord
 
 MAP = "Map"
 ITERATION = "MapIteration"

@@ -13,10 +13,10 @@ from durable_lambda.app.testing_runner import DurableTestRunner, TestExecution
 from durable_lambda.core.config import CompletionConfig, Duration, ParallelConfig
 from durable_lambda.core.context import DurableContext, ParallelBranch
 from durable_lambda.core.errors import ValidationError
-from durable_lambda.core.history import EventType
 from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import OperationStatus, OperationType
 from durable_lambda.core.operations.batch_result import BatchResult
+from durable_lambda.service.history import EventType
 
 PARALLEL = "Parallel"
 BRANCH = "ParallelBranch"

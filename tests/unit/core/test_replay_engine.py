@@ -20,8 +20,8 @@ from durable_lambda import (
     StepSemantics,
     create_retry_strategy,
 )
-from durable_lambda.core.history import EventType
 from durable_lambda.core.model import OperationStatus, OperationType
+from durable_lambda.service.history import EventType
 from durable_lambda.testing import DurableTestRunner
 
 NO_JITTER_RETRIES = create_retry_strategy(

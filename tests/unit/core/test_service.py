@@ -8,7 +8,6 @@ import pytest
 from service_builders import NOW, A, T, checkpoint, later, update
 
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError
-from durable_lambda.core.history import EventType
 from durable_lambda.core.model import (
     CallbackOptions,
     ChainedInvokeOptions,
@@ -30,7 +29,8 @@ from durable_lambda.core.service import (
     send_callback_success,
     start_execution,
 )
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.history import EventType
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 ARN = execution_arn("orders", "run-1", "exec-1")
 BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")

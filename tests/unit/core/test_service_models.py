@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from service_builders import NOW, A, T, checkpoint, later, update
 
-from durable_lambda.core.history import EventType
 from durable_lambda.core.model import (
     CallbackOptions,
     ChainedInvokeOptions,
@@ -28,6 +27,7 @@ from durable_lambda.core.service import (
     stop_execution,
 )
 from durable_lambda.core.service_models import changed, validating
+from durable_lambda.service.history import EventType
 
 STARTED = Operation(
     Id="s",

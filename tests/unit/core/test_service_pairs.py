@@ -19,7 +19,7 @@ from durable_lambda.core.model import (
 )
 from durable_lambda.core.service import execution_arn, start_execution
 from durable_lambda.core.service_validation import MAX_ERROR_BYTES, MAX_OPERATION_PAYLOAD_BYTES
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 ERROR = ErrorObject(ErrorType="E", ErrorMessage="boom", StackTrace=("a",))
 REPLAY = ContextOptions(ReplayChildren=True)

@@ -25,7 +25,7 @@ from durable_lambda.core.service import (
 )
 from durable_lambda.core.service_rollback import Rollback
 from durable_lambda.core.service_support import put_operation
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 A = OperationAction

@@ -39,7 +39,7 @@ from durable_lambda.core.service import (
     send_callback_success,
     start_execution,
 )
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

@@ -6,7 +6,6 @@ import pytest
 from service_builders import NOW, A, T, checkpoint, later, update
 
 from durable_lambda.core.errors import InvalidCheckpointTokenError, ValidationError
-from durable_lambda.core.history import EventType, without_execution_data
 from durable_lambda.core.model import (
     CallbackOptions,
     ContextOptions,
@@ -34,7 +33,8 @@ from durable_lambda.core.service import (
     state_page,
     stop_execution,
 )
-from durable_lambda.core.store import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.history import EventType, without_execution_data
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 ARN = execution_arn("fn", "run", "e1")
 PENDING = InvocationOutput(Status=InvocationStatus.PENDING)

@@ -6,7 +6,6 @@ import pytest
 from service_builders import NOW, A, T, later, update
 
 from durable_lambda.core.errors import ValidationError
-from durable_lambda.core.history import EventType
 from durable_lambda.core.model import (
     CallbackOptions,
     ChainedInvokeOptions,
@@ -33,13 +32,9 @@ from durable_lambda.core.service import (
     start_execution,
     stop_execution,
 )
-from durable_lambda.core.store import (
-    CallbackClosedError,
-    ExecutionRecord,
-    ExecutionStatus,
-    TimerKind,
-    UnknownCallbackError,
-)
+from durable_lambda.service.callbacks import CallbackClosedError, UnknownCallbackError
+from durable_lambda.service.history import EventType
+from durable_lambda.service.record import ExecutionRecord, ExecutionStatus, TimerKind
 
 ARN = execution_arn("fn", "run", "e1")
 

@@ -23,7 +23,7 @@ from durable_lambda.core.service_validation import (
     _check_identity,
     check_update,
 )
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.record import ExecutionRecord
 
 WAIT_5 = WaitOptions(WaitSeconds=5)
 RETRY_1 = StepOptions(NextAttemptDelaySeconds=1)

@@ -19,7 +19,6 @@ from durable_lambda.app.testing_runner import DurableTestRunner
 from durable_lambda.core.config import CallbackConfig, Duration, WaitForCallbackConfig
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import CallbackError, CallbackExternalError, CallbackTimeoutError
-from durable_lambda.core.history import EventType
 from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import (
     ErrorObject,
@@ -40,7 +39,8 @@ from durable_lambda.core.service import (
     send_callback_success,
     start_execution,
 )
-from durable_lambda.core.store import ExecutionRecord
+from durable_lambda.service.history import EventType
+from durable_lambda.service.record import ExecutionRecord
 
 _REJECTED = ErrorObject(ErrorType="RejectedError", ErrorMessage="not approved")
 

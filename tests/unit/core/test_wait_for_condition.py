@@ -13,7 +13,6 @@ from durable_lambda.app.testing_runner import DurableTestRunner, TestExecution
 from durable_lambda.core.config import CheckpointMode, Duration, WaitForConditionConfig
 from durable_lambda.core.context import DurableContext, StepContext
 from durable_lambda.core.errors import InvocationError, ValidationError, WaitForConditionError
-from durable_lambda.core.history import EventType, HistoryEvent
 from durable_lambda.core.model import (
     OperationAction,
     OperationStatus,
@@ -28,6 +27,7 @@ from durable_lambda.core.retry import (
     create_wait_strategy,
 )
 from durable_lambda.core.serdes import SerDesContext
+from durable_lambda.service.history import EventType, HistoryEvent
 
 
 class FixedRandom:

@@ -26,8 +26,8 @@ from typing import Any, overload
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-from durable_lambda.core.history import EventType, HistoryEvent
 from durable_lambda.core.model import Operation, WireModel
+from durable_lambda.service.history import EventType, HistoryEvent
 
 __all__ = ["EventLog", "PendingEvent", "build_event"]
 

@@ -1,19 +1,17 @@
-"""What the local durable execution service keeps for one execution, and where it keeps it.
+"""What the local durable execution service keeps for one execution: the ``ExecutionRecord``.
 
-``ExecutionRecord`` is the aggregate that ``core.service`` reads and changes; an
-``ExecutionStore`` loads and saves whole records (in memory, or as JSON files). The record
-round-trips through JSON exactly: every timestamp the service writes is whole milliseconds.
+``ExecutionRecord`` is the aggregate that the service's functions (``durable_lambda.service``)
+read and change; an ``ExecutionStore`` (``service.ports``) loads and saves whole records (in
+memory, or as JSON files). The record round-trips through JSON exactly: every timestamp the
+service writes is whole milliseconds.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from durable_lambda.core.errors import DurableExecutionError
-from durable_lambda.core.history_log import EventLog
 from durable_lambda.core.model import (
     CheckpointResponse,
     ErrorObject,
@@ -21,22 +19,17 @@ from durable_lambda.core.model import (
     Timestamp,
     WireModel,
 )
+from durable_lambda.service.event_log import EventLog
 
 __all__ = [
     "CachedCheckpoint",
-    "CallbackClosedError",
     "CallbackRegistration",
     "ChainedInvokeRequest",
-    "ExecutionAlreadyExistsError",
-    "ExecutionNotFoundError",
     "ExecutionRecord",
     "ExecutionStatus",
-    "ExecutionStore",
     "ExecutionSummary",
-    "LendingExecutionStore",
     "Timer",
     "TimerKind",
-    "UnknownCallbackError",
 ]
 
 
@@ -156,7 +149,7 @@ class ExecutionRecord(BaseModel):
         end_timestamp: When it ended.
         invocation_count: How many invocations completed.
         callback_key: The secret that makes the execution's callback ids unguessable (see
-            ``core.service_support.callback_id_for``); None in records made before it existed.
+            ``service.callbacks.callback_id_for``); None in records made before it existed.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -220,85 +213,3 @@ class ExecutionRecord(BaseModel):
     def from_json(cls, text: str) -> ExecutionRecord:
         """Read a record written by :meth:`to_json`."""
         return cls.model_validate_json(text)
-
-
-class ExecutionNotFoundError(DurableExecutionError, LookupError):
-    """No execution has this ARN (the service's ResourceNotFoundException)."""
-
-
-class ExecutionAlreadyExistsError(DurableExecutionError):
-    """An execution with this ARN exists already."""
-
-
-class UnknownCallbackError(DurableExecutionError, LookupError):
-    """No callback has this id (the service's ResourceNotFoundException).
-
-    Args:
-        message: What was looked up.
-        callback_id: The id that was not found.
-    """
-
-    def __init__(self, message: str, *, callback_id: str, **where: Any) -> None:
-        super().__init__(message, **where)
-        self.callback_id = callback_id
-
-
-class CallbackClosedError(UnknownCallbackError):
-    """The callback exists but can no longer be answered.
-
-    It completed, timed out, or its execution ended (the service's CallbackTimeoutException).
-    """
-
-
-@runtime_checkable
-class ExecutionStore(Protocol):
-    """Where the local service keeps execution records; each call is atomic for one record."""
-
-    async def create(self, record: ExecutionRecord) -> None:
-        """Store a new record.
-
-        Raises:
-            ExecutionAlreadyExistsError: A record with the same ARN exists.
-        """
-        ...
-
-    async def load(self, arn: str) -> ExecutionRecord:
-        """Return the record of execution ``arn``; changing it does not change the store.
-
-        Raises:
-            ExecutionNotFoundError: No such execution.
-        """
-        ...
-
-    async def save(self, record: ExecutionRecord) -> None:
-        """Replace the stored record of ``record.arn`` with ``record``.
-
-        Raises:
-            ExecutionNotFoundError: No such execution was created.
-        """
-        ...
-
-    async def list_executions(self) -> list[ExecutionSummary]:
-        """Return a summary of every stored execution, oldest first."""
-        ...
-
-
-@runtime_checkable
-class LendingExecutionStore(ExecutionStore, Protocol):
-    """An ``ExecutionStore`` in this process that can lend out the record it keeps, uncopied.
-
-    ``load`` and ``save`` copy whole records, so that what a caller holds and what the store
-    keeps never change each other. The local service changes a record once per checkpoint; over
-    a store that keeps its records in this process's memory it borrows the stored record
-    instead and changes it in place, which keeps a checkpoint's cost independent of how long
-    the execution is. A borrower must change the record all-or-nothing, only while it holds the
-    execution's lock, and must not keep it or hand it out (``load`` is for that).
-    """
-
-    def lend(self, arn: str) -> ExecutionRecord:
-        """Return the stored record of execution ``arn`` itself, not a copy.
-
-        Raises:
-            ExecutionNotFoundError: No such execution.
-        """
-        ...
