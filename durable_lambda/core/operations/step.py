@@ -46,15 +46,10 @@ from durable_lambda.core.operations.updates import (
     step_update,
     stored_error,
 )
+from durable_lambda.core.ports import SerDes, SerDesContext
 from durable_lambda.core.retry import RetryPresets, apply_jitter, delay_seconds_for_service
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.serdes import (
-    SerDes,
-    SerDesContext,
-    deserialize,
-    reads_plainly,
-    serialize,
-)
+from durable_lambda.core.serdes import deserialize, reads_plainly, serialize
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
@@ -227,6 +222,7 @@ async def _retry_or_fail(
             attempt=attempt,
             delay_seconds=delay.to_seconds(),
             error_type=error_object.ErrorType,
+            error_message=(error_object.ErrorMessage or "")[:200],  # the type alone says too little
         )
         seconds = delay_seconds_for_service(delay)
         runtime.checkpointer.enqueue(retry_update(identity, seconds, error=error_object))
