@@ -87,15 +87,17 @@ if TYPE_CHECKING:
     from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
     from durable_lambda.core.operations.item_batching import BatchedInput
     from durable_lambda.core.operations.replay_safe import OperationMetadata
-    from durable_lambda.core.plugins import (
+    from durable_lambda.core.plugins import BasePlugin
+    from durable_lambda.core.ports import (
         AttemptInfo,
         AttemptOutcome,
-        BasePlugin,
         InstrumentationPlugin,
         InvocationEndInfo,
         InvocationEndStatus,
         InvocationStartInfo,
         OperationInfo,
+        SerDes,
+        SerDesContext,
     )
     from durable_lambda.core.retry import (
         JitterStrategy,
@@ -104,18 +106,13 @@ if TYPE_CHECKING:
         RetryStrategy,
         RetryStrategyConfig,
         WaitForConditionDecision,
+        WaitPresets,
         WaitStrategyConfig,
         create_retry_strategy,
         create_wait_strategy,
     )
     from durable_lambda.core.runtime import RuntimeOptions
-    from durable_lambda.core.serdes import (
-        EnvelopeSerDes,
-        JsonSerDes,
-        PassThroughSerDes,
-        SerDes,
-        SerDesContext,
-    )
+    from durable_lambda.core.serdes import EnvelopeSerDes, JsonSerDes, PassThroughSerDes
 
 # Which module defines each public name; a unit test checks it against ``__all__``.
 _EXPORTS: dict[str, tuple[str, ...]] = {
@@ -196,15 +193,17 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "durable_lambda.core.operations.replay_safe": ("OperationMetadata",),
     "durable_lambda.core.operations.item_batching": ("BatchedInput",),
-    "durable_lambda.core.plugins": (
+    "durable_lambda.core.plugins": ("BasePlugin",),
+    "durable_lambda.core.ports": (
         "AttemptInfo",
         "AttemptOutcome",
-        "BasePlugin",
         "InstrumentationPlugin",
         "InvocationEndInfo",
         "InvocationEndStatus",
         "InvocationStartInfo",
         "OperationInfo",
+        "SerDes",
+        "SerDesContext",
     ),
     "durable_lambda.core.retry": (
         "JitterStrategy",
@@ -213,18 +212,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RetryStrategy",
         "RetryStrategyConfig",
         "WaitForConditionDecision",
+        "WaitPresets",
         "WaitStrategyConfig",
         "create_retry_strategy",
         "create_wait_strategy",
     ),
     "durable_lambda.core.runtime": ("RuntimeOptions",),
-    "durable_lambda.core.serdes": (
-        "EnvelopeSerDes",
-        "JsonSerDes",
-        "PassThroughSerDes",
-        "SerDes",
-        "SerDesContext",
-    ),
+    "durable_lambda.core.serdes": ("EnvelopeSerDes", "JsonSerDes", "PassThroughSerDes"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -310,6 +304,7 @@ __all__ = [
     "WaitForConditionConfig",
     "WaitForConditionDecision",
     "WaitForConditionError",
+    "WaitPresets",
     "WaitStrategyConfig",
     "create_retry_strategy",
     "create_wait_strategy",

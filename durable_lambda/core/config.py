@@ -21,17 +21,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, PlainValidator
 
 from durable_lambda.core.config_base import ConfigModel
 from durable_lambda.core.duration import Duration
 from durable_lambda.core.errors import ValidationError
+from durable_lambda.core.ports import SerDes
 
 if TYPE_CHECKING:
     from durable_lambda.core.retry import RetryStrategy, WaitStrategy
-    from durable_lambda.core.serdes import SerDes
 else:
     # retry.py is a floor below the operations' configs and is not imported at run time:
     # pydantic only needs to know that these fields hold callables; the precise signatures are
@@ -135,12 +135,8 @@ def _check_callback_timeout(value: Duration) -> Duration:
     return value
 
 
-if TYPE_CHECKING:
-    _SerDesField: TypeAlias = SerDes[Any] | None
-else:
-    # The serializer port is checked by its shape (serdes.py is not imported at run time, so the
-    # core's floors stay one-way whoever imports whom).
-    _SerDesField = Annotated[object, AfterValidator(_check_serdes)]
+# The serializer port is checked by its shape, with a message naming the missing method.
+_SerDesField = Annotated[SerDes[Any] | None, PlainValidator(_check_serdes)]
 _SubTypeField = Annotated[str | None, AfterValidator(_check_sub_type)]
 _Concurrency = Annotated[int, Field(ge=1)] | None
 _CallbackTimeout = Annotated[Duration, AfterValidator(_check_callback_timeout)]

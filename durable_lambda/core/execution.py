@@ -57,9 +57,9 @@ from durable_lambda.core.model import (
 )
 from durable_lambda.core.orphans import running_durable_calls
 from durable_lambda.core.plugins import ObservedCheckpointer, PluginDispatcher
-from durable_lambda.core.ports import Clock, DurableService, Logger, RandomSource
+from durable_lambda.core.ports import Clock, DurableService, Logger, RandomSource, SerDes
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
-from durable_lambda.core.serdes import SerDes, int_limit_exceeded
+from durable_lambda.core.serdes import int_limit_exceeded
 from durable_lambda.core.state import DurableState, load_state
 from durable_lambda.core.suspensions import settle_group
 

@@ -24,16 +24,17 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.plugin_hooks import (
+from durable_lambda.core.ports import (
     AttemptInfo,
     AttemptOutcome,
+    DurableService,
     InstrumentationPlugin,
     InvocationEndInfo,
     InvocationEndStatus,
     InvocationStartInfo,
+    Logger,
     OperationInfo,
 )
-from durable_lambda.core.ports import DurableService, Logger
 from durable_lambda.core.state import DurableState, OperationIdentity
 
 __all__ = ["AttemptScope", "ObservedCheckpointer", "PluginDispatcher"]

@@ -26,8 +26,9 @@ Isolation: an exception a hook raises is logged through the logger port and swal
 plugin can never change an execution's result, history or control flow. ``KeyboardInterrupt``,
 ``SystemExit`` and ``GeneratorExit`` still propagate. Hooks must not call durable operations.
 
-The hook protocol and the info objects are defined in ``durable_lambda.core.plugin_hooks``, the
-dispatching in ``durable_lambda.core.plugin_dispatch``; import them from here.
+The hook protocol and the info objects are a port of the core, defined with the others in
+``durable_lambda.core.ports``; the dispatching is in ``durable_lambda.core.plugin_dispatch``.
+Users import them from ``durable_lambda``.
 """
 
 from durable_lambda.core.plugin_dispatch import (
@@ -35,10 +36,9 @@ from durable_lambda.core.plugin_dispatch import (
     ObservedCheckpointer,
     PluginDispatcher,
 )
-from durable_lambda.core.plugin_hooks import (
+from durable_lambda.core.ports import (
     AttemptInfo,
     AttemptOutcome,
-    BasePlugin,
     InstrumentationPlugin,
     InvocationEndInfo,
     InvocationEndStatus,
@@ -59,3 +59,13 @@ __all__ = [
     "OperationInfo",
     "PluginDispatcher",
 ]
+
+
+class BasePlugin(InstrumentationPlugin):
+    """A plugin whose hooks do nothing: subclass it and override the hooks you need.
+
+    Example:
+        >>> class StepTimer(BasePlugin):
+        ...     def on_attempt_end(self, info: AttemptInfo) -> None:
+        ...         print(info.name, info.attempt, info.outcome)
+    """

@@ -21,8 +21,8 @@ from durable_lambda.core.logging import ReplayAwareLogger
 from durable_lambda.core.model import Operation
 from durable_lambda.core.orphans import OrphanGuard
 from durable_lambda.core.plugins import InstrumentationPlugin, PluginDispatcher
-from durable_lambda.core.ports import Clock, Logger, RandomSource
-from durable_lambda.core.serdes import SerDes, SerDesContext, deserialize, reads_plainly
+from durable_lambda.core.ports import Clock, Logger, RandomSource, SerDes, SerDesContext
+from durable_lambda.core.serdes import deserialize, reads_plainly
 from durable_lambda.core.state import DurableState, OperationIdentity
 from durable_lambda.core.suspensions import SuspensionLedger, settle_group
 

@@ -14,12 +14,12 @@ write the same bytes it does for primitives and lists of them, but for non-ASCII
 written as UTF-8 (``"café"``), where the official SDK writes escapes (``"caf\u00e9"``), because
 the service limits a payload's UTF-8 bytes and an escape takes three to six times as many.
 Either reads the other's. The envelope itself is encoded and decoded by
-``durable_lambda.core.envelope``.
+``durable_lambda.core.envelope``. The serializer port (``SerDes``, ``SerDesContext``) is defined
+with the core's other ports in ``durable_lambda.core.ports``; this module re-exports it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import json
 import json.encoder
@@ -27,7 +27,7 @@ import math
 import sys
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, ClassVar, Generic, Protocol, cast, overload, runtime_checkable
+from typing import Any, ClassVar, Generic, cast, overload
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -48,6 +48,7 @@ from durable_lambda.core.envelope import (
     utf8_encodable,
 )
 from durable_lambda.core.errors import SerDesError, ValidationError
+from durable_lambda.core.ports import SerDes, SerDesContext
 
 __all__ = [
     "DEFAULT_SERDES",
@@ -74,37 +75,6 @@ _SUPPORTED = (
     "None, bool, int, float, str, list, tuple, dict, bytes, datetime, date, Decimal, UUID, "
     "pydantic models and dataclasses"
 )
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class SerDesContext:
-    """Where a payload belongs, handed to every serializer call.
-
-    Args:
-        operation_id: The id of the operation whose payload this is.
-        durable_execution_arn: The ARN of the durable execution.
-
-    """
-
-    operation_id: str
-    durable_execution_arn: str
-
-
-@runtime_checkable
-class SerDes(Protocol[T]):
-    """The serializer port: a value to a payload string, and back.
-
-    Parameters are positional-only so that any implementation matches, whatever it names them
-    (the official SDK's serializers call the context ``serdes_context``).
-    """
-
-    def serialize(self, value: T, context: SerDesContext, /) -> str:
-        """Return ``value`` as a payload string."""
-        ...
-
-    def deserialize(self, payload: str, context: SerDesContext, /) -> T:
-        """Return the value ``payload`` was written from."""
-        ...
 
 
 # region serializers

@@ -67,11 +67,11 @@ from durable_lambda.core.operations.concurrency import (
 )
 from durable_lambda.core.operations.item_batching import batch_items, batching_enabled
 from durable_lambda.core.operations.updates import context_update, replays_children
+from durable_lambda.core.ports import SerDes
 from durable_lambda.core.runtime import call_user_function
 from durable_lambda.core.serdes import (
     EnvelopeSerDes,
     JsonSerDes,
-    SerDes,
     payload_size,
     reads_back_unchanged,
     serialize,

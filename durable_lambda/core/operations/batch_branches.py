@@ -46,10 +46,9 @@ from durable_lambda.core.model import (
 from durable_lambda.core.operations.child import virtual_context_mismatch
 from durable_lambda.core.operations.concurrency import BranchOutcome, BranchState
 from durable_lambda.core.operations.updates import context_update, replays_children
+from durable_lambda.core.ports import SerDes, SerDesContext
 from durable_lambda.core.runtime import user_code_error
 from durable_lambda.core.serdes import (
-    SerDes,
-    SerDesContext,
     deserialize,
     payload_size,
     reads_back_unchanged,

@@ -48,9 +48,9 @@ from durable_lambda.core.model import (
 )
 from durable_lambda.core.operations.child import run_child_context
 from durable_lambda.core.operations.step import replay_step, run_step
-from durable_lambda.core.ports import Logger
+from durable_lambda.core.ports import Logger, SerDes, SerDesContext
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.serdes import PassThroughSerDes, SerDes, SerDesContext
+from durable_lambda.core.serdes import PassThroughSerDes
 from durable_lambda.core.state import NOT_SUCCEEDED
 
 if TYPE_CHECKING:

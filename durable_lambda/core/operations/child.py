@@ -36,7 +36,8 @@ from durable_lambda.core.operations.updates import (
     located,
     stored_error,
 )
-from durable_lambda.core.serdes import SerDes, deserialize, payload_size, serialize
+from durable_lambda.core.ports import SerDes
+from durable_lambda.core.serdes import deserialize, payload_size, serialize
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:

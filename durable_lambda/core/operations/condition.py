@@ -50,13 +50,14 @@ from durable_lambda.core.operations.updates import (
     step_update,
     stored_error,
 )
+from durable_lambda.core.ports import SerDes
 from durable_lambda.core.retry import (
     WaitForConditionDecision,
     apply_jitter,
     delay_seconds_for_service,
 )
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.serdes import SerDes, deserialize, serialize
+from durable_lambda.core.serdes import deserialize, serialize
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ import pytest
 from durable_lambda.app.testing_runner import DurableTestRunner
 from durable_lambda.core.config import MapConfig
 from durable_lambda.core.context import DurableContext
+from durable_lambda.core.ports import SerDesContext
 from durable_lambda.core.serdes import (
     DEFAULT_SERDES,
     EnvelopeSerDes,
     JsonSerDes,
-    SerDesContext,
     deserialize,
     reads_back_unchanged,
     serialize,

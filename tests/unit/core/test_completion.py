@@ -27,7 +27,8 @@ from durable_lambda.core.operations.batch_result import (
     CompletionRecord,
     summary_envelope,
 )
-from durable_lambda.core.serdes import JsonSerDes, SerDesContext
+from durable_lambda.core.ports import SerDesContext
+from durable_lambda.core.serdes import JsonSerDes
 
 SUCCEEDED, FAILED, STARTED = (
     BatchItemStatus.SUCCEEDED,

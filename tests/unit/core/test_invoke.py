@@ -19,7 +19,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.serdes import SerDesContext
+from durable_lambda.core.ports import SerDesContext
 from durable_lambda.service.history import EventType, HistoryEvent
 from durable_lambda.service.record import ExecutionStatus
 
@@ -348,7 +348,7 @@ def test_a_handler_that_is_neither_durable_nor_of_one_payload_is_refused() -> No
     with pytest.raises(ValidationError, match="functions\\['odd'\\]"):
         DurableTestRunner(double, functions={"odd": two_args})
     with pytest.raises(ValidationError, match="must be a handler"):
-        FunctionRegistry({"odd": 42}, DurableTestRunner(double).function.container)
+        FunctionRegistry({"odd": 42})
 
 
 async def test_the_start_update_is_the_one_the_official_sdk_sends(

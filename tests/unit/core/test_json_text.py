@@ -33,13 +33,9 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.ports import SerDesContext
 from durable_lambda.core.runtime import RuntimeOptions
-from durable_lambda.core.serdes import (
-    SerDesContext,
-    deserialize,
-    payload_size,
-    serialize,
-)
+from durable_lambda.core.serdes import deserialize, payload_size, serialize
 from durable_lambda.testing import DurableTestRunner
 
 CTX = SerDesContext("op-1", "arn:aws:lambda:exec/1")

@@ -36,14 +36,13 @@ from durable_lambda.core.model import (
     InvocationOutput,
     InvocationStatus,
 )
+from durable_lambda.core.ports import SerDes, SerDesContext
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
 from durable_lambda.core.serdes import (
     DEFAULT_SERDES,
     EnvelopeSerDes,
     JsonSerDes,
     PassThroughSerDes,
-    SerDes,
-    SerDesContext,
     deserialize,
     reads_plainly,
 )

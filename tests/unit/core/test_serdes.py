@@ -23,13 +23,12 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
 from durable_lambda.core.errors import SerDesError, ValidationError
+from durable_lambda.core.ports import SerDes, SerDesContext
 from durable_lambda.core.serdes import (
     DEFAULT_SERDES,
     EnvelopeSerDes,
     JsonSerDes,
     PassThroughSerDes,
-    SerDes,
-    SerDesContext,
     deserialize,
     serdes_for_type,
     serialize,

@@ -19,6 +19,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.ports import SerDesContext
 from durable_lambda.core.retry import (
     JitterStrategy,
     WaitForConditionDecision,
@@ -26,7 +27,6 @@ from durable_lambda.core.retry import (
     WaitStrategyConfig,
     create_wait_strategy,
 )
-from durable_lambda.core.serdes import SerDesContext
 from durable_lambda.service.history import EventType, HistoryEvent
 
 
@@ -141,7 +141,7 @@ async def test_the_delay_is_jittered_with_the_runtime_random_source() -> None:
 
     runner = DurableTestRunner(handler)
     fixed = FixedRandom(0.3)
-    runner.function.container.random.override(providers.Object(fixed))
+    runner.container.random.override(providers.Object(fixed))
     run = await runner.start()
     result = await run.result()
 
