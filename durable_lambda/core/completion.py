@@ -10,16 +10,43 @@ The rules and the reason reported for each outcome follow the official Python SD
   exactly equal is still tolerated);
 * ``min_successful`` alone tolerates any number of failures: the batch runs on until it has
   enough successes or every branch finished.
+
+A custom completion rule (``CompletionConfig(should_complete=...)``, the official SDK's
+predicate) takes the place of the thresholds: it is given a ``CompletionStatus`` (the counts, and
+each branch's status, name, result and error) and returns ``continue_batch()`` or
+``complete_batch(outcome)``. It is asked before any branch starts and after every branch that
+finishes, in the order the batch takes their outcomes; the batch also completes when every branch
+finished, whatever it says. Its decision is recorded as the batch's completion reason
+(``CUSTOM_COMPLETION_SUCCEEDED`` or ``CUSTOM_COMPLETION_FAILED``): replaying a completed batch
+returns the stored result without asking it again, and a batch resumed mid-run asks it again over
+the branches replayed so far, which is why it must be deterministic and monotonic (once some
+progress completes the batch, more progress must too).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from durable_lambda.core.config import CompletionConfig
+from durable_lambda.core.errors import ValidationError
+from durable_lambda.core.model import ErrorObject
 
-__all__ = ["CompletionPolicy", "CompletionReason"]
+if TYPE_CHECKING:
+    from durable_lambda.core.operations.batch_result import BatchItemStatus
+
+__all__ = [
+    "CompletionDecision",
+    "CompletionItemStatus",
+    "CompletionOutcome",
+    "CompletionPolicy",
+    "CompletionReason",
+    "CompletionStatus",
+    "complete_batch",
+    "continue_batch",
+]
 
 
 class CompletionReason(StrEnum):
@@ -32,9 +59,110 @@ class CompletionReason(StrEnum):
     FAILURE_TOLERANCE_EXCEEDED = "FAILURE_TOLERANCE_EXCEEDED"
     """More branches failed than tolerated; branches not finished yet were abandoned."""
     CUSTOM_COMPLETION_SUCCEEDED = "CUSTOM_COMPLETION_SUCCEEDED"
-    """Written only by the official SDK's ``should_complete`` predicate; read for compatibility."""
+    """The custom completion rule completed the batch as a success."""
     CUSTOM_COMPLETION_FAILED = "CUSTOM_COMPLETION_FAILED"
-    """Written only by the official SDK's ``should_complete`` predicate; read for compatibility."""
+    """The custom completion rule completed the batch as a failure (``BatchCompletionError``)."""
+
+
+class CompletionOutcome(StrEnum):
+    """Whether a batch a custom completion rule completes counts as a success or a failure."""
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionDecision:
+    """What a custom completion rule decided: go on, or complete now with an outcome.
+
+    Make one with ``continue_batch()`` or ``complete_batch(outcome)``.
+
+    Attributes:
+        complete: Whether the batch completes now.
+        outcome: Its outcome when it completes; None when it goes on.
+
+    Raises:
+        ValidationError: ``complete`` without an outcome, or an outcome without ``complete``.
+    """
+
+    complete: bool
+    outcome: CompletionOutcome | None = None
+
+    def __post_init__(self) -> None:
+        if self.complete and self.outcome is None:
+            raise ValidationError(
+                "CompletionDecision.outcome: required when complete is True", field="outcome"
+            )
+        if not self.complete and self.outcome is not None:
+            raise ValidationError(
+                "CompletionDecision.outcome: must be None when complete is False",
+                field="outcome",
+            )
+
+
+_CONTINUE = CompletionDecision(complete=False)
+
+
+def continue_batch() -> CompletionDecision:
+    """Decide that the batch goes on (it still completes once every branch finished)."""
+    return _CONTINUE
+
+
+def complete_batch(outcome: CompletionOutcome = CompletionOutcome.SUCCEEDED) -> CompletionDecision:
+    """Decide that the batch completes now, as ``outcome`` (a success by default).
+
+    Branches still running are cancelled and reported ``STARTED``; branches not started are
+    left out, as when ``min_successful`` is reached.
+    """
+    return CompletionDecision(complete=True, outcome=CompletionOutcome(outcome))
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionItemStatus:
+    """One branch as a custom completion rule sees it.
+
+    Attributes:
+        index: The branch's 0-based position (stable across replays).
+        name: The name its context is recorded under.
+        status: ``SUCCEEDED`` or ``FAILED`` once finished, ``STARTED`` while running or
+            suspended, None while not started (``max_concurrency`` holds it back).
+        result: What it returned, as replay reads it back, once it succeeded; None otherwise.
+        error: What it failed with, once it failed; None otherwise.
+    """
+
+    index: int
+    name: str | None = None
+    status: BatchItemStatus | None = None
+    result: Any = None
+    error: ErrorObject | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionStatus:
+    """The progress of a batch, given to a custom completion rule.
+
+    Attributes:
+        success_count: Branches that succeeded.
+        failure_count: Branches that failed.
+        completed_count: ``success_count + failure_count``.
+        total_count: Branches in the batch.
+        items: One ``CompletionItemStatus`` per branch, ``items[i]`` being branch ``i``
+            whatever order they finished in.
+    """
+
+    success_count: int
+    failure_count: int
+    completed_count: int
+    total_count: int
+    items: tuple[CompletionItemStatus, ...] = ()
+
+    def results(self) -> list[Any]:
+        """Return the results of the branches that succeeded so far, in index order."""
+        return [item.result for item in self.items if item.status == "SUCCEEDED"]
+
+
+CompletionRule = Callable[[CompletionStatus], CompletionDecision]
+"""A custom completion rule: ``(status) -> continue_batch() | complete_batch(outcome)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +174,8 @@ class CompletionPolicy:
         min_successful: Successes that complete the batch early, if any.
         tolerated_failure_count: Failures tolerated, if limited by count.
         tolerated_failure_percentage: Failures tolerated as a percentage of ``total``.
+        should_complete: A custom completion rule; when set, the thresholds are not used.
+        names: Each branch's recorded name, shown to the rule (``CompletionItemStatus.name``).
 
     Example:
         >>> policy = CompletionPolicy.from_config(4, CompletionConfig(min_successful=2))
@@ -57,30 +187,74 @@ class CompletionPolicy:
     min_successful: int | None = None
     tolerated_failure_count: int | None = None
     tolerated_failure_percentage: float | None = None
+    should_complete: CompletionRule | None = None
+    names: Sequence[str | None] = ()
 
     @classmethod
-    def from_config(cls, total: int, config: CompletionConfig | None) -> CompletionPolicy:
+    def from_config(
+        cls,
+        total: int,
+        config: CompletionConfig | None,
+        names: Sequence[str | None] = (),
+    ) -> CompletionPolicy:
         """Return the policy ``config`` sets for ``total`` branches (None: fail fast)."""
         if config is None:
-            return cls(total)
+            return cls(total, names=names)
         return cls(
             total,
             min_successful=config.min_successful,
             tolerated_failure_count=config.tolerated_failure_count,
             tolerated_failure_percentage=config.tolerated_failure_percentage,
+            should_complete=config.should_complete,
+            names=names,
         )
+
+    def name_of(self, index: int) -> str | None:
+        """Return branch ``index``'s recorded name, if the policy was told it."""
+        names = self.names
+        return names[index] if index < len(names) else None
 
     @property
     def has_criteria(self) -> bool:
-        """Whether any criterion is configured (without one, the first failure ends the batch)."""
+        """Whether any threshold is configured (without one, the first failure ends the batch)."""
         return (
             self.min_successful is not None
             or self.tolerated_failure_count is not None
             or self.tolerated_failure_percentage is not None
         )
 
+    def decide(
+        self, succeeded: int, failed: int, items: Sequence[CompletionItemStatus] = ()
+    ) -> CompletionDecision | None:
+        """Ask the custom completion rule about this progress; None when there is no rule.
+
+        Raises:
+            ValidationError: the rule returned something else than a ``CompletionDecision``.
+            Exception: what the rule raised.
+        """
+        rule = self.should_complete
+        if rule is None:
+            return None
+        status = CompletionStatus(
+            success_count=succeeded,
+            failure_count=failed,
+            completed_count=succeeded + failed,
+            total_count=self.total,
+            items=tuple(items),
+        )
+        decision = rule(status)
+        if not isinstance(decision, CompletionDecision):
+            raise ValidationError(
+                "CompletionConfig.should_complete must return continue_batch() or "
+                f"complete_batch(...), got {type(decision).__name__} ({decision!r:.60})",
+                field="should_complete",
+            )
+        return decision
+
     def tolerance_exceeded(self, failed: int) -> bool:
-        """Whether ``failed`` failures are more than the batch tolerates."""
+        """Whether ``failed`` failures are more than the batch tolerates (never, with a rule)."""
+        if self.should_complete is not None:
+            return False
         if not self.has_criteria:
             return failed > 0
         if self.tolerated_failure_count is not None and failed > self.tolerated_failure_count:
@@ -89,23 +263,46 @@ class CompletionPolicy:
             return failed * 100 / self.total > self.tolerated_failure_percentage
         return False
 
-    def is_complete(self, succeeded: int, failed: int) -> bool:
-        """Whether the batch is done: every branch finished, or enough succeeded.
+    def is_complete(
+        self, succeeded: int, failed: int, decision: CompletionDecision | None = None
+    ) -> bool:
+        """Whether the batch is done: every branch finished, enough succeeded, or the rule said so.
 
-        Exceeded tolerance also ends a batch; ask ``tolerance_exceeded`` for that.
+        ``decision`` is what ``decide`` returned for these counts. Exceeded tolerance also ends
+        a batch; ask ``tolerance_exceeded`` for that.
         """
         if succeeded + failed >= self.total:
             return True
+        if decision is not None and decision.complete:
+            return True
         return self.min_successful is not None and succeeded >= self.min_successful
 
-    def should_stop(self, succeeded: int, failed: int) -> bool:
+    def should_stop(
+        self, succeeded: int, failed: int, decision: CompletionDecision | None = None
+    ) -> bool:
         """Whether no further branch should start: the batch is complete or has failed."""
-        return self.is_complete(succeeded, failed) or self.tolerance_exceeded(failed)
+        return self.is_complete(succeeded, failed, decision) or self.tolerance_exceeded(failed)
 
-    def reason(self, succeeded: int, failed: int) -> CompletionReason:
-        """Return why a batch that stopped with these counts stopped."""
+    def reason(
+        self,
+        succeeded: int,
+        failed: int,
+        decision: CompletionDecision | None = None,
+        items: Sequence[CompletionItemStatus] | None = None,
+    ) -> CompletionReason:
+        """Return why a batch that stopped with these counts stopped.
+
+        ``decision`` is the rule's last decision; when it is None and ``items`` are given, the
+        rule is asked about them (a stored result without its reason).
+        """
         if self.tolerance_exceeded(failed):
             return CompletionReason.FAILURE_TOLERANCE_EXCEEDED
+        if decision is None and items is not None:
+            decision = self.decide(succeeded, failed, items)
+        if decision is not None and decision.complete:
+            if decision.outcome is CompletionOutcome.FAILED:
+                return CompletionReason.CUSTOM_COMPLETION_FAILED
+            return CompletionReason.CUSTOM_COMPLETION_SUCCEEDED
         if succeeded + failed >= self.total:
             return CompletionReason.ALL_COMPLETED
         if self.min_successful is not None and succeeded >= self.min_successful:

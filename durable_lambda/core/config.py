@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, Field, PlainValidator
+from pydantic import AfterValidator, Field, PlainValidator, model_validator
 
 from durable_lambda.core.config_base import ConfigModel
 from durable_lambda.core.duration import Duration
@@ -31,8 +32,10 @@ from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.ports import SerDes
 
 if TYPE_CHECKING:
+    from durable_lambda.core.completion import CompletionRule
     from durable_lambda.core.retry import RetryStrategy, WaitStrategy
 else:
+    CompletionRule = Callable[..., object]
     # retry.py is a floor below the operations' configs and is not imported at run time:
     # pydantic only needs to know that these fields hold callables; the precise signatures are
     # for the type checker.
@@ -128,6 +131,16 @@ def _check_serdes(value: object) -> object:
     return value
 
 
+def _check_attempt_timeout(value: Duration | timedelta | None) -> Duration | timedelta | None:
+    """Refuse a step time-out that is not positive (None means no time-out)."""
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value.seconds
+    if not seconds > 0:
+        raise ValueError("must be longer than 0 seconds (None for no time-out)")
+    return value
+
+
 def _check_callback_timeout(value: Duration) -> Duration:
     """Reject a timeout the service would refuse."""
     if value.seconds > _MAX_CALLBACK_TIMEOUT_SECONDS:
@@ -140,6 +153,7 @@ _SerDesField = Annotated[SerDes[Any] | None, PlainValidator(_check_serdes)]
 _SubTypeField = Annotated[str | None, AfterValidator(_check_sub_type)]
 _Concurrency = Annotated[int, Field(ge=1)] | None
 _CallbackTimeout = Annotated[Duration, AfterValidator(_check_callback_timeout)]
+_AttemptTimeout = Annotated[Duration | timedelta | None, AfterValidator(_check_attempt_timeout)]
 
 
 class StepConfig(ConfigModel):
@@ -152,15 +166,20 @@ class StepConfig(ConfigModel):
         serdes: Stores the result; None means the execution's default serializer.
         sub_type: The subtype recorded for the step (1-32 of ``A-Za-z0-9-_``); None or ``""``
             means ``Step``. Changing it breaks replay of executions in flight.
+        timeout: The longest one attempt may run (a ``Duration``, or a ``timedelta`` for less
+            than a second); None (the default) for no limit. An attempt that runs longer fails
+            with ``StepTimeoutError`` and goes through the retry strategy. Keyword-only (the
+            official SDK has no such field).
 
     """
 
-    keyword_only = frozenset({"sub_type"})
+    keyword_only = frozenset({"sub_type", "timeout"})
 
     retry_strategy: RetryStrategy | None = None
     step_semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
     serdes: _SerDesField = None
     sub_type: _SubTypeField = None
+    timeout: _AttemptTimeout = None
 
     if TYPE_CHECKING:
 
@@ -171,7 +190,16 @@ class StepConfig(ConfigModel):
             serdes: SerDes[Any] | None = None,
             *,
             sub_type: str | None = None,
+            timeout: Duration | timedelta | None = None,
         ) -> None: ...
+
+    @property
+    def timeout_seconds(self) -> float | None:
+        """The attempt time-out in seconds; None for none."""
+        timeout = self.timeout
+        if timeout is None:
+            return None
+        return timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout.seconds)
 
 
 class ChildConfig(ConfigModel):
@@ -186,13 +214,21 @@ class ChildConfig(ConfigModel):
             empty summary.
         is_virtual: Checkpoint nothing for the context itself: its operations are recorded
             under this context's parent, and it runs again on every replay (FLAT nesting).
+        replay_children: Never store the result: the context is checkpointed with
+            ``ContextOptions.ReplayChildren`` and the summary (``summary_generator``'s text, or
+            empty), and every replay runs the function again to rebuild the result from its
+            children's checkpoints (no child body runs twice). For a result that is large,
+            or that no serializer can write; keyword-only.
 
     """
+
+    keyword_only = frozenset({"replay_children"})
 
     serdes: _SerDesField = None
     sub_type: _SubTypeField = None
     summary_generator: Callable[[Any], str] | None = None
     is_virtual: bool = False
+    replay_children: bool = False
 
     if TYPE_CHECKING:
 
@@ -202,7 +238,19 @@ class ChildConfig(ConfigModel):
             sub_type: str | None = None,
             summary_generator: Callable[[Any], str] | None = None,
             is_virtual: bool = False,
+            *,
+            replay_children: bool = False,
         ) -> None: ...
+
+    @model_validator(mode="after")
+    def _replay_needs_a_record(self) -> Self:
+        """Refuse ``replay_children`` on a virtual context, which has no record to flag."""
+        if self.replay_children and self.is_virtual:
+            raise ValueError(
+                "replay_children needs a checkpointed context; a virtual one (is_virtual=True) "
+                "always runs again on replay"
+            )
+        return self
 
 
 class CallbackConfig(ConfigModel):
@@ -308,15 +356,22 @@ class CompletionConfig(ConfigModel):
         min_successful: Successes that complete the batch early; at least 1; None for no target.
         tolerated_failure_count: Failures tolerated; more end the batch as failed; at least 0.
         tolerated_failure_percentage: Percentage of failures tolerated, 0 to 100.
+        should_complete: A custom completion rule in place of the three thresholds (the
+            official SDK's predicate): ``(CompletionStatus) -> CompletionDecision``, returning
+            ``continue_batch()`` or ``complete_batch(outcome)``. It sees the counts and each
+            item's status, name, result and error; it must be deterministic and monotonic (see
+            ``durable_lambda.core.completion``).
 
     Raises:
-        ValidationError: for a value out of range.
+        ValidationError: for a value out of range, a ``should_complete`` that is not callable,
+            or one given with a threshold.
 
     """
 
     min_successful: Annotated[int, Field(ge=1)] | None = None
     tolerated_failure_count: Annotated[int, Field(ge=0)] | None = None
     tolerated_failure_percentage: Annotated[float, Field(ge=0, le=100)] | None = None
+    should_complete: CompletionRule | None = None
 
     if TYPE_CHECKING:
 
@@ -325,7 +380,22 @@ class CompletionConfig(ConfigModel):
             min_successful: int | None = None,
             tolerated_failure_count: int | None = None,
             tolerated_failure_percentage: float | None = None,
+            should_complete: CompletionRule | None = None,
         ) -> None: ...
+
+    @model_validator(mode="after")
+    def _rule_alone(self) -> Self:
+        """Refuse a custom completion rule given beside a threshold (as the official SDK does)."""
+        if self.should_complete is not None and (
+            self.min_successful is not None
+            or self.tolerated_failure_count is not None
+            or self.tolerated_failure_percentage is not None
+        ):
+            raise ValueError(
+                "should_complete cannot be combined with min_successful, "
+                "tolerated_failure_count or tolerated_failure_percentage"
+            )
+        return self
 
     @classmethod
     def first_successful(cls) -> CompletionConfig:

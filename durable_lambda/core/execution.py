@@ -35,6 +35,7 @@ import pydantic
 
 from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.context import DurableContext
+from durable_lambda.core.deadline import InvocationDeadline
 from durable_lambda.core.envelope import JsonWriter
 from durable_lambda.core.errors import (
     AbandonedOperationError,
@@ -117,14 +118,23 @@ async def run_invocation(
     random: RandomSource,
     logger: Logger,
     options: RuntimeOptions,
+    lambda_context: object = None,
 ) -> InvocationOutput:
     """Run one invocation of ``handler`` and return its output (see the module docstring).
+
+    ``lambda_context`` is the Lambda context object (or a local stand-in): the handler sees it
+    as ``ctx.lambda_context``, and its remaining time sets the invocation's deadline
+    (``durable_lambda.core.deadline``, with ``options.deadline_margin``).
 
     Raises:
         InvocationError: Lambda should retry the invocation (the checkpoint token was rejected,
             or a checkpoint call failed in a way a retry can fix).
         ExecutionError: the input holds no EXECUTION operation, so nothing can run.
     """
+    # Read first: the time the state pages take to load counts against the invocation too.
+    deadline = InvocationDeadline.from_lambda_context(
+        lambda_context, options.deadline_margin, asyncio.get_running_loop().time()
+    )
     state = await load_state(invocation, service)
     plugins = PluginDispatcher(
         options.plugins, logger.bind(execution_arn=state.execution_arn), state.execution_arn
@@ -144,6 +154,8 @@ async def run_invocation(
         logger=logger,
         options=options,
         plugins=plugins,
+        lambda_context=lambda_context,
+        deadline=deadline,
     )
     plugins.invocation_started(state)
     try:
@@ -336,7 +348,25 @@ async def _succeed(runtime: ExecutionRuntime, result: Any) -> InvocationOutput:
 
 
 async def _finish(runtime: ExecutionRuntime, output: InvocationOutput) -> InvocationOutput:
-    """Make every queued update durable, then return ``output``."""
+    """Make every queued update durable, then return ``output``.
+
+    A FAILED output whose error is too large for a Lambda response is returned without it, the
+    error being checkpointed on the EXECUTION operation instead (an EXECUTION FAIL update), as
+    a result too large is (``_succeed``).
+    """
+    error = output.Error
+    if output.Status is InvocationStatus.FAILED and error is not None:
+        size = _response_size(error.model_dump_json(exclude_none=True))
+        if size > runtime.options.max_response_bytes:
+            runtime.checkpointer.enqueue(
+                OperationUpdate(
+                    Id=runtime.state.execution.Id,
+                    Type=OperationType.EXECUTION,
+                    Action=OperationAction.FAIL,
+                    Error=error,
+                )
+            )
+            output = InvocationOutput(Status=InvocationStatus.FAILED)
     try:
         await runtime.checkpointer.flush()
     except CheckpointError as error:

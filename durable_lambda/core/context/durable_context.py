@@ -3,8 +3,9 @@
 The class is assembled from parts, one job each: ``ContextScope`` (``scope.py``: the context's
 place in the execution, its ids and logger, what the operations use), the durable calls here
 (step, wait, child context, map, parallel), ``ExternalCalls`` (``external.py``: callbacks,
-chained invoke, ``wait_for_condition``), ``Combinators`` (``combinators.py``) and
-``ReplaySafeHelpers`` (``replay_safe.py``). Each method is a thin door to one operation's state
+chained invoke, ``wait_for_condition``), ``Combinators`` (``combinators.py``),
+``ReplaySafeHelpers`` (``replay_safe.py``) and ``Handles`` (``handles.py``: the Lambda context,
+cancellable waits, sagas). Each method is a thin door to one operation's state
 machine in ``core/operations/``.
 """
 
@@ -24,6 +25,7 @@ from durable_lambda.core.config import (
 from durable_lambda.core.context.arguments import argument, check_callable
 from durable_lambda.core.context.combinators import Combinators
 from durable_lambda.core.context.external import ExternalCalls
+from durable_lambda.core.context.handles import Handles
 from durable_lambda.core.context.replay_safe import ReplaySafeHelpers
 from durable_lambda.core.context.scope import ContextScope
 from durable_lambda.core.operations.child import run_child_context
@@ -46,7 +48,7 @@ __all__ = ["DurableContext", "ParallelBranch"]
 T = TypeVar("T")
 
 
-class DurableContext(ContextScope, ExternalCalls, Combinators, ReplaySafeHelpers):
+class DurableContext(ContextScope, ExternalCalls, Combinators, ReplaySafeHelpers, Handles):
     """The handle a durable handler uses for every durable operation.
 
     Every method is awaited. Each call takes the next deterministic operation id of this context;

@@ -33,9 +33,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from durable_lambda.core.completion import CompletionPolicy, CompletionReason
+from durable_lambda.core.completion import (
+    CompletionDecision,
+    CompletionItemStatus,
+    CompletionPolicy,
+    CompletionReason,
+)
 from durable_lambda.core.errors import SuspendExecution
 from durable_lambda.core.model import ErrorObject
+from durable_lambda.core.operations.batch_result import BatchItemStatus
 
 __all__ = ["BatchRun", "BranchOutcome", "BranchState", "run_branches"]
 
@@ -142,9 +148,34 @@ class _Scheduler:
         self.waiting = 0  # started in a task that has not run yet (before Python 3.12)
         self.succeeded = 0
         self.failed = 0
+        self.decision: CompletionDecision | None = None  # the custom rule's last decision
 
     def stopped(self) -> bool:
-        return self.policy.should_stop(self.succeeded, self.failed)
+        policy = self.policy
+        if policy.should_complete is not None:
+            self.decision = policy.decide(self.succeeded, self.failed, self.snapshot())
+        return policy.should_stop(self.succeeded, self.failed, self.decision)
+
+    def snapshot(self) -> list[CompletionItemStatus]:
+        """Describe every branch for a custom completion rule (``completion.CompletionStatus``)."""
+        started = len(self.tasks)
+        name_of = self.policy.name_of
+        items = []
+        for index in range(self.total):
+            outcome = self.outcomes.get(index)
+            if outcome is not None and outcome.state is _SUCCEEDED:
+                item = CompletionItemStatus(
+                    index, name_of(index), BatchItemStatus.SUCCEEDED, outcome.result
+                )
+            elif outcome is not None:
+                item = CompletionItemStatus(
+                    index, name_of(index), BatchItemStatus.FAILED, error=outcome.error
+                )
+            else:
+                status = BatchItemStatus.STARTED if index < started else None
+                item = CompletionItemStatus(index, name_of(index), status)
+            items.append(item)
+        return items
 
     def start_more(self, start: BranchStarter, give_way: Callable[[int], bool]) -> bool:
         """Start branches, in index order, while slots are free; True if it stopped to give way.
@@ -342,7 +373,7 @@ async def run_branches(
             if not scheduler.finished:
                 await scheduler.wait_for_finished()
             scheduler.take(scheduler.next_finished())
-        reason = policy.reason(scheduler.succeeded, scheduler.failed)
+        reason = policy.reason(scheduler.succeeded, scheduler.failed, scheduler.decision)
         scheduler.take_raced()
     finally:
         await scheduler.cancel_unfinished()

@@ -6,13 +6,15 @@ State machine of one step, keyed by the checkpoint found at its id:
 * STARTED under at-least-once: the previous attempt was interrupted; run the body again.
 * STARTED under at-most-once: the body may have run; the attempt counts as failed with
   ``StepInterruptedError`` and the retry strategy decides.
+* Reached after the invocation's deadline margin: the body does not start (``defer_step``).
 * PENDING: a retry is scheduled for later; suspend.
 * SUCCEEDED / FAILED: return the stored result or raise the stored error; the body does not run.
 
 Before the body runs, what the checkpoint mode promises is acknowledged by the service
 (``Checkpointer.before_side_effect``): in the default mode every outcome queued before it, so a
 completed step is durable before the next body starts; in EAGER also this step's START. An
-at-most-once step's START is acknowledged before its body runs in every mode.
+at-most-once step's START is acknowledged before its body runs in every mode. Each attempt runs
+under the step's time-out and the invocation's deadline (``attempt.run_attempt``).
 """
 
 from __future__ import annotations
@@ -39,8 +41,13 @@ from durable_lambda.core.model import (
     OperationSubType,
     OperationType,
 )
+from durable_lambda.core.operations.attempt import (
+    attempt_number,
+    deadline_passed,
+    defer_step,
+    run_attempt,
+)
 from durable_lambda.core.operations.updates import (
-    attempts_made,
     located,
     retry_update,
     step_update,
@@ -48,7 +55,6 @@ from durable_lambda.core.operations.updates import (
 )
 from durable_lambda.core.ports import SerDes, SerDesContext
 from durable_lambda.core.retry import RetryPresets, apply_jitter, delay_seconds_for_service
-from durable_lambda.core.runtime import call_user_function
 from durable_lambda.core.serdes import deserialize, reads_plainly, serialize
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
@@ -108,11 +114,13 @@ async def run_step(
     serdes = config.serdes or runtime.serdes
     identity = OperationIdentity(operation_id, _STEP, _STEP_SUB_TYPE, name, ctx.parent_id)
     op = runtime.state.checked(identity)
-    attempt = attempts_made(op) + 1
+    attempt = attempt_number(op)
     if op is not None:
         await _resume(ctx, identity, config, op, attempt)
 
     runtime.note_new_work()
+    if runtime.deadline is not None and deadline_passed(runtime):
+        await defer_step(runtime, identity, op)  # too close to Lambda's time-out to start
     checkpointer = runtime.checkpointer
     if op is None or op.Status is OperationStatus.READY:
         checkpointer.enqueue(step_update(identity, OperationAction.START))
@@ -125,7 +133,7 @@ async def run_step(
     step_context = ctx.step_context(identity, attempt)
     try:
         with runtime.plugins.attempt(identity, attempt):
-            raw = await call_user_function(fn, step_context)
+            raw = await run_attempt(runtime, fn, step_context, identity, config.timeout_seconds)
     except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
         raise
     except Exception as error:

@@ -19,13 +19,29 @@ class StepContext:
         logger: A logger bound with the execution, the step and the attempt.
     """
 
-    __slots__ = ("attempt", "logger", "name", "operation_id")
+    __slots__ = ("_stop_requested", "attempt", "logger", "name", "operation_id")
 
     def __init__(self, operation_id: str, name: str | None, attempt: int, logger: Logger) -> None:
         self.operation_id = operation_id
         self.name = name
         self.attempt = attempt
         self.logger = logger
+        self._stop_requested = False
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether the SDK gave up on this attempt (its time-out, or the invocation's deadline).
+
+        A plain-function body runs in a worker thread that cannot be interrupted: once this is
+        True its result is dropped and the attempt is already recorded as failed, so a long
+        body should check it between units of work and return early. Safe to read from any
+        thread.
+        """
+        return self._stop_requested
+
+    def request_stop(self) -> None:
+        """Mark this attempt as given up on (the SDK calls it; see ``stop_requested``)."""
+        self._stop_requested = True
 
 
 class WaitForConditionCheckContext(StepContext):

@@ -3,6 +3,12 @@
 A new wait sends START with ``WaitOptions.WaitSeconds`` and suspends; the service completes the
 operation at its ``ScheduledEndTimestamp`` and invokes the function again. On replay a SUCCEEDED (or
 CANCELLED) wait returns at once and a STARTED one suspends again.
+
+``ctx.create_wait`` starts the same WAIT without suspending and returns a ``WaitHandle``: the
+timer runs while the code goes on; ``await handle.wait()`` suspends until it is due (returning at
+once if it already is), and ``await handle.cancel()`` sends the service's CANCEL for it while it
+runs, after which it replays as done (``CANCELLED``) and ``wait()`` returns at once. Cancelling a
+wait that already ended does nothing, on the first run and on replay alike.
 """
 
 from __future__ import annotations
@@ -22,12 +28,16 @@ from durable_lambda.core.model import (
 
 if TYPE_CHECKING:
     from durable_lambda.core.operations.scope import OperationScope
+    from durable_lambda.core.runtime import ExecutionRuntime
+    from durable_lambda.core.state import OperationIdentity
 
-__all__ = ["MAX_WAIT_SECONDS", "MIN_WAIT_SECONDS", "run_wait"]
+__all__ = ["MAX_WAIT_SECONDS", "MIN_WAIT_SECONDS", "WaitHandle", "run_create_wait", "run_wait"]
 
 MIN_WAIT_SECONDS = 1
 MAX_WAIT_SECONDS = 31_622_400
 """The service accepts waits from 1 second up to 366 days."""
+
+_OVER = (OperationStatus.SUCCEEDED, OperationStatus.CANCELLED)
 
 
 async def run_wait(ctx: OperationScope, duration: Duration, name: str | None) -> None:
@@ -36,6 +46,100 @@ async def run_wait(ctx: OperationScope, duration: Duration, name: str | None) ->
     Raises:
         ValidationError: the duration is under 1 second or over 366 days.
     """
+    seconds = _checked_seconds(duration, name)
+    runtime = ctx.runtime
+    identity = ctx.next_identity(OperationType.WAIT, OperationSubType.WAIT, name)
+    op = runtime.state.checked(identity)
+    if op is not None:
+        if op.Status in _OVER:
+            return
+        raise runtime.suspension(identity)
+    runtime.note_new_work()
+    runtime.checkpointer.enqueue(_wait_update(identity, OperationAction.START, seconds))
+    raise runtime.suspension(identity)
+
+
+class WaitHandle:
+    """A running wait made by ``ctx.create_wait``: await it, or cancel it.
+
+    Attributes:
+        operation_id: The WAIT operation's id.
+        name: The wait's name, if it has one.
+    """
+
+    __slots__ = ("_cancelled", "_identity", "_runtime")
+
+    def __init__(self, runtime: ExecutionRuntime, identity: OperationIdentity) -> None:
+        self._runtime = runtime
+        self._identity = identity
+        self._cancelled = False
+
+    @property
+    def operation_id(self) -> str:
+        """The WAIT operation's id."""
+        return self._identity.operation_id
+
+    @property
+    def name(self) -> str | None:
+        """The wait's name, if it has one."""
+        return self._identity.name
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the wait was cancelled (in this invocation or an earlier one)."""
+        if self._cancelled:
+            return True
+        op = self._runtime.state.get(self._identity.operation_id)
+        return op is not None and op.Status is OperationStatus.CANCELLED
+
+    async def wait(self) -> None:
+        """Return once the wait is due, or at once if it ended (due or cancelled).
+
+        Raises:
+            SuspendExecution: the wait is still running: the invocation suspends until it is due
+                (internal; never catch it).
+        """
+        op = self._runtime.state.get(self._identity.operation_id)
+        if self._cancelled or (op is not None and op.Status in _OVER):
+            return
+        raise self._runtime.suspension(self._identity)
+
+    async def cancel(self) -> None:
+        """Cancel the wait if it is still running (the service's CANCEL); else do nothing.
+
+        A ``wait()`` after it returns at once, and the wait shows ``CANCELLED`` in history.
+        """
+        runtime = self._runtime
+        op = runtime.state.get(self._identity.operation_id)
+        if self._cancelled or (op is not None and op.Status in _OVER):
+            return
+        if op is None:
+            # Its START is still queued: the service refuses a CANCEL in the same call.
+            await runtime.checkpointer.flush()
+            op = runtime.state.get(self._identity.operation_id)
+            if op is not None and op.Status in _OVER:
+                return
+        self._cancelled = True
+        runtime.checkpointer.enqueue(_wait_update(self._identity, OperationAction.CANCEL))
+        await runtime.after_first_completion()
+
+
+async def run_create_wait(ctx: OperationScope, duration: Duration, name: str | None) -> WaitHandle:
+    """Start a wait of ``duration`` as the next operation of ``ctx``, without suspending.
+
+    Raises:
+        ValidationError: the duration is under 1 second or over 366 days.
+    """
+    seconds = _checked_seconds(duration, name)
+    runtime = ctx.runtime
+    identity = ctx.next_identity(OperationType.WAIT, OperationSubType.WAIT, name)
+    if runtime.state.checked(identity) is None:
+        runtime.note_new_work()
+        runtime.checkpointer.enqueue(_wait_update(identity, OperationAction.START, seconds))
+    return WaitHandle(runtime, identity)
+
+
+def _checked_seconds(duration: Duration, name: str | None) -> int:
     seconds = duration.to_seconds()
     if not MIN_WAIT_SECONDS <= seconds <= MAX_WAIT_SECONDS:
         raise ValidationError(
@@ -44,23 +148,18 @@ async def run_wait(ctx: OperationScope, duration: Duration, name: str | None) ->
             field="duration",
             operation_name=name,
         )
-    runtime = ctx.runtime
-    identity = ctx.next_identity(OperationType.WAIT, OperationSubType.WAIT, name)
-    op = runtime.state.checked(identity)
-    if op is not None:
-        if op.Status in (OperationStatus.SUCCEEDED, OperationStatus.CANCELLED):
-            return
-        raise runtime.suspension(identity)
-    runtime.note_new_work()
-    runtime.checkpointer.enqueue(
-        OperationUpdate(
-            Id=identity.operation_id,
-            ParentId=identity.parent_id,
-            Name=identity.name,
-            Type=OperationType.WAIT,
-            SubType=identity.sub_type,
-            Action=OperationAction.START,
-            WaitOptions=WaitOptions(WaitSeconds=seconds),
-        )
+    return seconds
+
+
+def _wait_update(
+    identity: OperationIdentity, action: OperationAction, seconds: int | None = None
+) -> OperationUpdate:
+    return OperationUpdate(
+        Id=identity.operation_id,
+        ParentId=identity.parent_id,
+        Name=identity.name,
+        Type=OperationType.WAIT,
+        SubType=identity.sub_type,
+        Action=action,
+        WaitOptions=None if seconds is None else WaitOptions(WaitSeconds=seconds),
     )
-    raise runtime.suspension(identity)
