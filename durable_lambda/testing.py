@@ -14,6 +14,7 @@ Example:
 """
 
 from durable_lambda.adapters.clock.clocks import FakeClock
+from durable_lambda.adapters.logging.capturing import CapturedLog, CapturingLogger
 from durable_lambda.app.cloud_runner import CloudRunner
 from durable_lambda.app.replayer import (
     AwsExecution,
@@ -36,7 +37,7 @@ from durable_lambda.app.testing_runner import (
     TestExecution,
 )
 from durable_lambda.contract import DurableServiceContract, ExecutionStoreContract, sample_record
-from durable_lambda.core.logging import CapturedLog, CapturingLogger, NullLogger
+from durable_lambda.core.replay_logging import NullLogger
 
 __all__ = [
     "AwsExecution",

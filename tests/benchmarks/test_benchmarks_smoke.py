@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from durable_lambda.adapters.logging.capturing import CapturedLog, CapturingLogger
 from durable_lambda.core.context import DurableContext, StepContext
-from durable_lambda.core.logging import CapturedLog, CapturingLogger, ReplayAwareLogger
+from durable_lambda.core.replay_logging import ReplayAwareLogger
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pydantic
 
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError, ValidationError
-from durable_lambda.core.logging import NullLogger
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
@@ -50,6 +49,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.ports import Logger
+from durable_lambda.core.replay_logging import NullLogger
 
 if TYPE_CHECKING:
     from botocore.config import Config

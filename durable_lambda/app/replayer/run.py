@@ -46,7 +46,6 @@ from durable_lambda.core.errors import (
     error_object_from_exception,
 )
 from durable_lambda.core.ids import operation_id
-from durable_lambda.core.logging import NullLogger
 from durable_lambda.core.model import (
     CheckpointResponse,
     ContextDetails,
@@ -59,6 +58,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.operations.batch_result import CompletionRecord
+from durable_lambda.core.replay_logging import NullLogger
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
 from durable_lambda.core.serdes import SerDes
 from durable_lambda.core.state import DurableState, NotSucceeded, OperationIdentity

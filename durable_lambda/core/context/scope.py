@@ -12,16 +12,16 @@ from typing import Self
 
 from durable_lambda.core.context.arguments import refuse_name
 from durable_lambda.core.ids import OperationIdSequence
-from durable_lambda.core.logging import (
+from durable_lambda.core.model import OperationType
+from durable_lambda.core.operations.names import check_operation_name
+from durable_lambda.core.operations.step_context import StepContext, WaitForConditionCheckContext
+from durable_lambda.core.ports import Logger
+from durable_lambda.core.replay_logging import (
     ReplayAwareLogger,
     ReplayPosition,
     live_logger,
     positioned_logger,
 )
-from durable_lambda.core.model import OperationType
-from durable_lambda.core.operations.names import check_operation_name
-from durable_lambda.core.operations.step_context import StepContext, WaitForConditionCheckContext
-from durable_lambda.core.ports import Logger
 from durable_lambda.core.runtime import ExecutionRuntime
 from durable_lambda.core.state import OperationIdentity
 
@@ -58,7 +58,7 @@ class ContextScope:
         self.id_prefix = id_prefix if id_prefix is not None else parent_id
         # Made when the context takes its first id: most map items' contexts never take one.
         self._ids: OperationIdSequence | None = None
-        # Each context's lines follow its own replay position (core/logging.py).
+        # Each context's lines follow its own replay position (core/replay_logging.py).
         self._logger: Logger | None = logger or positioned_logger(runtime.logger, self)
         # For a child context, the logger its own is bound from when first asked for (a child
         # made per map item seldom logs); None once bound.
@@ -142,7 +142,7 @@ class ContextScope:
 
     def step_context(self, identity: OperationIdentity, attempt: int) -> StepContext:
         """Return what a step's body is given for this attempt."""
-        # A body runs only for the first time: its lines are never replay (core/logging.py).
+        # A body runs only for the first time: its lines are never replay (core/replay_logging.py).
         logger = live_logger(self.logger).bind(
             operation_id=identity.operation_id, operation_name=identity.name, attempt=attempt
         )

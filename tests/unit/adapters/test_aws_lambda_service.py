@@ -28,8 +28,8 @@ from botocore.stub import ANY, Stubber
 from mypy_boto3_lambda import LambdaClient
 
 from durable_lambda.adapters.aws.lambda_service import LambdaDurableService
+from durable_lambda.adapters.logging.capturing import CapturingLogger
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError, ValidationError
-from durable_lambda.core.logging import CapturingLogger
 from durable_lambda.core.model import (
     CheckpointResponse,
     ErrorObject,

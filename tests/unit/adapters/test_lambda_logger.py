@@ -19,8 +19,8 @@ from durable_lambda.adapters.logging.lambda_logger import (
     lambda_log_format,
 )
 from durable_lambda.core.errors import ValidationError
-from durable_lambda.core.logging import ReplayAwareLogger
 from durable_lambda.core.ports import Logger
+from durable_lambda.core.replay_logging import ReplayAwareLogger
 
 ROOT = Path(__file__).resolve().parents[3]
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders:1/durable-execution/run-1/abc"
@@ -256,7 +256,7 @@ def test_text_format_and_log_level_under_the_entry_point() -> None:
 
 def test_a_logger_the_application_chose_is_kept_and_given_the_request_id() -> None:
     from durable_lambda import durable_execution
-    from durable_lambda.core.logging import CapturingLogger
+    from durable_lambda.adapters.logging.capturing import CapturingLogger
 
     chosen = CapturingLogger()
 

@@ -23,8 +23,8 @@ from durable_lambda.adapters.logging.structlog_logger import (
     StructlogLogger,
     configure_default_logging,
 )
-from durable_lambda.core.logging import ReplayAwareLogger
 from durable_lambda.core.ports import Logger
+from durable_lambda.core.replay_logging import ReplayAwareLogger
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST/durable-execution/run-1/abc"
 SDK_FIELDS = {"execution_arn": ARN, "operation_id": "op-2", "parent_id": "op-1", "attempt": 3}

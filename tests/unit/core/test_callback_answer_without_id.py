@@ -25,7 +25,6 @@ from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
 from durable_lambda.core.ids import operation_id
-from durable_lambda.core.logging import NullLogger
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
@@ -36,6 +35,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.ports import DurableService
+from durable_lambda.core.replay_logging import NullLogger
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import JsonSerDes
 

@@ -12,10 +12,10 @@ from typing import Any
 from service_builders import AcknowledgingService
 
 from durable_lambda.adapters.clock.clocks import FakeClock
+from durable_lambda.adapters.logging.capturing import CapturedLog, CapturingLogger
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
 from durable_lambda.core.ids import operation_id
-from durable_lambda.core.logging import CapturedLog, CapturingLogger
 from durable_lambda.core.model import InvocationStatus
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import JsonSerDes

@@ -19,7 +19,6 @@ from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import ExecutionError, ValidationError
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
-from durable_lambda.core.logging import NullLogger
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
@@ -29,6 +28,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.replay_logging import NullLogger
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import JsonSerDes
 from durable_lambda.core.state import DurableState, load_state

@@ -23,7 +23,6 @@ from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import ExecutionError, ValidationError
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
-from durable_lambda.core.logging import NullLogger
 from durable_lambda.core.model import (
     InvocationInput,
     InvocationOutput,
@@ -31,6 +30,7 @@ from durable_lambda.core.model import (
     OperationStatus,
     OperationType,
 )
+from durable_lambda.core.replay_logging import NullLogger
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import JsonSerDes
 

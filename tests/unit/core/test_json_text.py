@@ -26,7 +26,6 @@ from durable_lambda import DurableContext, EnvelopeSerDes, JsonSerDes, MapConfig
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.core.errors import SerDesError
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
-from durable_lambda.core.logging import NullLogger
 from durable_lambda.core.model import (
     CheckpointResponse,
     InvocationOutput,
@@ -34,6 +33,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.ports import SerDesContext
+from durable_lambda.core.replay_logging import NullLogger
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import deserialize, payload_size, serialize
 from durable_lambda.testing import DurableTestRunner

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from durable_lambda.core.logging import (
-    CapturedLog,
-    CapturingLogger,
-    NullLogger,
-    ReplayAwareLogger,
-)
+from durable_lambda.adapters.logging.capturing import CapturedLog, CapturingLogger
 from durable_lambda.core.ports import Logger
+from durable_lambda.core.replay_logging import NullLogger, ReplayAwareLogger
 
 LEVELS = ["debug", "info", "warning", "error", "exception"]
 

@@ -1,6 +1,6 @@
 """``ctx.logger`` writes every line exactly once over a whole execution, whatever replays.
 
-The rule under test (core/logging.py): a line is suppressed only while its context's code is
+The rule under test (core/replay_logging.py): a line is suppressed only while its context's code is
 still before the last operation an earlier invocation recorded there. Each test drives a whole
 execution through ``DurableTestRunner`` (several invocations: waits, callbacks, retries), with
 and without always-replay mode, and counts the lines the logger received.
@@ -25,8 +25,8 @@ from durable_lambda import (
     create_retry_strategy,
     durable_execution,
 )
+from durable_lambda.adapters.logging.capturing import CapturingLogger
 from durable_lambda.core.context import DurableContext
-from durable_lambda.core.logging import CapturingLogger
 from durable_lambda.testing import DurableTestRunner, ExecutionResult
 
 REPLAY_MODES = pytest.mark.parametrize("always_replay", [False, True], ids=["normal", "always"])

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from durable_lambda.adapters.logging.capturing import CapturingLogger
 from durable_lambda.core.errors import OrphanedOperationError
-from durable_lambda.core.logging import CapturingLogger
 from durable_lambda.core.model import OperationAction, OperationType, OperationUpdate
 from durable_lambda.core.orphans import OrphanGuard, running_durable_calls
 from durable_lambda.core.state import OperationIdentity

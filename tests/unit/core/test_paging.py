@@ -19,7 +19,6 @@ from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
-from durable_lambda.core.logging import NullLogger
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
@@ -29,6 +28,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.paging import MAX_PAGES, PagingError, follow_pages
+from durable_lambda.core.replay_logging import NullLogger
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.core.serdes import JsonSerDes
 from durable_lambda.core.state import load_state

@@ -30,10 +30,10 @@ from durable_lambda import (
 )
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.local.service import LocalDurableService
+from durable_lambda.adapters.logging.capturing import CapturingLogger
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.execution import run_invocation
-from durable_lambda.core.logging import CapturingLogger
 from durable_lambda.core.model import InvocationInput
 from durable_lambda.core.plugins import PluginDispatcher
 from durable_lambda.core.runtime import RuntimeOptions

@@ -31,12 +31,12 @@ from durable_lambda.core.envelope import _DECODERS, _decode, parse_json, read_pa
 from durable_lambda.core.errors import SerDesError
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
 from durable_lambda.core.ids import OperationIdSequence, operation_id
-from durable_lambda.core.logging import NullLogger
 from durable_lambda.core.model import (
     InvocationOutput,
     InvocationStatus,
 )
 from durable_lambda.core.ports import SerDes, SerDesContext
+from durable_lambda.core.replay_logging import NullLogger
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
 from durable_lambda.core.serdes import (
     DEFAULT_SERDES,

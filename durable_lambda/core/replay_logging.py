@@ -1,9 +1,9 @@
-"""Loggers that need no logging library: a silent one, a replay-aware wrapper, a capturing fake.
+"""Replay-aware logging: the wrapper the core puts around any logger, and a silent logger.
 
-All three implement the ``Logger`` port of ``durable_lambda.core.ports``. The structlog, stdlib,
-Lambda and Powertools adapters live in ``durable_lambda.adapters.logging``; the classes here are
-what the core wraps around them (``ReplayAwareLogger``) or uses when no logger is configured
-(``NullLogger``), and what tests assert against (``CapturingLogger``).
+Both implement the ``Logger`` port of ``durable_lambda.core.ports``. The structlog, stdlib,
+Lambda and Powertools adapters live in ``durable_lambda.adapters.logging`` (with
+``CapturingLogger``, the in-memory one tests assert against); the classes here are what the core
+wraps around them (``ReplayAwareLogger``) or uses when no logger is configured (``NullLogger``).
 
 The replay rule (``ReplayPosition``): a log call is suppressed only when the same call was made
 by an earlier invocation, that is while the code of its context is still before the last
@@ -18,20 +18,16 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import Protocol
 from weakref import WeakKeyDictionary
 
 from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import OperationStatus
 from durable_lambda.core.ports import Logger
-
-if TYPE_CHECKING:
-    from durable_lambda.core.runtime import ExecutionRuntime
+from durable_lambda.core.state import DurableState
 
 __all__ = [
     "LOG_DURING_REPLAY",
-    "CapturedLog",
-    "CapturingLogger",
     "NullLogger",
     "ReplayAwareLogger",
     "ReplayPosition",
@@ -101,6 +97,7 @@ class ReplayAwareLogger:
         log_during_replay: Forward events even while replaying (useful when debugging replay).
 
     Example:
+        >>> from durable_lambda.testing import CapturingLogger
         >>> replaying = True
         >>> captured = CapturingLogger()
         >>> logger = ReplayAwareLogger(captured, lambda: replaying)
@@ -223,11 +220,48 @@ def _never() -> bool:
     return False
 
 
+class _ReplayOptions(Protocol):
+    """What ``ReplayPosition`` reads of the invocation's options (``RuntimeOptions`` has it)."""
+
+    @property
+    def replay_only(self) -> bool:
+        """Whether the invocation only replays (nothing runs for the first time)."""
+        ...
+
+    @property
+    def always_replay(self) -> bool:
+        """Whether always-replay mode (a testing aid) is on."""
+        ...
+
+
+class _Runtime(Protocol):
+    """What ``ReplayPosition`` reads of the invocation (``ExecutionRuntime`` has it).
+
+    A protocol rather than the class: the runtime builds its logger from this module, so this
+    module must not import the runtime's.
+    """
+
+    @property
+    def options(self) -> _ReplayOptions:
+        """How the invocation runs."""
+        ...
+
+    @property
+    def state(self) -> DurableState:
+        """The checkpointed operations."""
+        ...
+
+    @property
+    def execution_arn(self) -> str:
+        """The execution's ARN."""
+        ...
+
+
 class _Positioned(Protocol):
     """What ``ReplayPosition`` reads of a context (``DurableContext`` has it)."""
 
     @property
-    def runtime(self) -> ExecutionRuntime:
+    def runtime(self) -> _Runtime:
         """The invocation's runtime."""
         ...
 
@@ -320,10 +354,10 @@ class ReplayPosition:
 _MAX_REMEMBERED_EXECUTIONS = 256
 _Place = tuple[str | None, int, str]  # context, operations taken, event
 _calls_made: OrderedDict[str, set[tuple[_Place, int]]] = OrderedDict()
-_calls_this_invocation: WeakKeyDictionary[ExecutionRuntime, Counter[_Place]] = WeakKeyDictionary()
+_calls_this_invocation: WeakKeyDictionary[_Runtime, Counter[_Place]] = WeakKeyDictionary()
 
 
-def _seen_before(runtime: ExecutionRuntime, place: _Place) -> bool:
+def _seen_before(runtime: _Runtime, place: _Place) -> bool:
     """Note a log call made at ``place``; answer whether an earlier invocation made it."""
     counts = _calls_this_invocation.get(runtime)
     if counts is None:
@@ -376,96 +410,3 @@ def live_logger(logger: Logger) -> Logger:
     if isinstance(logger, ReplayAwareLogger):
         return logger.live()
     return logger
-
-
-class CapturedLog(NamedTuple):
-    """One event recorded by ``CapturingLogger``.
-
-    Attributes:
-        level: The method that logged it: ``debug``, ``info``, ``warning``, ``error`` or
-            ``exception``.
-        event: The event name.
-        fields: Bound fields merged with the call's fields (the call's win on a clash).
-
-    """
-
-    level: str
-    event: str
-    fields: dict[str, object]
-
-
-class CapturingLogger:
-    """A logger that records every event in memory, for assertions in tests.
-
-    Loggers returned by ``bind`` share the parent's record list, so the logger handed to the code
-    under test sees everything its bound descendants logged.
-
-    Args:
-        records: The list to append to; a new one when omitted.
-
-    Example:
-        >>> logger = CapturingLogger()
-        >>> logger.bind(operation_id="op-1").info("charged", amount=3)
-        >>> logger.records
-        [CapturedLog(level='info', event='charged', fields={'operation_id': 'op-1', 'amount': 3})]
-
-    """
-
-    __slots__ = ("_bound", "records")
-
-    def __init__(self, records: list[CapturedLog] | None = None) -> None:
-        self.records: list[CapturedLog] = [] if records is None else records
-        self._bound: dict[str, object] = {}
-
-    def bind(self, **fields: object) -> CapturingLogger:
-        """Return a logger that adds ``fields`` to every event and records into the same list.
-
-        Args:
-            **fields: Fields added to every event of the returned logger.
-
-        Returns:
-            A new ``CapturingLogger`` sharing ``records`` with this one.
-
-        """
-        child = CapturingLogger(self.records)
-        child._bound = {**self._bound, **fields}
-        return child
-
-    def events(self, level: str | None = None) -> list[str]:
-        """Return the recorded event names, in order.
-
-        Args:
-            level: Only events logged at this level (method name), when given.
-
-        Returns:
-            The event names.
-
-        """
-        return [record.event for record in self.records if level in (None, record.level)]
-
-    def clear(self) -> None:
-        """Forget every recorded event (for this logger and all loggers sharing its list)."""
-        self.records.clear()
-
-    def debug(self, event: str, **fields: object) -> None:
-        """Record a debug event."""
-        self._record("debug", event, fields)
-
-    def info(self, event: str, **fields: object) -> None:
-        """Record an info event."""
-        self._record("info", event, fields)
-
-    def warning(self, event: str, **fields: object) -> None:
-        """Record a warning event."""
-        self._record("warning", event, fields)
-
-    def error(self, event: str, **fields: object) -> None:
-        """Record an error event."""
-        self._record("error", event, fields)
-
-    def exception(self, event: str, **fields: object) -> None:
-        """Record an error event logged with its exception (level ``exception``)."""
-        self._record("exception", event, fields)
-
-    def _record(self, level: str, event: str, fields: dict[str, object]) -> None:
-        self.records.append(CapturedLog(level, event, {**self._bound, **fields}))
