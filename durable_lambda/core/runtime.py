@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import CheckpointMode
+from durable_lambda.core.deadline import DEFAULT_DEADLINE_MARGIN_SECONDS, InvocationDeadline
 from durable_lambda.core.envelope import read_payload
 from durable_lambda.core.errors import (
     BaseExceptionRaisedError,
@@ -65,6 +66,9 @@ class RuntimeOptions:
             recorded history.
         plugins: Instrumentation plugins told about the invocation, its operations and step
             attempts (see ``durable_lambda.core.plugins``); their failures never affect it.
+        deadline_margin: How many seconds before Lambda's time-out (read from the Lambda
+            context) step attempts stop and the invocation ends PENDING (see
+            ``durable_lambda.core.deadline``); None turns the deadline off.
     """
 
     checkpoint_mode: CheckpointMode = CheckpointMode.BATCHED
@@ -74,6 +78,7 @@ class RuntimeOptions:
     max_response_bytes: int = MAX_RESPONSE_BYTES
     replay_only: bool = False
     plugins: tuple[InstrumentationPlugin, ...] = ()
+    deadline_margin: float | None = DEFAULT_DEADLINE_MARGIN_SECONDS
 
 
 class ExecutionRuntime:
@@ -88,6 +93,9 @@ class ExecutionRuntime:
         logger: The base logger; contexts bind operation fields onto it.
         options: How the invocation runs.
         plugins: The invocation's plugin dispatcher; None for one without plugins.
+        lambda_context: The Lambda context object of the invocation (or a local stand-in);
+            handed to the handler as ``ctx.lambda_context``.
+        deadline: When step attempts stop (``durable_lambda.core.deadline``); None for none.
     """
 
     def __init__(
@@ -101,8 +109,12 @@ class ExecutionRuntime:
         logger: Logger,
         options: RuntimeOptions,
         plugins: PluginDispatcher | None = None,
+        lambda_context: object = None,
+        deadline: InvocationDeadline | None = None,
     ) -> None:
         self.state = state
+        self.lambda_context = lambda_context
+        self.deadline = deadline
         self.checkpointer = checkpointer
         self.serdes = serdes
         # The serializer replay reads most, remembered if it reads plainly (see ``read``).
