@@ -24,7 +24,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from durable_lambda.adapters.offload import FileBlobStore, OffloadSerDes, S3BlobStore
     from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
-    from durable_lambda.core.completion import CompletionReason
+    from durable_lambda.core.attempt_errors import StepDeadlineError, StepTimeoutError
+    from durable_lambda.core.completion import (
+        CompletionDecision,
+        CompletionItemStatus,
+        CompletionOutcome,
+        CompletionReason,
+        CompletionStatus,
+        complete_batch,
+        continue_batch,
+    )
     from durable_lambda.core.config import (
         CallbackConfig,
         CheckpointMode,
@@ -70,6 +79,7 @@ if TYPE_CHECKING:
         ValidationError,
         WaitForConditionError,
     )
+    from durable_lambda.core.lambda_context import LambdaContext
     from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
     from durable_lambda.core.operations.batch_result import (
         BatchCompletionError,
@@ -87,6 +97,8 @@ if TYPE_CHECKING:
     from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
     from durable_lambda.core.operations.item_batching import BatchedInput
     from durable_lambda.core.operations.replay_safe import OperationMetadata
+    from durable_lambda.core.operations.saga import Saga, SagaError
+    from durable_lambda.core.operations.wait import WaitHandle
     from durable_lambda.core.plugins import BasePlugin
     from durable_lambda.core.ports import (
         AttemptInfo,
@@ -122,7 +134,16 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "DurableFunction",
         "durable_execution",
     ),
-    "durable_lambda.core.completion": ("CompletionReason",),
+    "durable_lambda.core.attempt_errors": ("StepDeadlineError", "StepTimeoutError"),
+    "durable_lambda.core.completion": (
+        "CompletionDecision",
+        "CompletionItemStatus",
+        "CompletionOutcome",
+        "CompletionReason",
+        "CompletionStatus",
+        "complete_batch",
+        "continue_batch",
+    ),
     "durable_lambda.core.config": (
         "CallbackConfig",
         "CheckpointMode",
@@ -168,6 +189,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "ValidationError",
         "WaitForConditionError",
     ),
+    "durable_lambda.core.lambda_context": ("LambdaContext",),
     "durable_lambda.core.model": (
         "ErrorObject",
         "Operation",
@@ -192,6 +214,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SettledResult",
     ),
     "durable_lambda.core.operations.replay_safe": ("OperationMetadata",),
+    "durable_lambda.core.operations.saga": ("Saga", "SagaError"),
+    "durable_lambda.core.operations.wait": ("WaitHandle",),
     "durable_lambda.core.operations.item_batching": ("BatchedInput",),
     "durable_lambda.core.plugins": ("BasePlugin",),
     "durable_lambda.core.ports": (
@@ -246,7 +270,11 @@ __all__ = [
     "ChildConfig",
     "ChildContextError",
     "CompletionConfig",
+    "CompletionDecision",
+    "CompletionItemStatus",
+    "CompletionOutcome",
     "CompletionReason",
+    "CompletionStatus",
     "DurableContext",
     "DurableExecutionError",
     "DurableFunction",
@@ -267,6 +295,7 @@ __all__ = [
     "ItemBatcher",
     "JitterStrategy",
     "JsonSerDes",
+    "LambdaContext",
     "MapConfig",
     "NestingTooDeepError",
     "NestingType",
@@ -288,15 +317,19 @@ __all__ = [
     "RetryStrategyConfig",
     "RuntimeOptions",
     "S3BlobStore",
+    "Saga",
+    "SagaError",
     "SerDes",
     "SerDesContext",
     "SerDesError",
     "SettledResult",
     "StepConfig",
     "StepContext",
+    "StepDeadlineError",
     "StepError",
     "StepInterruptedError",
     "StepSemantics",
+    "StepTimeoutError",
     "ValidationError",
     "WaitForCallbackConfig",
     "WaitForCallbackContext",
@@ -304,8 +337,11 @@ __all__ = [
     "WaitForConditionConfig",
     "WaitForConditionDecision",
     "WaitForConditionError",
+    "WaitHandle",
     "WaitPresets",
     "WaitStrategyConfig",
+    "complete_batch",
+    "continue_batch",
     "create_retry_strategy",
     "create_wait_strategy",
     "durable_execution",

@@ -238,7 +238,9 @@ async def _run_batch(ctx: OperationScope, spec: _BatchSpec, name: str | None) ->
             len(spec.names),
             batch.branches.start,
             max_concurrency=spec.config.max_concurrency,
-            policy=CompletionPolicy.from_config(len(spec.names), spec.config.completion_config),
+            policy=CompletionPolicy.from_config(
+                len(spec.names), spec.config.completion_config, spec.names
+            ),
             give_way=runtime.checkpointer.has_full_batch,
             abandon=batch.abandon,
         )

@@ -19,7 +19,11 @@ from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from durable_lambda.core.completion import CompletionPolicy, CompletionReason
+from durable_lambda.core.completion import (
+    CompletionItemStatus,
+    CompletionPolicy,
+    CompletionReason,
+)
 from durable_lambda.core.config import CompletionConfig
 from durable_lambda.core.errors import ChildContextError, DurableOperationError, SerDesError
 from durable_lambda.core.model import ErrorObject
@@ -308,7 +312,17 @@ class BatchResult(BaseModel, Generic[R]):
         policy = CompletionPolicy.from_config(len(items), completion_config)
         succeeded = sum(1 for item in items if item.status is BatchItemStatus.SUCCEEDED)
         failed = sum(1 for item in items if item.status is BatchItemStatus.FAILED)
-        return AnyBatchResult(all=items, completion_reason=policy.reason(succeeded, failed))
+        # A custom completion rule is asked about the items as stored.
+        statuses = (
+            [
+                CompletionItemStatus(item.index, None, item.status, item.result, item.error)
+                for item in items
+            ]
+            if policy.should_complete is not None
+            else None
+        )
+        reason = policy.reason(succeeded, failed, items=statuses)
+        return AnyBatchResult(all=items, completion_reason=reason)
 
 
 # Looking a parametrized model up (``BatchItem[Any]``) costs more than building a small one;

@@ -4,7 +4,8 @@ The child's operations are parented on the CONTEXT operation, so their ids do no
 the parent does around them. On replay a SUCCEEDED context returns its stored result without running
 the function; a FAILED one raises its stored error. When the result is too large to store, the
 context is checkpointed with ``ContextOptions.ReplayChildren`` and a summary, and replay runs the
-function again to rebuild the result from its children's checkpoints (no child body runs twice).
+function again to rebuild the result from its children's checkpoints (no child body runs twice);
+``ChildConfig(replay_children=True)`` asks for that whatever the result's size.
 """
 
 from __future__ import annotations
@@ -135,20 +136,35 @@ async def _succeed(
     serdes: SerDes[Any],
     result: Any,
 ) -> Any:
-    """Checkpoint SUCCEED with the result, or with a summary when it is too large to store."""
+    """Checkpoint SUCCEED with the result, or with a summary when it is too large to store.
+
+    With ``ChildConfig(replay_children=True)`` always with a summary, the result unwritten.
+    """
     runtime = ctx.runtime
+    if config.replay_children:
+        # Asked for: the result is never written (it need not be serializable); every replay
+        # runs the function again and rebuilds it from the children's checkpoints.
+        return await _succeed_with_summary(ctx, identity, config, result)
     serdes_context = runtime.serdes_context(identity.operation_id)
     payload = serialize(serdes, result, serdes_context)
     if payload_size(payload) > runtime.options.max_operation_payload_bytes:
-        summary = config.summary_generator(result) if config.summary_generator else ""
-        options = ContextOptions(ReplayChildren=True)
-        update = context_update(identity, OperationAction.SUCCEED, summary, context_options=options)
-        runtime.checkpointer.enqueue(update)
-        await runtime.after_first_completion()
-        return result
+        return await _succeed_with_summary(ctx, identity, config, result)
     runtime.checkpointer.enqueue(context_update(identity, OperationAction.SUCCEED, payload))
     await runtime.after_first_completion()
     return deserialize(serdes, payload, serdes_context)
+
+
+async def _succeed_with_summary(
+    ctx: OperationScope, identity: OperationIdentity, config: ChildConfig, result: Any
+) -> Any:
+    """Checkpoint SUCCEED with ``ReplayChildren`` and a summary in place of the result."""
+    runtime = ctx.runtime
+    summary = config.summary_generator(result) if config.summary_generator else ""
+    options = ContextOptions(ReplayChildren=True)
+    update = context_update(identity, OperationAction.SUCCEED, summary, context_options=options)
+    runtime.checkpointer.enqueue(update)
+    await runtime.after_first_completion()
+    return result
 
 
 async def _fail(ctx: OperationScope, identity: OperationIdentity, error: Exception) -> NoReturn:
