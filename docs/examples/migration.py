@@ -1,7 +1,7 @@
 """durable-lambda's version of the migration example, and executions moved both ways.
 
 The tests start an execution with one SDK and finish it with the other: the official SDK's
-handler runs against durable-lambda's local service logic (``durable_lambda.core.service``)
+handler runs against durable-lambda's local service logic (``durable_lambda.service``)
 through a small stand-in for boto3's ``lambda`` client.
 """
 
@@ -69,10 +69,10 @@ from aws_durable_execution_sdk_python.execution import (
 )
 from aws_durable_execution_sdk_python.lambda_service import LambdaClient
 
+from durable_lambda import service
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
-from durable_lambda.core import service
 from durable_lambda.core.model import InvocationOutput, OperationUpdate
 from durable_lambda.service.record import ExecutionRecord
 from durable_lambda.testing import DurableTestRunner, TestExecution

@@ -29,7 +29,7 @@ from durable_lambda.app.ports import LocalService
 from durable_lambda.core.errors import ValidationError, error_object_from_exception
 from durable_lambda.core.model import ErrorObject, OperationStatus
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.service_validation import MAX_CHAINED_INVOKE_PAYLOAD_BYTES
+from durable_lambda.service.operations.rules import MAX_CHAINED_INVOKE_PAYLOAD_BYTES
 from durable_lambda.service.record import ChainedInvokeRequest, ExecutionStatus
 
 __all__ = [

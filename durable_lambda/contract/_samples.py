@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from durable_lambda.core import service
+from durable_lambda import service
 from durable_lambda.core.model import (
     ErrorObject,
     InvocationOutput,

@@ -8,6 +8,7 @@ service writes is whole milliseconds.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,6 +31,7 @@ __all__ = [
     "ExecutionSummary",
     "Timer",
     "TimerKind",
+    "to_millis",
 ]
 
 
@@ -213,3 +215,15 @@ class ExecutionRecord(BaseModel):
     def from_json(cls, text: str) -> ExecutionRecord:
         """Read a record written by :meth:`to_json`."""
         return cls.model_validate_json(text)
+
+
+def to_millis(moment: datetime) -> datetime:
+    """Return ``moment`` in UTC, cut to whole milliseconds (the service's precision).
+
+    Every time the service stores passes through here, so records round-trip through JSON
+    (epoch milliseconds) exactly.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

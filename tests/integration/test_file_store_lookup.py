@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from durable_lambda import service
 from durable_lambda.adapters.file import CorruptExecutionError, FileExecutionStore
 from durable_lambda.app.cli.options import CommandError
 from durable_lambda.app.cli.store_lookup import find_execution, find_folder
 from durable_lambda.contract import sample_record
-from durable_lambda.core import service
 from durable_lambda.service.record import ExecutionRecord
 
 LONG = "f" * 90  # a function name long enough to push the execution's name out of its folder name

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from durable_lambda import service
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.file import (
     ExecutionLockedError,
@@ -26,10 +27,8 @@ from durable_lambda.adapters.file import (
 from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.contract import START, sample_record
 from durable_lambda.contract._samples import update
-from durable_lambda.core import service
 from durable_lambda.core.errors import ValidationError
-from durable_lambda.core.service_support import callback_id_for
-from durable_lambda.service.callbacks import UnknownCallbackError
+from durable_lambda.service.callbacks import UnknownCallbackError, callback_id_for
 from durable_lambda.service.ports import ExecutionNotFoundError
 
 

@@ -2,7 +2,7 @@
 
 It implements the ``DurableService`` port (what an invocation calls) and the calls the service
 itself would make or accept (start an execution, build an invocation's input, fire timers,
-take callback answers). The behaviour is ``durable_lambda.core.service``; this class only loads
+take callback answers). The behaviour is ``durable_lambda.service``; this class only loads
 a record from its store, applies one core function under the execution's lock, and saves it.
 Which store (memory, files) decides where executions live.
 
@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from durable_lambda.core import service
+from durable_lambda import service
 from durable_lambda.core.model import (
     CheckpointResponse,
     ErrorObject,
@@ -77,7 +77,7 @@ class LocalDurableService:
         new_id: Makes execution ids and request ids (``uuid4().hex`` by default).
         new_callback_key: Makes each execution's callback secret, which makes its callback
             ids unguessable (``secrets.token_hex(16)`` by default; see
-            ``core.service_support.callback_id_for``).
+            ``service.callbacks.callback_id_for``).
 
     Example:
         >>> svc = LocalDurableService(InMemoryExecutionStore(), FakeClock())  # doctest: +SKIP
@@ -257,7 +257,7 @@ class LocalDurableService:
         request_id: str | None = None,
         error: ErrorObject | None = None,
     ) -> None:
-        """Record a completed invocation and act on its output (see ``core.service``)."""
+        """Record a completed invocation and act on its output (see ``durable_lambda.service``)."""
         request = request_id or self._new_id()
         await self._change(
             arn,
@@ -273,7 +273,7 @@ class LocalDurableService:
         return await self._change(arn, lambda record: service.advance(record, now), atomic=True)
 
     async def next_due(self, arn: str, *, include_deadlines: bool = True) -> datetime | None:
-        """Return when the execution's next timer fires (see ``core.service.next_due``)."""
+        """Return when the execution's next timer fires (see ``service.timers.next_due``)."""
         record = await self._peek(arn)
         return service.next_due(record, include_deadlines=include_deadlines)
 
@@ -295,7 +295,7 @@ class LocalDurableService:
         return await self._change(arn, lambda record: service.stop_execution(record, now, error))
 
     # Callbacks: the callback id names its execution, and only that execution's record says
-    # whether it handed the id out (see core.service_support.callback_id_for).
+    # whether it handed the id out (see service.callbacks.callback_id_for).
 
     async def _change_callback(
         self, callback_id: str, change: Callable[[ExecutionRecord], Operation]
@@ -372,7 +372,7 @@ class LocalDurableService:
         result: str | None = None,
         error: ErrorObject | None = None,
     ) -> Operation:
-        """Complete a chained invoke with its target's outcome (see ``core.service``)."""
+        """Complete a chained invoke with its target's outcome (see ``durable_lambda.service``)."""
         now = self.clock.now()
         return await self._change(
             arn,

@@ -20,7 +20,7 @@ from durable_lambda.app.cli.options import parse_json_argument
 from durable_lambda.app.cli.progress import callback_label
 from durable_lambda.app.cli.render import printable
 from durable_lambda.core.model import ErrorObject, Operation
-from durable_lambda.core.service_support import execution_arn_from_callback_id
+from durable_lambda.service.callbacks import execution_arn_from_callback_id
 
 __all__ = ["callback"]
 

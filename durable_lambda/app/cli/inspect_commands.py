@@ -34,7 +34,7 @@ from durable_lambda.app.cli.store_lookup import damaged_note, find_execution
 from durable_lambda.app.history_html import render_html
 from durable_lambda.app.history_render import execution_timeline
 from durable_lambda.core.model import OperationStatus, OperationType
-from durable_lambda.core.service import describe_execution
+from durable_lambda.service import describe_execution
 from durable_lambda.service.record import ExecutionRecord
 
 __all__ = ["history", "list_executions", "status"]

@@ -25,9 +25,12 @@ from durable_lambda.core.model import (
     WaitOptions,
 )
 from durable_lambda.core.ports import DurableService
-from durable_lambda.core.service import execution_arn, start_execution
-from durable_lambda.core.service_support import callback_id_for
-from durable_lambda.service.callbacks import CallbackClosedError, UnknownCallbackError
+from durable_lambda.service import execution_arn, start_execution
+from durable_lambda.service.callbacks import (
+    CallbackClosedError,
+    UnknownCallbackError,
+    callback_id_for,
+)
 from durable_lambda.service.history import EventType
 from durable_lambda.service.ports import (
     ExecutionAlreadyExistsError,

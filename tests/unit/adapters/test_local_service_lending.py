@@ -12,8 +12,7 @@ from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.contract import DurableServiceContract
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.model import OperationAction, OperationType, OperationUpdate
-from durable_lambda.core.service_support import callback_id_for
-from durable_lambda.service.callbacks import UnknownCallbackError
+from durable_lambda.service.callbacks import UnknownCallbackError, callback_id_for
 from durable_lambda.service.ports import ExecutionStore, LendingExecutionStore
 from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 

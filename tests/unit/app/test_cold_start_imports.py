@@ -38,7 +38,6 @@ NOT_ON_THE_LAMBDA_PATH = (
     "durable_lambda.app.testing_runner",
     "durable_lambda.app.history_render",
     "durable_lambda.app.history_html",
-    "durable_lambda.core.service",
     "durable_lambda.service",
     "durable_lambda.core.operations.batch",
     "durable_lambda.core.operations.callback",

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
+from durable_lambda import service
 from durable_lambda.app.cli.render import history_tree
 from durable_lambda.app.history_html import BACKOFF_COLOUR, STATUS_COLOURS, render_html
 from durable_lambda.app.history_render import SegmentKind, execution_timeline, format_duration
-from durable_lambda.core import service
 from durable_lambda.core.model import (
     ErrorObject,
     InvocationOutput,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from service_builders import AcknowledgingService
+from acknowledging_service import AcknowledgingService
 
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.logging.capturing import CapturedLog, CapturingLogger

@@ -40,7 +40,7 @@ from durable_lambda.core.error_fit import MAX_ERROR_BYTES, error_object_size, fi
 from durable_lambda.core.errors import error_object_from_exception, exception_message
 from durable_lambda.core.model import ErrorObject
 from durable_lambda.core.operations.child import MAX_CONTEXT_DEPTH
-from durable_lambda.core.service_validation import MAX_ERROR_BYTES as SERVICE_MAX_ERROR_BYTES
+from durable_lambda.service.operations.rules import MAX_ERROR_BYTES as SERVICE_MAX_ERROR_BYTES
 from durable_lambda.testing import DurableTestRunner
 
 THREE_ATTEMPTS = StepConfig(

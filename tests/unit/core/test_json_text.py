@@ -19,8 +19,8 @@ import random
 from typing import Any
 
 import pytest
+from acknowledging_service import AcknowledgingService
 from aws_durable_execution_sdk_python.serdes import ExtendedTypeSerDes
-from service_builders import AcknowledgingService
 
 from durable_lambda import DurableContext, EnvelopeSerDes, JsonSerDes, MapConfig, StepContext
 from durable_lambda.adapters.clock.clocks import FakeClock

@@ -17,12 +17,6 @@ import aws_durable_execution_sdk_python as official
 import pytest
 from aws_durable_execution_sdk_python.config import Duration as OfficialDuration
 from aws_durable_execution_sdk_python.config import MapConfig as OfficialMapConfig
-from durable_lambda.core.service import (
-    advance,
-    invocation_input,
-    next_due,
-    record_invocation,
-)
 from service_builders import CoreBackedLambdaClient
 
 from durable_lambda.app.testing_runner import DurableTestRunner, TestExecution
@@ -44,6 +38,7 @@ from durable_lambda.core.operations.batch_result import BatchResult
 from durable_lambda.core.operations.item_batching import BatchedInput, batch_items
 from durable_lambda.core.ports import SerDesContext
 from durable_lambda.core.serdes import EnvelopeSerDes
+from durable_lambda.service import advance, invocation_input, next_due, record_invocation
 from durable_lambda.service.history import EventType
 from durable_lambda.service.record import ExecutionRecord
 

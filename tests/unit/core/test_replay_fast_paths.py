@@ -15,11 +15,11 @@ import random
 from typing import Any
 
 import pytest
+from acknowledging_service import AcknowledgingService
 from aws_durable_execution_sdk_python.identifier import OperationIdNamespace
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from service_builders import AcknowledgingService
 
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.local.service import LocalDurableService

@@ -30,7 +30,7 @@ from durable_lambda.core.model import (
 )
 from durable_lambda.core.operations.callback import CallbackSubmitterError, WaitForCallbackContext
 from durable_lambda.core.retry import RetryDecision
-from durable_lambda.core.service import (
+from durable_lambda.service import (
     advance,
     execution_arn,
     invocation_input,

@@ -10,8 +10,8 @@ from durable_lambda.core.model import (
     OperationStatus,
     OperationType,
 )
-from durable_lambda.core.service_support import issue_token, token_was_issued
 from durable_lambda.service.record import ExecutionRecord
+from durable_lambda.service.tokens import issue_token, token_was_issued
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

@@ -10,16 +10,21 @@ from durable_lambda.core.model import (
     OperationStatus,
     StepDetails,
 )
-from durable_lambda.core.service_support import (
+from durable_lambda.service.history import CallbackTimedOutDetails, EventType, WaitSucceededDetails
+from durable_lambda.service.record import (
+    ExecutionRecord,
+    ExecutionStatus,
+    Timer,
+    TimerKind,
+    to_millis,
+)
+from durable_lambda.service.recording import (
     add_event,
     end_execution,
     error_payload,
     put_operation,
     timer_key,
-    to_millis,
 )
-from durable_lambda.service.history import CallbackTimedOutDetails, EventType, WaitSucceededDetails
-from durable_lambda.service.record import ExecutionRecord, ExecutionStatus, Timer, TimerKind
 
 __all__ = [
     "CALLBACK_HEARTBEAT_ERROR_TYPE",

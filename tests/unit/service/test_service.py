@@ -20,7 +20,7 @@ from durable_lambda.core.model import (
     StepOptions,
     WaitOptions,
 )
-from durable_lambda.core.service import (
+from durable_lambda.service import (
     advance,
     apply_checkpoint,
     execution_arn,

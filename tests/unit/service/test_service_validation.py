@@ -15,14 +15,14 @@ from durable_lambda.core.model import (
     StepOptions,
     WaitOptions,
 )
-from durable_lambda.core.service import apply_checkpoint, execution_arn, start_execution
-from durable_lambda.core.service_validation import (
+from durable_lambda.service import apply_checkpoint, execution_arn, start_execution
+from durable_lambda.service.operations.rules import (
     MAX_CHAINED_INVOKE_PAYLOAD_BYTES,
     MAX_ERROR_BYTES,
     MAX_OPERATION_PAYLOAD_BYTES,
-    _check_identity,
-    check_update,
 )
+from durable_lambda.service.operations.rules import check_identity as _check_identity
+from durable_lambda.service.operations.updates import check_update
 from durable_lambda.service.record import ExecutionRecord
 
 WAIT_5 = WaitOptions(WaitSeconds=5)

@@ -18,7 +18,7 @@ from durable_lambda.core.model import (
     StepOptions,
     WaitOptions,
 )
-from durable_lambda.core.service import (
+from durable_lambda.service import (
     advance,
     complete_chained_invoke,
     execution_arn,
@@ -26,8 +26,8 @@ from durable_lambda.core.service import (
     start_execution,
     stop_execution,
 )
-from durable_lambda.core.service_models import changed, validating
 from durable_lambda.service.history import EventType
+from durable_lambda.service.model_changes import changed, validating
 
 STARTED = Operation(
     Id="s",

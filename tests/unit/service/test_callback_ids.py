@@ -8,9 +8,12 @@ import json
 import pytest
 from service_builders import NOW, A, T, checkpoint, update
 
-from durable_lambda.core.service import execution_arn, start_execution
-from durable_lambda.core.service_support import callback_id_for, execution_arn_from_callback_id
-from durable_lambda.service.callbacks import UnknownCallbackError
+from durable_lambda.service import execution_arn, start_execution
+from durable_lambda.service.callbacks import (
+    UnknownCallbackError,
+    callback_id_for,
+    execution_arn_from_callback_id,
+)
 
 ARN = execution_arn("orders", "run-1", "0123456789abcdef0123456789abcdef")
 

@@ -17,8 +17,8 @@ from durable_lambda.core.model import (
     ErrorObject,
     OperationUpdate,
 )
-from durable_lambda.core.service import execution_arn, start_execution
-from durable_lambda.core.service_validation import MAX_ERROR_BYTES, MAX_OPERATION_PAYLOAD_BYTES
+from durable_lambda.service import execution_arn, start_execution
+from durable_lambda.service.operations.rules import MAX_ERROR_BYTES, MAX_OPERATION_PAYLOAD_BYTES
 from durable_lambda.service.record import ExecutionRecord
 
 ERROR = ErrorObject(ErrorType="E", ErrorMessage="boom", StackTrace=("a",))

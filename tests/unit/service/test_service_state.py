@@ -17,7 +17,7 @@ from durable_lambda.core.model import (
     StepOptions,
     WaitOptions,
 )
-from durable_lambda.core.service import (
+from durable_lambda.service import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     apply_checkpoint,

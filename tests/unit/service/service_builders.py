@@ -1,4 +1,4 @@
-"""Builders shared by the tests of the pure local service (``core/service*.py``)."""
+"""Builders shared by the tests of the pure local service (``durable_lambda.service``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Any
 
 from durable_lambda.core.model import (
     CheckpointResponse,
-    ExecutionState,
     OperationAction,
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.service import apply_checkpoint, state_page
+from durable_lambda.service import apply_checkpoint, state_page
 from durable_lambda.service.record import ExecutionRecord
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -42,7 +41,7 @@ def checkpoint(
 
 
 class CoreBackedLambdaClient:
-    """A boto3 ``lambda`` client for the official SDK, answered by ``core.service``.
+    """A boto3 ``lambda`` client for the official SDK, answered by ``durable_lambda.service``.
 
     The two durable calls the official SDK makes, with boto3's request and response shapes, so
     that handlers written for it run against an ``ExecutionRecord`` of ours.
@@ -77,27 +76,3 @@ class CoreBackedLambdaClient:
                 self.record, request["Marker"], request["MaxItems"], request["CheckpointToken"]
             )
         return page.model_dump(exclude_none=True)
-
-
-class AcknowledgingService:
-    """A ``DurableService`` that acknowledges every checkpoint with a new token, nothing more.
-
-    For tests of what an invocation does on the SDK's side, where the service's answer is not
-    under test; the invocation input must be a single page.
-    """
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    async def checkpoint(
-        self, arn: str, token: str, updates: Any, client_token: str | None = None
-    ) -> CheckpointResponse:
-        """Count the call and answer with the next token."""
-        self.calls += 1
-        return CheckpointResponse(CheckpointToken=f"t{self.calls}")
-
-    async def get_state(
-        self, arn: str, token: str, marker: str, max_items: int | None = None
-    ) -> ExecutionState:
-        """Refuse: the tests hand the whole state in the invocation input."""
-        raise AssertionError("every input here is a single page")

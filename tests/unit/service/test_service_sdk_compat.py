@@ -1,9 +1,9 @@
-"""The core service drives the official AWS SDK's handlers: a wire-compatibility cross-check.
+"""The local service drives the official AWS SDK's handlers: a wire-compatibility cross-check.
 
 The official Python SDK (a dev dependency) runs a handler whose boto3 client is a thin fake
-over ``core.service``: every checkpoint and state call goes through the same pure functions
-the local service uses. The test driver plays the orchestrator: it invokes, skips time to the
-next timer, and answers callbacks, until the execution ends.
+over ``durable_lambda.service``: every checkpoint and state call goes through the same pure
+functions the local service uses. The test driver plays the orchestrator: it invokes, skips
+time to the next timer, and answers callbacks, until the execution ends.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from durable_lambda.core.model import (
     OperationStatus,
     OperationType,
 )
-from durable_lambda.core.service import (
+from durable_lambda.service import (
     advance,
     execution_arn,
     invocation_input,

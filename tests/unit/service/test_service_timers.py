@@ -14,7 +14,7 @@ from durable_lambda.core.model import (
     StepOptions,
     WaitOptions,
 )
-from durable_lambda.core.service import (
+from durable_lambda.service import (
     CALLBACK_HEARTBEAT_ERROR_TYPE,
     CALLBACK_TIMEOUT_ERROR_TYPE,
     advance,

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from durable_lambda.core import service as service_module
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.model import (
     Operation,
@@ -15,7 +14,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.service import (
+from durable_lambda.service import (
     advance,
     apply_checkpoint,
     execution_arn,
@@ -23,9 +22,10 @@ from durable_lambda.core.service import (
     send_callback_success,
     start_execution,
 )
-from durable_lambda.core.service_rollback import Rollback
-from durable_lambda.core.service_support import put_operation
+from durable_lambda.service import checkpoint as service_module
 from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.recording import put_operation
+from durable_lambda.service.rollback import Rollback
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 A = OperationAction

@@ -11,7 +11,7 @@ import pytest
 from service_builders import NOW, A, T, checkpoint, update
 
 from durable_lambda.core.model import Operation, OperationStatus, OperationType, WireModel
-from durable_lambda.core.service import execution_arn, start_execution
+from durable_lambda.service import execution_arn, start_execution
 from durable_lambda.service.event_log import EventLog, build_event
 from durable_lambda.service.history import (
     ContextStartedDetails,
