@@ -1,6 +1,6 @@
 """The examples of docs/operations/wait-for-condition.md."""
 
-# ruff: noqa: D103
+# ruff: noqa: D103, E402
 # --8<-- [start:poll]
 from typing import Any
 
@@ -87,3 +87,34 @@ async def test_running_out_of_attempts_raises() -> None:
 
 
 # --8<-- [end:exhausted]
+
+
+# --8<-- [start:fixed]
+from durable_lambda import WaitPresets
+
+
+async def await_export(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
+    # Check every 10 seconds, at most 30 times: no back-off, no jitter.
+    every_10s: WaitStrategy[dict[str, Any]] = WaitPresets.fixed(
+        lambda state: state["status"] == "RUNNING", Duration.from_seconds(10), max_attempts=30
+    )
+    return await ctx.wait_for_condition(
+        check,
+        WaitForConditionConfig(
+            wait_strategy=every_10s, initial_state={"job": event["job"], "status": "RUNNING"}
+        ),
+        name="await-export",
+    )
+
+
+async def test_polls_every_ten_seconds() -> None:
+    polls.clear()
+    runner = DurableTestRunner(await_export, always_replay=True)
+    started = runner.clock.now()
+    result = await runner.run({"job": "j-2"})
+
+    assert result.result == {"job": "j-2", "status": "SUCCEEDED", "polls": 3}
+    assert (runner.clock.now() - started).total_seconds() == 10 + 10
+
+
+# --8<-- [end:fixed]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from durable_lambda.core.config_base import ConfigModel
 from durable_lambda.core.delays import (
@@ -31,7 +31,7 @@ from durable_lambda.core.delays import (
     exponential_delay,
 )
 from durable_lambda.core.duration import Duration
-from durable_lambda.core.errors import exception_message
+from durable_lambda.core.errors import ValidationError, exception_message
 from durable_lambda.core.polling import (
     WaitForConditionDecision,
     WaitStrategy,
@@ -48,6 +48,7 @@ __all__ = [
     "RetryStrategy",
     "RetryStrategyConfig",
     "WaitForConditionDecision",
+    "WaitPresets",
     "WaitStrategy",
     "WaitStrategyConfig",
     "apply_jitter",
@@ -291,4 +292,62 @@ class RetryPresets:
         seconds = interval.seconds if interval is not None else 5
         return _exponential_preset(
             5, initial=seconds, cap=seconds, rate=1, jitter=JitterStrategy.NONE
+        )
+
+
+_State = TypeVar("_State")
+
+
+class WaitPresets:
+    """Ready-made polling strategies for ``wait_for_condition``."""
+
+    @classmethod
+    def fixed(
+        cls,
+        should_continue_polling: Callable[[_State], bool],
+        interval: Duration | None = None,
+        max_attempts: int = 60,
+    ) -> WaitStrategy[_State]:
+        """Check every ``interval``, without back-off or jitter, at most ``max_attempts`` times.
+
+        The same schedule as ``create_wait_strategy(WaitStrategyConfig(...))`` with
+        ``initial_delay=max_delay=interval``, ``backoff_rate=1`` and ``JitterStrategy.NONE``:
+        predictable polling, for a condition that is as likely to be met at any moment.
+
+        Args:
+            should_continue_polling: ``state -> bool``; True while the condition is not met.
+            interval: The delay between checks: whole seconds, at least 1 (5 s by default).
+            max_attempts: Checks in all before ``WaitForConditionError`` (60 by default).
+
+        Returns:
+            The strategy.
+
+        Raises:
+            ValidationError: ``interval`` is not a ``Duration`` of at least a second, or
+                ``max_attempts`` is below 1.
+
+        Example:
+            >>> every_10s = WaitPresets.fixed(lambda state: state != "DONE", Duration(10))
+            >>> every_10s("RUNNING", 1).delay_seconds, every_10s("RUNNING", 7).delay_seconds
+            (10, 10)
+            >>> every_10s("DONE", 2).should_continue
+            False
+
+        """
+        given: object = Duration(5) if interval is None else interval  # checked at run time
+        if not isinstance(given, Duration) or given.seconds < 1:
+            raise ValidationError(
+                f"WaitPresets.fixed interval must be a Duration of at least 1 second, "
+                f"got {given!r}",
+                field="interval",
+            )
+        return create_wait_strategy(
+            WaitStrategyConfig(
+                should_continue_polling=should_continue_polling,
+                max_attempts=max_attempts,
+                initial_delay=given,
+                max_delay=given,
+                backoff_rate=1.0,
+                jitter_strategy=JitterStrategy.NONE,
+            )
         )
