@@ -24,10 +24,11 @@ from durable_lambda.testing import DurableTestRunner
 
 # --8<-- [end:imports]
 
+
+# --8<-- [start:create]
 outbox: list[dict[str, Any]] = []  # stands for an email service, a queue, a ticket system
 
 
-# --8<-- [start:create]
 def send_for_approval(callback_id: str, document: str) -> None:
     outbox.append({"to": "reviewer@example.com", "document": document, "reply_to": callback_id})
 

@@ -1,15 +1,9 @@
 """The examples of docs/logging.md: ctx.logger, replay, Powertools, plugins and OpenTelemetry."""
 
 # ruff: noqa: D102, D103, E402
-import asyncio
-import io
-import json
-import logging
+# --8<-- [start:handler]
 from typing import Any
 
-from structlog.testing import capture_logs
-
-# --8<-- [start:handler]
 from durable_lambda import DurableContext, Duration, StepContext, durable_execution
 from durable_lambda.testing import DurableTestRunner
 
@@ -30,6 +24,13 @@ async def handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
 
 
 # --8<-- [end:handler]
+
+import asyncio
+import io
+import json
+import logging
+
+from structlog.testing import capture_logs
 
 
 async def test_each_line_is_written_once_over_the_whole_execution() -> None:

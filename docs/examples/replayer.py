@@ -1,20 +1,14 @@
 """The pre-deploy check of docs/determinism.md: today's code replayed over recorded executions."""
 
 # ruff: noqa: D103, E402
-from functools import partial
+# --8<-- [start:pytest]
 from pathlib import Path
-from typing import Any
 
-from determinism import deploy, deploy_right
+from determinism import deploy_right
 
-from durable_lambda import DurableContext
-from durable_lambda.testing import DivergenceKind
+from durable_lambda.testing import Replayer
 
 RECORDED = Path(__file__).parent / "recorded"  # histories saved with `history NAME --json`
-
-
-# --8<-- [start:pytest]
-from durable_lambda.testing import Replayer
 
 
 async def test_recorded_executions_still_replay() -> None:
@@ -24,6 +18,14 @@ async def test_recorded_executions_still_replay() -> None:
 
 
 # --8<-- [end:pytest]
+
+from functools import partial
+from typing import Any
+
+from determinism import deploy
+
+from durable_lambda import DurableContext
+from durable_lambda.testing import DivergenceKind
 
 
 async def deploy_renamed(event: dict[str, Any], ctx: DurableContext) -> list[str]:
