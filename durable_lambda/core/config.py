@@ -32,7 +32,7 @@ from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.ports import SerDes
 
 if TYPE_CHECKING:
-    from durable_lambda.core.completion import CompletionRule
+    from durable_lambda.core.completion_rule import CompletionRule
     from durable_lambda.core.retry import RetryStrategy, WaitStrategy
 else:
     CompletionRule = Callable[..., object]

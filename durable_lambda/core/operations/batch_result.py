@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from durable_lambda.core.completion import (
+    BatchItemStatus,
     CompletionItemStatus,
     CompletionPolicy,
     CompletionReason,
@@ -42,15 +42,6 @@ __all__ = [
 ]
 
 R = TypeVar("R")
-
-
-class BatchItemStatus(StrEnum):
-    """How one branch of a map or parallel ended."""
-
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    STARTED = "STARTED"
-    """Started but not finished when the batch completed (it was abandoned)."""
 
 
 # An enum's .value is a descriptor call; a map's result writes one status per item.
