@@ -62,6 +62,10 @@ async def run_wait(ctx: OperationScope, duration: Duration, name: str | None) ->
 class WaitHandle:
     """A running wait made by ``ctx.create_wait``: await it, or cancel it.
 
+    It offers no "is it over?" question on purpose: the answer would differ between the first
+    run and a replay (which finds the wait already over), and code that branched on it would
+    not replay. Code knows whether it cancelled the wait; history shows how it ended.
+
     Attributes:
         operation_id: The WAIT operation's id.
         name: The wait's name, if it has one.
@@ -83,14 +87,6 @@ class WaitHandle:
     def name(self) -> str | None:
         """The wait's name, if it has one."""
         return self._identity.name
-
-    @property
-    def cancelled(self) -> bool:
-        """Whether the wait was cancelled (in this invocation or an earlier one)."""
-        if self._cancelled:
-            return True
-        op = self._runtime.state.get(self._identity.operation_id)
-        return op is not None and op.Status is OperationStatus.CANCELLED
 
     async def wait(self) -> None:
         """Return once the wait is due, or at once if it ended (due or cancelled).
