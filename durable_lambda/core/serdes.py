@@ -14,41 +14,40 @@ write the same bytes it does for primitives and lists of them, but for non-ASCII
 written as UTF-8 (``"café"``), where the official SDK writes escapes (``"caf\u00e9"``), because
 the service limits a payload's UTF-8 bytes and an escape takes three to six times as many.
 Either reads the other's. The envelope itself is encoded and decoded by
-``durable_lambda.core.envelope``. The serializer port (``SerDes``, ``SerDesContext``) is defined
-with the core's other ports in ``durable_lambda.core.ports``; this module re-exports it.
+``durable_lambda.core.envelope``.
+
+This module is the door: ``serialize`` and ``deserialize`` run any serializer, a user's own
+included, and turn whatever it raises into a located ``SerDesError``. It re-exports the
+serializer port (``SerDes``, ``SerDesContext``, defined with the core's other ports in
+``durable_lambda.core.ports``), the built-in serializers (``durable_lambda.core.serializers``)
+and the payload helpers (``durable_lambda.core.payloads``).
 """
 
 from __future__ import annotations
 
-import inspect
-import json
-import json.encoder
-import math
-import sys
-from collections.abc import Callable
-from functools import lru_cache
-from typing import Any, ClassVar, Generic, cast, overload
+from typing import Any, overload
 
-from pydantic import BaseModel, TypeAdapter
-from pydantic import ValidationError as PydanticValidationError
 from typing_extensions import TypeVar
 
-from durable_lambda.core.envelope import (
-    ENVELOPE_JSON,
-    JsonWriter,
-    UnsupportedValueError,
-    encode_envelope,
-    is_model,
-    is_official_primitive,
-    is_plain,
-    looks_like_envelope,
-    model_data,
-    read_payload,
-    type_name,
-    utf8_encodable,
+from durable_lambda.core.envelope import type_name
+from durable_lambda.core.errors import SerDesError
+from durable_lambda.core.payloads import (
+    describe_payload,
+    int_limit_exceeded,
+    payload_location,
+    payload_size,
 )
-from durable_lambda.core.errors import SerDesError, ValidationError
 from durable_lambda.core.ports import SerDes, SerDesContext
+from durable_lambda.core.serializers import (
+    DEFAULT_SERDES,
+    EnvelopeSerDes,
+    JsonSerDes,
+    PassThroughSerDes,
+    reads_back_unchanged,
+    reads_plainly,
+    serdes_for_type,
+    write_plain_json,
+)
 
 __all__ = [
     "DEFAULT_SERDES",
@@ -67,390 +66,11 @@ __all__ = [
     "write_plain_json",
 ]
 
-# Defaults to Any so that a bare JsonSerDes() is a JsonSerDes[Any] (PEP 696).
 T = TypeVar("T", default=Any)
-
-_PREVIEW_CHARS = 80
-_SUPPORTED = (
-    "None, bool, int, float, str, list, tuple, dict, bytes, datetime, date, Decimal, UUID, "
-    "pydantic models and dataclasses"
-)
-
-
-# region serializers
-
-_PLAIN_JSON = JsonWriter(separators=(",", ":"), allow_nan=False, default=model_data)
-
-
-def _str_json(value: str) -> str:
-    """Write a str as _PLAIN_JSON does: UTF-8 text, escapes only for a lone surrogate."""
-    text: str = json.encoder.encode_basestring(value)
-    return text if utf8_encodable(text) else json.encoder.encode_basestring_ascii(value)
-
-
-# What _PLAIN_JSON writes for a lone scalar of these exact types, without its encode(), which
-# builds a C encoder on every call for anything but a str (about 1 µs, on every step's result).
-_SCALAR_JSON: dict[type, Callable[[Any], str]] = {
-    str: _str_json,
-    int: int.__repr__,
-    bool: lambda value: "true" if value else "false",
-    type(None): lambda value: "null",
-}
-
-
-def _where(context: SerDesContext) -> dict[str, str | None]:
-    return {
-        "operation_id": context.operation_id or None,
-        "execution_arn": context.durable_execution_arn or None,
-    }
-
-
-def int_limit_exceeded(error: BaseException) -> int | None:
-    """Return Python's digit limit if ``error`` is its int <-> text conversion refusing, else None.
-
-    Python refuses to turn an int of more than ``sys.get_int_max_str_digits()`` digits (4,300
-    unless changed) into text or back, with a bare ``ValueError``; a caller names the limit.
-    """
-    # CPython's words for both directions; the limit is the interpreter's current one.
-    if isinstance(error, ValueError) and "integer string conversion" in str(error):
-        return sys.get_int_max_str_digits()
-    return None
-
-
-def payload_size(payload: str) -> int:
-    """Return the size of ``payload`` as the service measures it: its bytes in UTF-8.
-
-    What the payload limits (256 KiB an operation) count: ``len`` counts characters, and an
-    accented letter takes two bytes, an emoji four. A lone surrogate, which a serializer of the
-    user's may write, counts three bytes instead of failing.
-    """
-    if payload.isascii():  # one byte a character, known without encoding
-        return len(payload)
-    return len(payload.encode("utf-8", "surrogatepass"))
-
-
-def _preview(payload: object) -> str:
-    text = payload if isinstance(payload, str) else repr(payload)
-    if len(text) <= _PREVIEW_CHARS:
-        return repr(text)
-    return f"{text[:_PREVIEW_CHARS]!r}... ({len(text)} characters)"
-
-
-class _StandardSerDes(Generic[T]):
-    """What JsonSerDes and EnvelopeSerDes share: the reader and the optional result type."""
-
-    __slots__ = ("_adapter", "result_type")
-    _supports: ClassVar[str] = _SUPPORTED
-
-    @overload
-    def __init__(self, result_type: None = None) -> None: ...
-    @overload
-    def __init__(self, result_type: type[T]) -> None: ...
-    @overload
-    def __init__(self, result_type: object) -> None: ...
-
-    def __init__(self, result_type: object = None) -> None:
-        self.result_type = result_type
-        self._adapter: TypeAdapter[Any] | None = None
-        if result_type is not None:
-            try:
-                self._adapter = TypeAdapter(cast(Any, result_type))
-            except Exception as error:
-                raise ValidationError(
-                    f"pydantic cannot validate {result_type!r}: {error}", field="result_type"
-                ) from error
-
-    def __repr__(self) -> str:
-        typed = "" if self.result_type is None else f"result_type={self.result_type!r}"
-        return f"{type(self).__name__}({typed})"
-
-    def _write(self, value: Any) -> str:
-        raise NotImplementedError
-
-    def _model_data(self, value: Any) -> Any:
-        """Dump a pydantic model or dataclass, refusing a dataclass nothing would rebuild.
-
-        Untyped, a dataclass would come back a dict, its type silently changed (the official
-        SDK refuses it too); with ``result_type`` it is rebuilt on read.
-
-        Raises:
-            SerDesError: ``value`` is a dataclass and no ``result_type`` is set.
-        """
-        if self._adapter is None and not isinstance(value, BaseModel):
-            name = type_name(value)
-            raise SerDesError(
-                f"{type(self).__name__} will not write a dataclass ({name!r}) without a "
-                "result_type: it would be read back as a dict. Return a dict "
-                f"(dataclasses.asdict(...)), or set the serializer to "
-                f"{type(self).__name__}(result_type={type(value).__name__}) to get the "
-                "dataclass back"
-            )
-        return model_data(value)
-
-    def serialize(self, value: T, context: SerDesContext, /) -> str:
-        """Return ``value`` as a payload string.
-
-        Raises:
-            SerDesError: ``value`` holds something neither format can carry; the message names
-                its type, where it sits in ``value``, and the operation.
-
-        """
-        try:
-            return self._write(value)
-        except UnsupportedValueError as error:
-            at = "value" + "".join(reversed(error.path))
-            message = (
-                f"{type(self).__name__} cannot serialize {error.what} of type "
-                f"{error.type_name!r} at {at}; it supports {self._supports}"
-            )
-            raise SerDesError(message, **_where(context)) from None
-        except RecursionError:
-            message = (
-                f"{type(self).__name__} cannot serialize a circular or too deeply nested value"
-            )
-            raise SerDesError(message, **_where(context)) from None
-        except ValueError as error:
-            limit = int_limit_exceeded(error)
-            if limit is None:
-                raise
-            message = (
-                f"{type(self).__name__} cannot serialize an integer of more than {limit} digits, "
-                "Python's limit for turning an int into text (sys.set_int_max_str_digits); "
-                "write it as a str or a Decimal"
-            )
-            raise SerDesError(message, **_where(context)) from None
-
-    def deserialize(self, payload: str, context: SerDesContext, /) -> T:
-        """Return the value ``payload`` was written from, validated as ``result_type`` if set.
-
-        Raises:
-            SerDesError: ``payload`` is not JSON, is a malformed envelope, or does not validate
-                as ``result_type``; the message shows the start of the payload.
-
-        """
-        try:
-            value = read_payload(payload)
-        except (ValueError, TypeError, RecursionError) as error:
-            limit = int_limit_exceeded(error)
-            reason = (
-                str(error)
-                if limit is None
-                else f"it holds an integer of more than {limit} digits, Python's limit for "
-                "reading an int from text (sys.set_int_max_str_digits)"
-            )
-            message = f"cannot deserialize payload {_preview(payload)}: {reason}"
-            raise SerDesError(message, **_where(context)) from error
-        if self._adapter is None:
-            return value  # type: ignore[no-any-return]
-        try:
-            return self._adapter.validate_python(value)  # type: ignore[no-any-return]
-        except PydanticValidationError as error:
-            message = (
-                f"payload {_preview(payload)} does not validate as {self.result_type!r}: {error}"
-            )
-            raise SerDesError(message, **_where(context)) from error
-
-
-class JsonSerDes(_StandardSerDes[T]):
-    """The default serializer: plain JSON where it is exact, the official envelope elsewhere.
-
-    Plain JSON carries None, bool, int, finite float, str, lists and dicts with str keys (and
-    pydantic models and dataclasses, as their JSON dump). Any other value (datetime, date,
-    Decimal, UUID, bytes, tuple, set, frozenset, a dict with non-str keys, a NaN) makes the
-    whole payload an envelope. Where the official SDK's envelope has a tag for everything in
-    the value, the envelope is the official one (non-ASCII text as UTF-8, see the module
-    docstring); sets, frozensets and dicts with non-str keys use tags of ours (``S``, ``fs``,
-    ``M``) that the official SDK cannot read.
-
-    Without ``result_type``, a pydantic model reads back as a dict and a dataclass value is
-    refused with ``SerDesError`` (the official SDK refuses it too) rather than silently read back
-    as a dict; with ``result_type``, the decoded value is validated by
-    ``pydantic.TypeAdapter(result_type)``, which rebuilds either.
-
-    Args:
-        result_type: The type to rebuild on read, e.g. ``JsonSerDes(result_type=Order)``.
-
-    Raises:
-        ValidationError: pydantic cannot build a validator for ``result_type``.
-
-    Example:
-        >>> ctx = SerDesContext("op", "arn")
-        >>> JsonSerDes().serialize({"ok": 3}, ctx)
-        '{"ok":3}'
-        >>> JsonSerDes().serialize((1, 2), ctx)
-        '{"t":"t","v":[{"t":"i","v":1},{"t":"i","v":2}]}'
-
-    """
-
-    __slots__ = ()
-    _supports = f"{_SUPPORTED}, set and frozenset"
-
-    def _write(self, value: Any) -> str:
-        kind = type(value)
-        scalar = _SCALAR_JSON.get(kind)
-        if scalar is not None:
-            return scalar(value)
-        if kind is float and math.isfinite(value):
-            return float.__repr__(value)
-        if is_model(value):
-            value = self._model_data(value)
-        # A top-level {"t", "v"} dict would read back as an envelope, so it is written as one.
-        if is_plain(value) and not looks_like_envelope(value):
-            try:
-                return _PLAIN_JSON.encode(value)
-            except (ValueError, TypeError):
-                pass  # a model dumped a NaN: the envelope carries it
-        return ENVELOPE_JSON.encode(encode_envelope(value, extended=True))
-
-
-class EnvelopeSerDes(_StandardSerDes[T]):
-    """Writes what the official AWS SDK writes, so it can resume the execution.
-
-    Primitives and lists of primitives are plain JSON, everything else the envelope, byte for
-    byte as the official SDK writes them, but for non-ASCII text, which is written as UTF-8
-    rather than escaped (the official SDK reads both). Its limits come too: sets are refused,
-    and dict keys that are None, bool, int or float are written as strings (they read back as
-    strings).
-    Pydantic models are written as their JSON dump, which it reads as a dict; a dataclass value
-    needs ``result_type`` (as for ``JsonSerDes``).
-
-    Args:
-        result_type: The type to rebuild on read, as for ``JsonSerDes``.
-
-    Raises:
-        ValidationError: pydantic cannot build a validator for ``result_type``.
-
-    """
-
-    __slots__ = ()
-
-    def _write(self, value: Any) -> str:
-        if is_model(value):
-            value = self._model_data(value)
-        if is_official_primitive(value):
-            return ENVELOPE_JSON.encode(value)
-        return ENVELOPE_JSON.encode(encode_envelope(value, extended=False))
-
-
-class PassThroughSerDes:
-    """Payload strings unchanged, for values that are already text, like the official SDK's."""
-
-    __slots__ = ()
-
-    def serialize(self, value: str, context: SerDesContext, /) -> str:
-        """Return ``value`` itself.
-
-        Raises:
-            SerDesError: ``value`` is not a str.
-
-        """
-        checked: object = value  # the annotation is a promise a caller may break
-        if not isinstance(checked, str):
-            message = f"PassThroughSerDes writes str values only, not {type_name(value)!r}"
-            raise SerDesError(message, **_where(context))
-        return value
-
-    def deserialize(self, payload: str, context: SerDesContext, /) -> str:
-        """Return ``payload`` itself."""
-        return payload
-
-
-DEFAULT_SERDES: JsonSerDes[Any] = JsonSerDes()
-"""The serializer used when none is configured."""
-
-# Exact classes only: a subclass may override deserialize, and then its own reading counts.
-_PLAIN_READERS = frozenset({JsonSerDes, EnvelopeSerDes})
-
-
-def reads_plainly(serdes: object) -> bool:
-    """Tell whether ``serdes`` reads every payload exactly as ``read_payload`` does.
-
-    True for ``JsonSerDes`` and ``EnvelopeSerDes`` without a ``result_type``, whichever
-    instance (``DEFAULT_SERDES`` among them): their ``deserialize`` is ``read_payload`` plus
-    error wrapping, so a caller may call ``read_payload`` directly, without building a
-    ``SerDesContext``, and take the long way round only for the error of an unreadable payload.
-    """
-    # isinstance narrows for the type checker; the exact-class test is what decides.
-    return (
-        isinstance(serdes, _StandardSerDes)
-        and type(serdes) in _PLAIN_READERS
-        and serdes._adapter is None
-    )
-
-
-def reads_back_unchanged(serdes: object, value: Any) -> bool:
-    """Tell whether ``serdes`` writes ``value`` as ``write_plain_json`` and reads back ``value``.
-
-    Reads back ``value`` itself: same type, same value. True for None, bool, int, str and finite
-    floats (JSON writes their shortest exact repr) under an untyped ``JsonSerDes`` (the exact
-    class), so that a caller may write such a value with ``write_plain_json`` and skip reading
-    it back. An IntEnum, a str subclass or a container reads back as something else, and takes
-    the long way.
-    """
-    if type(serdes) is not JsonSerDes or serdes._adapter is not None:
-        return False
-    kind = type(value)
-    if kind is int:
-        # An int too long for Python to write as text takes the long way, to its clear error.
-        return value.bit_length() <= _SURELY_WRITABLE_INT_BITS  # type: ignore[no-any-return]
-    return kind in _SCALAR_JSON or (kind is float and math.isfinite(value))
-
-
-# 2**14_000 has 4,215 digits: an int of at most these bits is within Python's default limit.
-_SURELY_WRITABLE_INT_BITS = 14_000
-
-
-def write_plain_json(value: Any) -> str:
-    """Return ``value`` as ``JsonSerDes`` writes it, for a value known to be plain JSON already.
-
-    For callers that know what they built (only str keys, and str, int, bool, None or finite
-    float leaves, no top-level envelope look-alike): the same text, without the walk that
-    ``JsonSerDes`` makes to find out.
-    """
-    scalar = _SCALAR_JSON.get(type(value))
-    if scalar is not None:
-        return scalar(value)
-    return _PLAIN_JSON.encode(value)
-
-
-_UNTYPED: tuple[object, ...] = (None, type(None), Any, object, inspect.Parameter.empty)
-
-
-def serdes_for_type(tp: object) -> SerDes[Any]:
-    """Return a serializer that rebuilds values of type ``tp`` on read.
-
-    Meant for a function's return annotation: ``serdes_for_type(Order)`` gives back an ``Order``
-    on replay. Untyped annotations (none, ``Any``, ``object``, ``None``) get ``DEFAULT_SERDES``.
-
-    Args:
-        tp: A type or type expression pydantic can validate (``Order``, ``list[Order]``...).
-
-    Returns:
-        A ``JsonSerDes`` for ``tp``, shared between calls with the same hashable ``tp``.
-
-    Raises:
-        ValidationError: pydantic cannot build a validator for ``tp``.
-
-    """
-    if any(tp is untyped for untyped in _UNTYPED):
-        return DEFAULT_SERDES
-    try:
-        return _typed_serdes(tp)
-    except TypeError:  # an unhashable annotation cannot be cached
-        return JsonSerDes(result_type=tp)
-
-
-@lru_cache(maxsize=256)
-def _typed_serdes(tp: object) -> JsonSerDes[Any]:
-    return JsonSerDes(result_type=tp)
-
-
-# endregion
-# region guarded calls
 
 
 def _locate(error: SerDesError, context: SerDesContext) -> None:
-    where = _where(context)
+    where = payload_location(context)
     error.operation_id = error.operation_id or where["operation_id"]
     error.execution_arn = error.execution_arn or where["execution_arn"]
 
@@ -479,10 +99,10 @@ def serialize(serdes: SerDes[T] | None, value: T, context: SerDesContext) -> str
         raise
     except Exception as error:
         message = f"{active!r} failed to serialize a value of type {type_name(value)!r}: {error!r}"
-        raise SerDesError(message, **_where(context)) from error
+        raise SerDesError(message, **payload_location(context)) from error
     if not isinstance(payload, str):
         message = f"{active!r} returned {type_name(payload)!r} from serialize, not a str"
-        raise SerDesError(message, **_where(context))
+        raise SerDesError(message, **payload_location(context))
     return payload
 
 
@@ -515,8 +135,5 @@ def deserialize(serdes: SerDes[Any] | None, payload: str, context: SerDesContext
         _locate(error, context)
         raise
     except Exception as error:
-        message = f"{active!r} failed to deserialize payload {_preview(payload)}: {error!r}"
-        raise SerDesError(message, **_where(context)) from error
-
-
-# endregion
+        message = f"{active!r} failed to deserialize payload {describe_payload(payload)}: {error!r}"
+        raise SerDesError(message, **payload_location(context)) from error

@@ -201,7 +201,7 @@ def test_only_the_standard_serializers_without_a_type_read_plainly(
 
 def test_the_plain_readers_share_the_reading_the_shortcut_copies() -> None:
     # reads_plainly relies on it: both read with _StandardSerDes.deserialize (read_payload).
-    from durable_lambda.core.serdes import _StandardSerDes
+    from durable_lambda.core.serializers import _StandardSerDes
 
     assert JsonSerDes.deserialize is _StandardSerDes.deserialize
     assert EnvelopeSerDes.deserialize is _StandardSerDes.deserialize
