@@ -7,8 +7,11 @@ function given to ``ctx.run_in_child_context``, ``ctx.map`` or ``ctx.parallel``,
 
 Step bodies run once and are recorded: the function given to ``ctx.step``, a
 ``wait_for_condition`` check, a ``wait_for_callback`` submitter, a function decorated with
-``@durable_step`` or ``@durable_wait_for_callback``, and any function taking a ``StepContext``
-(or ``WaitForCallbackContext``, ``WaitForConditionCheckContext``). They may do anything.
+``@durable_step`` or ``@durable_wait_for_callback``, a saga's steps and undos (the function and
+the ``compensate=`` given to ``saga.step``, the undo given to ``saga.add_compensation``, where
+``saga`` was bound by ``async with ctx.saga(...) as saga`` or ``saga = ctx.saga(...)``), and any
+function taking a ``StepContext`` (or ``WaitForCallbackContext``, ``WaitForConditionCheckContext``).
+They may do anything.
 
 Both this SDK's and the official SDK's spellings are understood (``fn=``/``func=``,
 ``items``/``inputs``, ``branches=``/``functions=``).
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from durable_lambda.app.lint.index import (
     Function,
@@ -48,6 +51,12 @@ _STEP_BODY_ARGS = {
     "step": (0, ("fn", "func")),
     "wait_for_callback": (0, ("submitter",)),
     "wait_for_condition": (0, ("check",)),
+}
+# A saga's methods (``async with ctx.saga(...) as saga``) -> (position, keywords) of each
+# argument that is a step body: the forward step, its undo, an undo registered on its own.
+_SAGA_BODY_ARGS: dict[str, tuple[tuple[int | None, tuple[str, ...]], ...]] = {
+    "step": ((0, ("fn", "func")), (None, ("compensate",))),
+    "add_compensation": ((0, ("undo",)),),
 }
 _CHILD_ARGS = {
     "run_in_child_context": (0, ("fn", "func")),
@@ -146,14 +155,31 @@ class _Classifier:
             return
         contexts = contexts_of(function)
         entered = lambda node: self.index.of(node).role is None  # noqa: E731
+        sagas = _saga_names(own_nodes(function.body, entered), contexts)
         for node in own_nodes(function.body, entered):
             if not isinstance(node, ast.Call):
                 continue
             receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
             if isinstance(receiver, ast.Name) and receiver.id in contexts:
                 self._operation(node, function)
+            elif isinstance(receiver, ast.Name) and receiver.id in sagas:
+                self._saga_operation(node, function)
             else:
                 self._passes_context(node, function, contexts)
+
+    def _saga_operation(self, call: ast.Call, scope: Function) -> None:
+        """Mark the step bodies given to a saga's ``step`` or ``add_compensation``."""
+        assert isinstance(call.func, ast.Attribute)
+        where = f"saga.{call.func.attr} at line {call.lineno}"
+        for position, keywords in _SAGA_BODY_ARGS.get(call.func.attr, ()):
+            arguments = (
+                _arguments(call, position, keywords)
+                if position is not None
+                else [k.value for k in call.keywords if k.arg in keywords]
+            )
+            for argument in arguments:
+                for target in self._refs(argument, scope, 0):
+                    self.mark(target, Role.STEP, f"it is given to {where}", None)
 
     def _operation(self, call: ast.Call, scope: Function) -> None:
         assert isinstance(call.func, ast.Attribute)
@@ -227,6 +253,28 @@ def _annotated(node: FunctionNode) -> dict[str, str]:
 def _argument(call: ast.Call, position: int, keywords: tuple[str, ...]) -> ast.expr | None:
     found = _arguments(call, position, keywords)
     return found[0] if found else None
+
+
+def _saga_names(nodes: Iterable[ast.AST], contexts: Collection[str]) -> set[str]:
+    """Return the names bound to ``ctx.saga(...)`` (``async with ... as saga``, or assigned)."""
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.withitem):
+            value, target = node.context_expr, node.optional_vars
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            value, target = node.value, node.targets[0]
+        else:
+            continue
+        func = value.func if isinstance(value, ast.Call) else None
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "saga"
+            and isinstance(func.value, ast.Name)
+            and func.value.id in contexts
+            and isinstance(target, ast.Name)
+        ):
+            names.add(target.id)
+    return names
 
 
 def _arguments(call: ast.Call, position: int, keywords: tuple[str, ...]) -> list[ast.expr]:

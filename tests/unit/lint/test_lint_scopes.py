@@ -107,3 +107,49 @@ def test_columns_are_one_based() -> None:
     source += "def handler(event, ctx: DurableContext):\n    return uuid.uuid4()\n"
     (finding,) = lint_source(source)
     assert (finding.line, finding.column) == (4, 12)
+
+
+def test_a_sagas_steps_and_undos_are_step_bodies() -> None:
+    found = roles(
+        """
+        from durable_lambda import DurableContext
+
+        def charge(step): ...
+        def refund(result, step): ...
+        def cancel_booking(step): ...
+        def release(result, step): ...
+
+        async def handler(event, ctx: DurableContext):
+            async with ctx.saga("order") as saga:
+                await saga.step(charge, name="charge", compensate=refund)
+                saga.add_compensation(cancel_booking, name="cancel")
+            other = ctx.saga("other")
+            await other.step(func=lambda s: 1, compensate=release)
+        """
+    )
+    assert found["charge"] is Role.STEP
+    assert found["refund"] is Role.STEP
+    assert found["cancel_booking"] is Role.STEP
+    assert found["release"] is Role.STEP
+    assert found["<lambda at line 14>"] is Role.STEP
+
+
+def test_a_saga_undo_may_read_the_clock_but_the_orchestration_around_it_may_not() -> None:
+    findings = lint_source(
+        textwrap.dedent(
+            """
+            import time
+            from durable_lambda import DurableContext
+
+            def refund(result, step):
+                return time.time()
+
+            async def handler(event, ctx: DurableContext):
+                async with ctx.saga("order") as saga:
+                    await saga.step(lambda s: time.time(), compensate=refund)
+                return time.time()
+            """
+        ),
+        "handler.py",
+    )
+    assert [finding.line for finding in findings] == [11]
