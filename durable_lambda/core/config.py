@@ -12,30 +12,43 @@ keyword-only here too. ``model_validate`` is validated the same way. ``model_cop
 skips validation: use ``replace(...)`` for a changed copy. ``ConfigModel`` and ``Duration`` are
 importable from here too.
 
+The configuration of map and parallel (``CompletionConfig``, ``ItemBatcher``, ``MapConfig``,
+``ParallelConfig``, ``NestingType``) is in ``durable_lambda.core.batch_config``, the field types
+the models share in ``durable_lambda.core.config_fields``; both are re-exported here.
+
 Retry and wait strategies (``RetryStrategyConfig``, ``WaitStrategyConfig`` and their factories) live
 in ``durable_lambda.core.retry``, which builds on ``ConfigModel`` and ``Duration``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, Field, PlainValidator, model_validator
+from pydantic import model_validator
 
+from durable_lambda.core.batch_config import (
+    CompletionConfig,
+    ItemBatcher,
+    MapConfig,
+    NestingType,
+    ParallelConfig,
+)
 from durable_lambda.core.config_base import ConfigModel
+from durable_lambda.core.config_fields import (
+    AttemptTimeout,
+    CallbackTimeout,
+    SerDesField,
+    SubTypeField,
+)
 from durable_lambda.core.duration import Duration
-from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.ports import SerDes
 
 if TYPE_CHECKING:
-    from durable_lambda.core.completion_rule import CompletionRule
     from durable_lambda.core.retry import RetryStrategy, WaitStrategy
 else:
-    CompletionRule = Callable[..., object]
     # retry.py is a floor below the operations' configs and is not imported at run time:
     # pydantic only needs to know that these fields hold callables; the precise signatures are
     # for the type checker.
@@ -53,6 +66,7 @@ __all__ = [
     "InvokeConfig",
     "ItemBatcher",
     "MapConfig",
+    "NestingType",
     "ParallelConfig",
     "StepConfig",
     "StepSemantics",
@@ -61,10 +75,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-# The service's limit on CallbackOptions.TimeoutSeconds / HeartbeatTimeoutSeconds.
-_MAX_CALLBACK_TIMEOUT_SECONDS = 99_999_999
-_SUB_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 class StepSemantics(StrEnum):
@@ -80,20 +90,6 @@ class StepSemantics(StrEnum):
     AT_LEAST_ONCE_PER_RETRY = "AT_LEAST_ONCE_PER_RETRY"
 
 
-class NestingType(StrEnum):
-    """How map iterations and parallel branches appear in the execution's history.
-
-    ``NESTED`` (the default): each iteration or branch is a child CONTEXT operation of its own,
-    checkpointed with its result. ``FLAT``: iterations run in virtual contexts that checkpoint
-    nothing themselves; their operations sit directly under the map or parallel CONTEXT, and on
-    replay an unfinished batch re-runs each iteration, whose operations replay from their own
-    checkpoints. Fewer checkpoints, at the price of replaying iteration bodies.
-    """
-
-    NESTED = "NESTED"
-    FLAT = "FLAT"
-
-
 class CheckpointMode(StrEnum):
     """When queued operation updates are sent to the service; ``BATCHED`` is the default.
 
@@ -107,53 +103,6 @@ class CheckpointMode(StrEnum):
     EAGER = "EAGER"
     BATCHED = "BATCHED"
     OPTIMISTIC = "OPTIMISTIC"
-
-
-def _check_sub_type(value: str | None) -> str | None:
-    """Apply the service's subtype rule; an empty string means the default, like None."""
-    if not value:
-        return None
-    if not _SUB_TYPE_PATTERN.fullmatch(value):
-        raise ValueError("must be 1 to 32 characters from A-Z, a-z, 0-9, '-' and '_'")
-    return value
-
-
-def _check_serdes(value: object) -> object:
-    """Accept None or anything shaped like a SerDes (serialize and deserialize methods)."""
-    if value is None:
-        return None
-    for method in ("serialize", "deserialize"):
-        if not callable(getattr(value, method, None)):
-            raise ValueError(
-                "must be a SerDes with serialize(value, ctx) and deserialize(payload, ctx) "
-                f"methods; {type(value).__name__} has no {method}()"
-            )
-    return value
-
-
-def _check_attempt_timeout(value: Duration | timedelta | None) -> Duration | timedelta | None:
-    """Refuse a step time-out that is not positive (None means no time-out)."""
-    if value is None:
-        return None
-    seconds = value.total_seconds() if isinstance(value, timedelta) else value.seconds
-    if not seconds > 0:
-        raise ValueError("must be longer than 0 seconds (None for no time-out)")
-    return value
-
-
-def _check_callback_timeout(value: Duration) -> Duration:
-    """Reject a timeout the service would refuse."""
-    if value.seconds > _MAX_CALLBACK_TIMEOUT_SECONDS:
-        raise ValueError(f"must be at most {_MAX_CALLBACK_TIMEOUT_SECONDS} seconds")
-    return value
-
-
-# The serializer port is checked by its shape, with a message naming the missing method.
-_SerDesField = Annotated[SerDes[Any] | None, PlainValidator(_check_serdes)]
-_SubTypeField = Annotated[str | None, AfterValidator(_check_sub_type)]
-_Concurrency = Annotated[int, Field(ge=1)] | None
-_CallbackTimeout = Annotated[Duration, AfterValidator(_check_callback_timeout)]
-_AttemptTimeout = Annotated[Duration | timedelta | None, AfterValidator(_check_attempt_timeout)]
 
 
 class StepConfig(ConfigModel):
@@ -177,9 +126,9 @@ class StepConfig(ConfigModel):
 
     retry_strategy: RetryStrategy | None = None
     step_semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
-    serdes: _SerDesField = None
-    sub_type: _SubTypeField = None
-    timeout: _AttemptTimeout = None
+    serdes: SerDesField = None
+    sub_type: SubTypeField = None
+    timeout: AttemptTimeout = None
 
     if TYPE_CHECKING:
 
@@ -224,8 +173,8 @@ class ChildConfig(ConfigModel):
 
     keyword_only = frozenset({"replay_children"})
 
-    serdes: _SerDesField = None
-    sub_type: _SubTypeField = None
+    serdes: SerDesField = None
+    sub_type: SubTypeField = None
     summary_generator: Callable[[Any], str] | None = None
     is_virtual: bool = False
     replay_children: bool = False
@@ -268,10 +217,10 @@ class CallbackConfig(ConfigModel):
 
     keyword_only = frozenset({"sub_type"})
 
-    timeout: _CallbackTimeout = Duration(0)
-    heartbeat_timeout: _CallbackTimeout = Duration(0)
-    serdes: _SerDesField = None
-    sub_type: _SubTypeField = None
+    timeout: CallbackTimeout = Duration(0)
+    heartbeat_timeout: CallbackTimeout = Duration(0)
+    serdes: SerDesField = None
+    sub_type: SubTypeField = None
 
     if TYPE_CHECKING:
 
@@ -331,8 +280,8 @@ class InvokeConfig(ConfigModel):
 
     """
 
-    serdes_payload: _SerDesField = None
-    serdes_result: _SerDesField = None
+    serdes_payload: SerDesField = None
+    serdes_result: SerDesField = None
     tenant_id: str | None = None
 
     if TYPE_CHECKING:
@@ -342,197 +291,6 @@ class InvokeConfig(ConfigModel):
             serdes_payload: SerDes[Any] | None = None,
             serdes_result: SerDes[Any] | None = None,
             tenant_id: str | None = None,
-        ) -> None: ...
-
-
-class CompletionConfig(ConfigModel):
-    """When a map or parallel finishes, and whether it counts as success.
-
-    The batch completes when ``min_successful`` items succeeded, when failures pass a tolerated
-    limit, or when every item finished. With every field None (the default) the first failure
-    ends the batch (fail fast).
-
-    Args:
-        min_successful: Successes that complete the batch early; at least 1; None for no target.
-        tolerated_failure_count: Failures tolerated; more end the batch as failed; at least 0.
-        tolerated_failure_percentage: Percentage of failures tolerated, 0 to 100.
-        should_complete: A custom completion rule in place of the three thresholds (the
-            official SDK's predicate): ``(CompletionStatus) -> CompletionDecision``, returning
-            ``continue_batch()`` or ``complete_batch(outcome)``. It sees the counts and each
-            item's status, name, result and error; it must be deterministic and monotonic (see
-            ``durable_lambda.core.completion``).
-
-    Raises:
-        ValidationError: for a value out of range, a ``should_complete`` that is not callable,
-            or one given with a threshold.
-
-    """
-
-    min_successful: Annotated[int, Field(ge=1)] | None = None
-    tolerated_failure_count: Annotated[int, Field(ge=0)] | None = None
-    tolerated_failure_percentage: Annotated[float, Field(ge=0, le=100)] | None = None
-    should_complete: CompletionRule | None = None
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            min_successful: int | None = None,
-            tolerated_failure_count: int | None = None,
-            tolerated_failure_percentage: float | None = None,
-            should_complete: CompletionRule | None = None,
-        ) -> None: ...
-
-    @model_validator(mode="after")
-    def _rule_alone(self) -> Self:
-        """Refuse a custom completion rule given beside a threshold (as the official SDK does)."""
-        if self.should_complete is not None and (
-            self.min_successful is not None
-            or self.tolerated_failure_count is not None
-            or self.tolerated_failure_percentage is not None
-        ):
-            raise ValueError(
-                "should_complete cannot be combined with min_successful, "
-                "tolerated_failure_count or tolerated_failure_percentage"
-            )
-        return self
-
-    @classmethod
-    def first_successful(cls) -> CompletionConfig:
-        """Complete at the first success (``min_successful=1``)."""
-        return cls(min_successful=1)
-
-    @classmethod
-    def all_completed(cls) -> CompletionConfig:
-        """Run every item whatever fails (``tolerated_failure_percentage=100``)."""
-        return cls(tolerated_failure_percentage=100)
-
-    @classmethod
-    def all_successful(cls) -> CompletionConfig:
-        """Require every item to succeed (no failure tolerated, by count or percentage)."""
-        return cls(tolerated_failure_count=0, tolerated_failure_percentage=0)
-
-    def check_total(self, total: int) -> None:
-        """Check the config against the number of items it governs.
-
-        Raises:
-            ValidationError: when ``min_successful`` exceeds ``total``.
-
-        """
-        if self.min_successful is not None and self.min_successful > total:
-            raise ValidationError(
-                f"CompletionConfig.min_successful: cannot exceed the number of items "
-                f"({self.min_successful} > {total})",
-                field="min_successful",
-            )
-
-
-class ItemBatcher(ConfigModel):
-    """How map items are grouped into batches (0 means no limit).
-
-    The official SDK had this model (same fields and defaults) before 3.0.0 dropped it.
-
-    Args:
-        max_items_per_batch: Most items in one batch; 0 (default) for no limit.
-        max_item_bytes_per_batch: Most bytes of items in one batch; 0 (default) for no limit.
-        batch_input: Extra data given with every batch; None by default.
-
-    """
-
-    max_items_per_batch: Annotated[int, Field(ge=0)] = 0
-    max_item_bytes_per_batch: Annotated[int, Field(ge=0)] = 0
-    batch_input: object | None = None
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            max_items_per_batch: int = 0,
-            max_item_bytes_per_batch: int = 0,
-            batch_input: object | None = None,
-        ) -> None: ...
-
-
-class MapConfig(ConfigModel):
-    """How a map runs its items.
-
-    Args:
-        max_concurrency: Most items running at once (at least 1); None for no limit.
-        item_batcher: How items are batched; ``ItemBatcher()`` (no batching) by default.
-        completion_config: When the map completes; ``CompletionConfig()`` by default, which
-            fails fast: the first failed item fails the map.
-        serdes: Stores the whole BatchResult; when ``item_serdes`` is None it also stores each
-            item's result. None means the default serializer.
-        item_serdes: Stores each item's result.
-        summary_generator: Text stored instead of a result too large to checkpoint.
-        nesting_type: ``NESTED`` (a CONTEXT per iteration) or ``FLAT`` (virtual iterations).
-        item_namer: ``(item, index) -> name`` for each iteration's context; None means
-            ``map-item-{index}``. Called on every replay, so it must be deterministic.
-
-    The positional order is the official SDK's; ``item_batcher`` (which it dropped in 3.0.0)
-    is keyword-only.
-
-    """
-
-    keyword_only = frozenset({"item_batcher"})
-
-    max_concurrency: _Concurrency = None
-    completion_config: CompletionConfig = CompletionConfig()
-    serdes: _SerDesField = None
-    item_serdes: _SerDesField = None
-    summary_generator: Callable[[Any], str] | None = None
-    nesting_type: NestingType = NestingType.NESTED
-    item_namer: Callable[[Any, int], str] | None = None
-    item_batcher: ItemBatcher = ItemBatcher()
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            max_concurrency: int | None = None,
-            completion_config: CompletionConfig = ...,
-            serdes: SerDes[Any] | None = None,
-            item_serdes: SerDes[Any] | None = None,
-            summary_generator: Callable[[Any], str] | None = None,
-            nesting_type: NestingType = NestingType.NESTED,
-            item_namer: Callable[[Any, int], str] | None = None,
-            *,
-            item_batcher: ItemBatcher = ...,
-        ) -> None: ...
-
-
-class ParallelConfig(ConfigModel):
-    """How a parallel runs its branches.
-
-    Args:
-        max_concurrency: Most branches running at once (at least 1); None for no limit.
-        completion_config: When the parallel completes; ``CompletionConfig.all_successful()`` by
-            default: every branch must succeed.
-        serdes: Stores the whole BatchResult (and each branch's result when ``item_serdes`` is
-            None); None means the default serializer.
-        item_serdes: Stores each branch's result.
-        summary_generator: Text stored instead of a result too large to checkpoint.
-        nesting_type: ``NESTED`` (a CONTEXT per branch) or ``FLAT`` (virtual branches).
-
-    """
-
-    max_concurrency: _Concurrency = None
-    completion_config: CompletionConfig = CompletionConfig.all_successful()
-    serdes: _SerDesField = None
-    item_serdes: _SerDesField = None
-    summary_generator: Callable[[Any], str] | None = None
-    nesting_type: NestingType = NestingType.NESTED
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            max_concurrency: int | None = None,
-            completion_config: CompletionConfig = ...,
-            serdes: SerDes[Any] | None = None,
-            item_serdes: SerDes[Any] | None = None,
-            summary_generator: Callable[[Any], str] | None = None,
-            nesting_type: NestingType = NestingType.NESTED,
         ) -> None: ...
 
 
@@ -550,7 +308,7 @@ class WaitForConditionConfig(ConfigModel, Generic[T]):
 
     wait_strategy: WaitStrategy[T]
     initial_state: T
-    serdes: _SerDesField = None
+    serdes: SerDesField = None
 
     if TYPE_CHECKING:
 
