@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from durable_lambda.adapters.clock.clocks import SystemClock
-from durable_lambda.adapters.file.errors import ExecutionLockedError
 from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.app.chained_invokes import (
     ChainedInvokeRunner,
@@ -40,7 +39,11 @@ from durable_lambda.core.model import OperationStatus, OperationType
 from durable_lambda.core.ports import Clock
 from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.service.history import EventType
-from durable_lambda.service.ports import ExecutionStore
+from durable_lambda.service.ports import (
+    ExecutionLockedError,
+    ExecutionStore,
+    LockingExecutionStore,
+)
 from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 __all__ = [
@@ -125,8 +128,11 @@ class LocalOrchestrator:
             ExecutionLockedError: another process drives this execution (stores shared between
                 processes, like the file store, lock each execution while it is driven).
         """
-        run_lock = getattr(self.store, "lock", None)
-        guard = run_lock(arn) if run_lock is not None else contextlib.nullcontext()
+        guard = (
+            self.store.lock(arn)
+            if isinstance(self.store, LockingExecutionStore)
+            else contextlib.nullcontext()
+        )
         async with guard:
             return await self._run(arn, until, answers, on_progress)
 

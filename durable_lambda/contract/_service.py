@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import unittest
 from abc import ABC, abstractmethod
 
 from durable_lambda.adapters.clock.clocks import FakeClock
@@ -13,7 +14,7 @@ from durable_lambda.contract._samples import START, update
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError
 from durable_lambda.core.model import InvocationOutput, InvocationStatus, OperationStatus
 from durable_lambda.service.history import EventType
-from durable_lambda.service.ports import ExecutionStore
+from durable_lambda.service.ports import ExecutionStore, LockingExecutionStore
 from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 __all__ = ["DurableServiceContract"]
@@ -22,12 +23,17 @@ __all__ = ["DurableServiceContract"]
 class DurableServiceContract(ABC):
     """``LocalDurableService`` over your store behaves as over the in-memory reference store.
 
-    Implement ``make_store`` (a new, empty store for each test).
+    Implement ``make_store`` (a new, empty store for each test), and ``reopen_store`` if your
+    store keeps its data outside the object.
     """
 
     @abstractmethod
     async def make_store(self) -> ExecutionStore:
         """Return a new, empty store (called once or twice per test)."""
+
+    async def reopen_store(self, store: ExecutionStore) -> ExecutionStore | None:
+        """Return another store over the same storage as ``store``; None if there is none."""
+        return None
 
     async def make_service(self, store: ExecutionStore) -> tuple[LocalDurableService, FakeClock]:
         """Return the service under test over ``store``, with deterministic ids and time."""
@@ -128,5 +134,36 @@ class DurableServiceContract(ABC):
             )
         )
         record = await svc.get_record(arn)
+        results = [record.operations[f"c{n}"].CallbackDetails for n in range(12)]
+        same([d.Result if d else None for d in results], [f'"{n}"' for n in range(12)], "results")
+
+    async def test_services_sharing_a_storage_lose_no_change(self) -> None:
+        """Two services, each over its own store object on one storage, lose no change.
+
+        As two processes sharing a store do (one answering callbacks while another
+        checkpoints): the store's record lock (``LockingExecutionStore``) keeps their
+        read-modify-writes apart. Skipped for a store without shared storage or without locks.
+        """
+        store = await self.make_store()
+        other = await self.reopen_store(store)
+        if other is None or not isinstance(store, LockingExecutionStore):
+            raise unittest.SkipTest("the store is not shared storage with locks")
+        first, _ = await self.make_service(store)
+        second, _ = await self.make_service(other)
+        arn = await first.start_execution("fn", None)
+        token = (await first.invocation_input(arn)).CheckpointToken
+        starts = [update(f"c{n}", "CALLBACK", "START") for n in range(12)]
+        response = await first.checkpoint(arn, token, starts)
+        ids = [
+            op.CallbackDetails.CallbackId or "" if op.CallbackDetails else ""
+            for op in response.NewExecutionState.Operations
+        ]
+        await asyncio.gather(
+            *(
+                (first if n % 2 else second).send_callback_success(callback_id, f'"{n}"')
+                for n, callback_id in enumerate(ids)
+            )
+        )
+        record = await second.get_record(arn)
         results = [record.operations[f"c{n}"].CallbackDetails for n in range(12)]
         same([d.Result if d else None for d in results], [f'"{n}"' for n in range(12)], "results")

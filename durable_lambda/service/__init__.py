@@ -58,9 +58,12 @@ from durable_lambda.service.lifecycle import (
 )
 from durable_lambda.service.ports import (
     ExecutionAlreadyExistsError,
+    ExecutionLockedError,
     ExecutionNotFoundError,
     ExecutionStore,
     LendingExecutionStore,
+    LockingExecutionStore,
+    RepairableExecutionStore,
 )
 from durable_lambda.service.record import ExecutionRecord, ExecutionStatus, ExecutionSummary
 from durable_lambda.service.state import (
@@ -87,12 +90,15 @@ __all__ = [
     "CallbackClosedError",
     "ExecutionAlreadyExistsError",
     "ExecutionDescription",
+    "ExecutionLockedError",
     "ExecutionNotFoundError",
     "ExecutionRecord",
     "ExecutionStatus",
     "ExecutionStore",
     "ExecutionSummary",
     "LendingExecutionStore",
+    "LockingExecutionStore",
+    "RepairableExecutionStore",
     "UnknownCallbackError",
     "advance",
     "apply_checkpoint",

@@ -2,17 +2,27 @@
 
 The local service keeps each execution as one ``ExecutionRecord`` in an ``ExecutionStore``. A
 store may declare more than the four calls every store has, by having the methods of a
-capability (each a ``runtime_checkable`` protocol, so ``isinstance(store, Capability)`` tells):
+capability. Each capability is a ``runtime_checkable`` protocol, and the code that uses one asks
+``isinstance(store, Capability)`` once (when it is given the store), so a custom store gains a
+capability by defining its methods, with no base class or registration; the contract suites in
+``durable_lambda.contract`` then test it.
 
 * ``LendingExecutionStore``: the store keeps records in this process and lends the stored record
   out uncopied (the in-memory store), so a checkpoint costs the same however long the execution.
+* ``LockingExecutionStore``: several processes (or store objects) may share the storage; locks
+  keep two drivers off one execution, and two read-modify-writes of one record apart (the file
+  store). ``LocalOrchestrator`` holds ``lock`` while it drives an execution; the local service
+  holds ``record_lock`` around each change of a record. Without it, both rely on being the only
+  process (the service's own per-execution lock orders the calls of one process).
+* ``RepairableExecutionStore``: the store can replace a record it can no longer read (the file
+  store, whose files a power cut can damage).
 
-``docs/storage-adapters.md`` describes each call and capability; ``durable_lambda.contract``
-holds the tests a store runs to prove it.
+``docs/storage-adapters.md`` describes each call and capability.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
 from durable_lambda.core.errors import DurableExecutionError
@@ -20,9 +30,12 @@ from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
 __all__ = [
     "ExecutionAlreadyExistsError",
+    "ExecutionLockedError",
     "ExecutionNotFoundError",
     "ExecutionStore",
     "LendingExecutionStore",
+    "LockingExecutionStore",
+    "RepairableExecutionStore",
 ]
 
 
@@ -32,6 +45,28 @@ class ExecutionNotFoundError(DurableExecutionError, LookupError):
 
 class ExecutionAlreadyExistsError(DurableExecutionError):
     """An execution with this ARN exists already."""
+
+
+class ExecutionLockedError(DurableExecutionError):
+    """Another driver holds the execution's lock (``LockingExecutionStore.lock``).
+
+    A store may raise a subclass that says more (the file store's names its lock file).
+
+    Args:
+        message: Who holds it, as far as the store knows.
+        execution_arn: The execution that is locked.
+        holder_pid: The id of the process that holds it, when the store knows it.
+    """
+
+    def __init__(
+        self,
+        message: str = "the execution is locked by another driver",
+        *,
+        execution_arn: str,
+        holder_pid: int | None = None,
+    ) -> None:
+        super().__init__(message, execution_arn=execution_arn)
+        self.holder_pid = holder_pid
 
 
 @runtime_checkable
@@ -84,5 +119,62 @@ class LendingExecutionStore(ExecutionStore, Protocol):
 
         Raises:
             ExecutionNotFoundError: No such execution.
+        """
+        ...
+
+
+@runtime_checkable
+class LockingExecutionStore(ExecutionStore, Protocol):
+    """An ``ExecutionStore`` that several processes may share, with the locks that keep them apart.
+
+    Two locks per execution, each exclusive across every process and store object over the
+    same storage, and across the tasks of one process; neither is re-entrant, and they are
+    independent of each other (a driver holding ``lock`` still changes the record under
+    ``record_lock``, as the local service does on its every checkpoint).
+    """
+
+    def lock(self, arn: str, wait: bool | float = False) -> AbstractAsyncContextManager[object]:
+        """Return the lock a driver holds for as long as it drives execution ``arn``.
+
+        The execution need not exist yet. The lock is taken on entry into the returned async
+        context manager and released on exit, however the holder exits (a store shared
+        between processes must release it when its holder dies, so that a crash never leaves
+        an execution locked).
+
+        Args:
+            arn: The execution.
+            wait: True to wait as long as it takes, False to fail at once if it is held, or
+                a number of seconds to wait at most.
+
+        Raises:
+            ExecutionLockedError: (on entry) It is held and waiting ran out.
+        """
+        ...
+
+    def record_lock(self, arn: str) -> AbstractAsyncContextManager[object]:
+        """Return the lock held around one read-modify-write of execution ``arn``'s record.
+
+        Taken on entry (waiting as long as it takes) and released on exit. It keeps a process
+        answering a callback and another checkpointing the same execution from overwriting
+        each other's change. Taking it for an execution that does not exist must leave the
+        storage as it was: it may raise ``ExecutionNotFoundError`` on entry.
+        """
+        ...
+
+
+@runtime_checkable
+class RepairableExecutionStore(ExecutionStore, Protocol):
+    """An ``ExecutionStore`` that can replace a stored record it can no longer read."""
+
+    async def repair(self, record: ExecutionRecord) -> object:
+        """Store ``record`` as execution ``record.arn``'s, whatever is stored there now.
+
+        The way past a record that ``load`` and ``save`` refuse as damaged (they must never
+        overwrite one on their own): afterwards ``load`` returns ``record``. It creates the
+        execution if nothing is stored. The caller holds ``lock(arn)`` meanwhile when the
+        store is also a ``LockingExecutionStore``, so that no driver works on the execution.
+
+        Returns:
+            Whatever the store wants to report (the file store: where it kept the damaged file).
         """
         ...

@@ -8,7 +8,11 @@ import pytest
 
 from durable_lambda.adapters.file import FileExecutionStore
 from durable_lambda.contract import DurableServiceContract, ExecutionStoreContract
-from durable_lambda.service.ports import ExecutionStore
+from durable_lambda.service.ports import (
+    ExecutionStore,
+    LockingExecutionStore,
+    RepairableExecutionStore,
+)
 
 
 class TestFileStoreContract(ExecutionStoreContract):
@@ -22,6 +26,11 @@ class TestFileStoreContract(ExecutionStoreContract):
     async def reopen_store(self, store: ExecutionStore) -> ExecutionStore | None:
         return FileExecutionStore(self.root)
 
+    async def damage_record(self, store: ExecutionStore, arn: str) -> bool:
+        assert isinstance(store, FileExecutionStore)
+        store.record_path(arn).write_bytes(b"")  # what a power cut can leave
+        return True
+
 
 class TestLocalServiceOverFileStore(DurableServiceContract):
     @pytest.fixture(autouse=True)
@@ -30,3 +39,14 @@ class TestLocalServiceOverFileStore(DurableServiceContract):
 
     async def make_store(self) -> ExecutionStore:
         return FileExecutionStore(self.root)
+
+    async def reopen_store(self, store: ExecutionStore) -> ExecutionStore | None:
+        return FileExecutionStore(self.root)
+
+
+def test_the_file_store_declares_locking_and_repair() -> None:
+    store = FileExecutionStore("unused")
+    locking: LockingExecutionStore = store  # mypy checks the methods' signatures
+    repairable: RepairableExecutionStore = store
+    assert isinstance(locking, LockingExecutionStore)
+    assert isinstance(repairable, RepairableExecutionStore)

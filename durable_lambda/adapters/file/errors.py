@@ -9,6 +9,7 @@ from typing import Any
 
 from durable_lambda.adapters.file.layout import EXECUTIONS, RECORD_FILE, repair_command
 from durable_lambda.core.errors import DurableExecutionError
+from durable_lambda.service import ports
 
 __all__ = [
     "CorruptExecutionError",
@@ -126,8 +127,10 @@ class StoragePermissionError(ExecutionStoreError):
         self.errno = error_number
 
 
-class ExecutionLockedError(DurableExecutionError):
+class ExecutionLockedError(ports.ExecutionLockedError):
     """Another process (or task) holds the execution's lock: it is driving the execution.
+
+    The port's ``ExecutionLockedError`` (what a generic caller catches), naming the lock file.
 
     Args:
         execution_arn: The execution that is locked.
@@ -144,9 +147,9 @@ class ExecutionLockedError(DurableExecutionError):
         super().__init__(
             f"the execution is locked by {holder}, which is driving it (lock file {lock_path})",
             execution_arn=execution_arn,
+            holder_pid=holder_pid,
         )
         self.lock_path = Path(lock_path)
-        self.holder_pid = holder_pid
 
 
 def storage_error(error: OSError, path: Path, action: str, **where: Any) -> ExecutionStoreError:

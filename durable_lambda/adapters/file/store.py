@@ -69,7 +69,8 @@ class FileExecutionStore:
 
     Several processes may share a root: writes are atomic, creation is exclusive, and
     ``lock`` keeps two drivers off one execution. Inside one process, saves of one execution
-    apply in the order they were called.
+    apply in the order they were called. It declares the ``LockingExecutionStore`` (``lock``,
+    ``record_lock``) and ``RepairableExecutionStore`` (``repair``) capabilities.
 
     Args:
         root: The directory to keep executions in; created when first needed.

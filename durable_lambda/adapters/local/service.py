@@ -41,6 +41,7 @@ from durable_lambda.service.ports import (
     ExecutionNotFoundError,
     ExecutionStore,
     LendingExecutionStore,
+    LockingExecutionStore,
 )
 from durable_lambda.service.record import (
     ChainedInvokeRequest,
@@ -101,6 +102,7 @@ class LocalDurableService:
         self._new_callback_key = new_callback_key
         self._locks: dict[str, asyncio.Lock] = {}
         self._lending = store if isinstance(store, LendingExecutionStore) else None
+        self._locking = store if isinstance(store, LockingExecutionStore) else None
 
     def _lock(self, arn: str) -> asyncio.Lock:
         lock = self._locks.get(arn)
@@ -113,8 +115,9 @@ class LocalDurableService:
     ) -> T:
         """Apply ``change`` to the stored record atomically: saved only if it returns.
 
-        A store shared by several processes (the file store) offers ``record_lock(arn)``; it is
-        held across the load, the change and the save so that no other process's change is lost.
+        A store shared by several processes (a ``LockingExecutionStore``, the file store) has
+        ``record_lock(arn)``; it is held across the load, the change and the save so that no
+        other process's change is lost.
 
         Args:
             arn: The execution.
@@ -133,8 +136,8 @@ class LocalDurableService:
             outcome = change(work)
             record.replace_with(work)
             return outcome
-        record_lock = getattr(self.store, "record_lock", None)
-        guard = record_lock(arn) if record_lock is not None else contextlib.nullcontext()
+        locking = self._locking
+        guard = locking.record_lock(arn) if locking is not None else contextlib.nullcontext()
         async with self._lock(arn), guard:
             record = await self.store.load(arn)
             outcome = change(record)

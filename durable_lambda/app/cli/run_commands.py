@@ -14,7 +14,6 @@ from typing import Any, Literal
 import click
 from rich.markup import escape
 
-from durable_lambda.adapters.file.errors import ExecutionLockedError
 from durable_lambda.adapters.file.store import FileExecutionStore
 from durable_lambda.app.cli.common import (
     err_console,
@@ -37,6 +36,7 @@ from durable_lambda.app.cli.replay_command import replay  # the command lives th
 from durable_lambda.app.cli.store_lookup import damaged_note
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.core.errors import DurableExecutionError
+from durable_lambda.service.ports import ExecutionLockedError
 from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 __all__ = ["replay", "resume", "run"]
