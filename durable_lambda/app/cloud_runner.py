@@ -9,23 +9,30 @@ and ``GetDurableExecutionHistory`` until it ends. What a test asserts on is what
 history. Any endpoint that serves these calls works: AWS, or an emulator behind a Lambda
 Invoke endpoint.
 
-boto3 calls block, so each runs in a worker thread; the polls wait with ``asyncio.sleep``.
+boto3 calls block, so each runs in a worker thread; the polls wait with ``asyncio.sleep``
+(``durable_lambda.app.cloud_api``, which also defines the errors re-exported here).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from durable_lambda.app.cloud_api import (
+    NOT_FOUND,
+    CloudRunnerError,
+    CloudTimeoutError,
+    call_lambda,
+    lambda_client,
+    poll_until,
+)
 from durable_lambda.app.driver import ExecutionStuckError
 from durable_lambda.app.replayer.recorded import from_history
 from durable_lambda.app.testing_runner import ExecutionResult, OperationView
-from durable_lambda.core.errors import DurableExecutionError, ValidationError
+from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
 from durable_lambda.service.history import EventType, HistoryEvent
 
@@ -42,25 +49,6 @@ T = TypeVar("T")
 _TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED"})
 _NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 _HISTORY_PAGE = 1000
-# What the service answers for an execution an asynchronous invoke started a moment ago.
-_NOT_FOUND = "ResourceNotFoundException"
-
-
-class CloudRunnerError(DurableExecutionError):
-    """A call to the Lambda API failed, naming the call, the function or execution, and why.
-
-    Args:
-        message: What failed and why.
-        code: The service's error code (``ResourceNotFoundException``...), when it gave one.
-    """
-
-    def __init__(self, message: str, *, code: str | None = None, **where: Any) -> None:
-        super().__init__(message, **where)
-        self.code = code
-
-
-class CloudTimeoutError(CloudRunnerError, TimeoutError):
-    """What was waited for did not happen in time; says how the execution stands."""
 
 
 class CloudRunner:
@@ -111,7 +99,7 @@ class CloudRunner:
         self.qualifier = qualifier
         self.poll_interval = poll_interval
         self.timeout = timeout
-        self.client = client if client is not None else _client(region, profile, endpoint_url)
+        self.client = client if client is not None else lambda_client(region, profile, endpoint_url)
 
     async def __aenter__(self) -> CloudRunner:
         return self
@@ -175,27 +163,8 @@ class CloudRunner:
         return arn
 
     async def _call(self, operation: str, subject: str, **request: Any) -> dict[str, Any]:
-        """Make one Lambda API call in a worker thread; ``subject`` names what it is about.
-
-        Raises:
-            CloudRunnerError: the call failed (the service's error code and message, or why it
-                could not be made).
-        """
-        import botocore.exceptions
-
-        method = getattr(self.client, operation)
-        try:
-            answer: dict[str, Any] = await asyncio.to_thread(method, **request)
-        except botocore.exceptions.ClientError as error:
-            details = error.response.get("Error", {})
-            raise CloudRunnerError(
-                f"{error.operation_name} for {subject} failed: {details.get('Code', 'error')}: "
-                f"{details.get('Message', error)}",
-                code=details.get("Code"),
-            ) from None
-        except botocore.exceptions.BotoCoreError as error:
-            raise CloudRunnerError(f"{operation} for {subject} failed: {error}") from error
-        return answer
+        """Make one Lambda API call (see ``cloud_api.call_lambda``)."""
+        return await call_lambda(self.client, operation, subject, **request)
 
     async def _poll(
         self,
@@ -203,22 +172,15 @@ class CloudRunner:
         waiting_for: str,
         standing: Callable[[], str] | None = None,
     ) -> Any:
-        """Await ``found()`` every ``poll_interval`` until it returns something not None.
-
-        Raises:
-            CloudTimeoutError: the runner's ``timeout`` passed first; the message says what was
-                waited for and, from ``standing()``, how things stand.
-        """
-        limit = self.timeout
-        deadline = time.monotonic() + limit
-        while True:
-            value = await found()
-            if value is not None:
-                return value
-            if time.monotonic() >= deadline:
-                how = f"; {standing()}" if standing is not None else ""
-                raise CloudTimeoutError(f"gave up waiting for {waiting_for} after {limit} s{how}")
-            await asyncio.sleep(self.poll_interval)
+        """Await ``found()`` every ``poll_interval`` until it is not None, within ``timeout``."""
+        interval, limit = self.poll_interval, self.timeout
+        return await poll_until(
+            found,
+            waiting_for,
+            interval=interval,
+            limit=limit,
+            standing=standing,
+        )
 
 
 class CloudExecution:
@@ -375,7 +337,7 @@ class CloudExecution:
         try:
             return await call
         except CloudRunnerError as error:
-            if error.code != _NOT_FOUND or self._seen:
+            if error.code != NOT_FOUND or self._seen:
                 raise
             return None
 
@@ -395,7 +357,7 @@ class CloudExecution:
 
     def _standing(self) -> str:
         if not self._seen:
-            return f"the service has not found it yet ({_NOT_FOUND})"
+            return f"the service has not found it yet ({NOT_FOUND})"
         open_callbacks = [
             f"{op.Name or op.Id!r}"
             for op in self._operations_now
@@ -443,19 +405,3 @@ class CloudCallback:
     async def _send(self, operation: str, **request: Any) -> None:
         subject = f"callback {self._name!r} of {self._execution.arn}"
         await self._execution.runner._call(operation, subject, **request)
-
-
-def _client(region: str | None, profile: str | None, endpoint_url: str | None) -> Any:
-    """Build a boto3 ``lambda`` client from the standard credential chain."""
-    import boto3
-    import botocore.exceptions
-
-    try:
-        session = boto3.Session(profile_name=profile, region_name=region)
-        return session.client("lambda", endpoint_url=endpoint_url)
-    except botocore.exceptions.ProfileNotFound:
-        raise CloudRunnerError(f"no AWS profile named {profile!r}") from None
-    except botocore.exceptions.NoRegionError:
-        raise CloudRunnerError(
-            "no AWS region: pass region= (or set AWS_REGION, or a region in the profile)"
-        ) from None

@@ -32,16 +32,15 @@ that never reach AWS (local runs, tests) do not pay for it.
 from __future__ import annotations
 
 import asyncio
-import enum
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pydantic
 
-from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError, ValidationError
+from durable_lambda.adapters.aws.failures import Kind, classify, incomplete, to_error
+from durable_lambda.core.errors import CheckpointError, ValidationError
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
@@ -60,45 +59,13 @@ __all__ = ["LambdaDurableService"]
 _CHECKPOINT = "CheckpointDurableExecution"
 _GET_STATE = "GetDurableExecutionState"
 
-_THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
-)
-# Modelled as HTTP 502 for both operations, but they need the customer to fix the function's KMS
-# key: retrying (here or by Lambda) cannot help.
-_NON_RETRIABLE_CODES = frozenset(
-    {
-        "KMSAccessDeniedException",
-        "KMSDisabledException",
-        "KMSInvalidStateException",
-        "KMSNotFoundException",
-    }
-)
-_INVALID_PARAMETER = "InvalidParameterValueException"
-# Codes this adapter gives a 2xx answer it cannot take as the call's result.
-_INCOMPLETE_ANSWER = "IncompleteAnswer"
-_UNPARSEABLE_ANSWER = "UnparseableAnswer"
 # What every 2xx answer of each call carries (see the module docstring).
 _STATE_PAGE_KEYS = ("Operations",)
 _CHECKPOINT_KEYS = ("CheckpointToken", "NewExecutionState")
 _CLOSING_CHECKPOINT_KEYS = ("NewExecutionState",)  # the execution is over: no next token
-_INVALID_TOKEN_PHRASE = "invalid checkpoint token"
 
 _ModelT = TypeVar("_ModelT", bound=pydantic.BaseModel)
 _Sleep = Callable[[float], Awaitable[object]]
-
-
-class _Kind(enum.Enum):
-    TRANSIENT = "transient"  # retry in-process, then retriable
-    INVALID_TOKEN = "invalid token"
-    RETRIABLE = "retriable"  # a new invocation may succeed; retrying at once would not
-    PERMANENT = "permanent"
-
-
-@dataclass(frozen=True)
-class _Failure:
-    kind: _Kind
-    code: str
-    detail: str
 
 
 class LambdaDurableService:
@@ -281,16 +248,16 @@ class LambdaDurableService:
             try:
                 response = await asyncio.to_thread(self._send, request)
             except Exception as error:
-                failure = _classify(error)
+                failure = classify(error)
                 if failure is None:
                     raise
                 cause = error
             else:
-                failure = _incomplete(operation, response, required)
+                failure = incomplete(operation, response, required)
                 if failure is None:
                     return response
-            if failure.kind is not _Kind.TRANSIENT or attempt > self._max_retries:
-                raise _to_error(failure, operation, execution_arn, attempt) from cause
+            if failure.kind is not Kind.TRANSIENT or attempt > self._max_retries:
+                raise to_error(failure, operation, execution_arn, attempt) from cause
             delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
             self._logger.warning(
                 "durable_api_call_retrying",
@@ -350,108 +317,6 @@ def _build_client(
         config=defaults if config is None else defaults.merge(config),
         region_name=region_name,
         endpoint_url=endpoint_url,
-    )
-
-
-def _classify(error: Exception) -> _Failure | None:
-    """Say what kind of failure ``error`` is, or None when it did not come from botocore."""
-    from botocore import exceptions as boto_errors
-
-    if isinstance(error, boto_errors.ClientError):
-        return _classify_client_error(error.response)
-    if isinstance(error, boto_errors.ConnectionError | boto_errors.HTTPClientError):
-        return _Failure(_Kind.TRANSIENT, type(error).__name__, str(error))
-    if isinstance(error, boto_errors.ParamValidationError):
-        return _Failure(_Kind.PERMANENT, type(error).__name__, str(error))
-    if isinstance(error, boto_errors.BotoCoreError):
-        # Missing or expired credentials and the like: a new invocation may be luckier.
-        return _Failure(_Kind.RETRIABLE, type(error).__name__, str(error))
-    if _raised_by_botocore_parser(error):
-        # A body of the wrong shape (a JSON list, ``null``, bytes that are not UTF-8) makes
-        # botocore's parser fail with a plain Python error: garbled on the way, like a body
-        # cut short, so worth asking again.
-        return _Failure(
-            _Kind.TRANSIENT,
-            _UNPARSEABLE_ANSWER,
-            f"botocore could not parse the answer's body ({type(error).__name__}: {error})",
-        )
-    return None
-
-
-def _raised_by_botocore_parser(error: Exception) -> bool:
-    """Whether ``error`` was raised inside botocore's response parsers."""
-    frame = error.__traceback__
-    while frame is not None:
-        if frame.tb_frame.f_globals.get("__name__") == "botocore.parsers":
-            return True
-        frame = frame.tb_next
-    return False
-
-
-def _incomplete(
-    operation: str, response: Mapping[str, Any], required: tuple[str, ...]
-) -> _Failure | None:
-    """Return a transient failure when a 2xx ``response`` lacks one of ``required``."""
-    # An empty string is as absent as a missing key (an empty token cannot be used); an
-    # empty list of operations or an empty state is a real answer.
-    missing = [key for key in required if response.get(key) in (None, "")]
-    if not missing:
-        return None
-    metadata_ = response.get("ResponseMetadata") or {}
-    status = metadata_.get("HTTPStatusCode") or "2xx"
-    detail = (
-        f"HTTP {status} answer without {' or '.join(missing)}, which {operation} always "
-        "returns here: a garbled answer (a body cut short, empty or not JSON, which botocore "
-        "reads as an empty one), not a result to act on"
-    )
-    if request_id := metadata_.get("RequestId"):
-        detail += f" (request id {request_id})"
-    return _Failure(_Kind.TRANSIENT, _INCOMPLETE_ANSWER, detail)
-
-
-def _classify_client_error(response: Mapping[str, Any]) -> _Failure:
-    """Classify an error answer of the service by its code and HTTP status."""
-    details = response.get("Error") or {}
-    metadata_ = response.get("ResponseMetadata") or {}
-    code = str(details.get("Code") or "UnknownError")
-    message = str(details.get("Message") or "")
-    status = metadata_.get("HTTPStatusCode")
-    detail = f"HTTP {status}: {message}" if status else message
-    if request_id := metadata_.get("RequestId"):
-        detail += f" (request id {request_id})"
-
-    if code in _NON_RETRIABLE_CODES:
-        kind = _Kind.PERMANENT
-    elif code in _THROTTLING_CODES or status == 429 or (status and status >= 500):
-        kind = _Kind.TRANSIENT
-    elif code == _INVALID_PARAMETER and _INVALID_TOKEN_PHRASE in message.lower():
-        kind = _Kind.INVALID_TOKEN
-    elif status and 400 <= status < 500:
-        kind = _Kind.PERMANENT
-    else:
-        kind = _Kind.RETRIABLE
-    return _Failure(kind, code, detail)
-
-
-def _to_error(
-    failure: _Failure, operation: str, execution_arn: str, attempts: int
-) -> CheckpointError:
-    """Build the core error for a failure that will not be retried here."""
-    what = f"{operation} failed with {failure.code}: {failure.detail}"
-    if failure.kind is _Kind.INVALID_TOKEN:
-        return InvalidCheckpointTokenError(
-            f"{operation} rejected the checkpoint token ({failure.code}: {failure.detail}); "
-            "Lambda will retry the invocation with a fresh token",
-            execution_arn=execution_arn,
-        )
-    if failure.kind is _Kind.TRANSIENT:
-        return CheckpointError(
-            f"{what} (gave up after {attempts} attempts)",
-            retriable=True,
-            execution_arn=execution_arn,
-        )
-    return CheckpointError(
-        what, retriable=failure.kind is _Kind.RETRIABLE, execution_arn=execution_arn
     )
 
 

@@ -28,11 +28,11 @@ from typing import Any
 
 import durable_lambda
 from durable_lambda.adapters.clock.clocks import FakeClock
+from durable_lambda.app.replayer.record_view import RecordView
 from durable_lambda.app.replayer.recorded import RecordedExecution
 from durable_lambda.app.replayer.report import (
     Divergence,
     DivergenceKind,
-    OperationRef,
     ReplayReport,
     SourceLine,
 )
@@ -45,19 +45,14 @@ from durable_lambda.core.errors import (
     ValidationError,
     error_object_from_exception,
 )
-from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import (
     CheckpointResponse,
-    ContextDetails,
     ErrorObject,
     ExecutionState,
     Operation,
-    OperationStatus,
-    OperationSubType,
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.operations.batch_result import CompletionRecord
 from durable_lambda.core.replay_logging import NullLogger
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
 from durable_lambda.core.serdes import SerDes
@@ -67,21 +62,6 @@ from durable_lambda.service.record import ExecutionStatus
 __all__ = ["replay_recorded"]
 
 Handler = Callable[[Any, DurableContext], Awaitable[Any]]
-
-_CLOSED = frozenset(
-    {
-        OperationStatus.SUCCEEDED,
-        OperationStatus.FAILED,
-        OperationStatus.CANCELLED,
-        OperationStatus.TIMED_OUT,
-        OperationStatus.STOPPED,
-    }
-)
-_BATCHES = frozenset({OperationSubType.MAP, OperationSubType.PARALLEL})
-_BATCH_ITEMS = frozenset({OperationSubType.MAP_ITERATION, OperationSubType.PARALLEL_BRANCH})
-# The combinators' records (ctx.all, race...) keep a decision, not a context's result: their
-# awaitables are operations of the enclosing context, replayed by the combinator itself.
-_COMBINATORS = frozenset({"All", "AllSettled", "Race", "Any"})
 
 
 async def replay_recorded(
@@ -102,7 +82,7 @@ async def replay_recorded(
     Returns:
         The report.
     """
-    record = _Record(recorded, shallow)
+    record = RecordView(recorded, shallow)
     watcher = _Watcher(record)
     state = _TrackingState(recorded.arn, record.presented(), watcher)
     checkpointer = Checkpointer(_Sink(), state, "replay", CheckpointMode.BATCHED)
@@ -155,145 +135,10 @@ def _user_event(recorded: RecordedExecution) -> Any:
         ) from None
 
 
-class _Record:
-    """The recorded operations, how the replay presents them, and what it must reach."""
-
-    def __init__(self, recorded: RecordedExecution, shallow: bool) -> None:
-        self.recorded = recorded
-        self.shallow = shallow
-        self.by_id: dict[str, Operation] = {op.Id: op for op in recorded.operations}
-        self.children: dict[str | None, list[Operation]] = {}
-        for op in recorded.operations:
-            if op.Type is not OperationType.EXECUTION:
-                self.children.setdefault(op.ParentId, []).append(op)
-        self.operations = [
-            op for op in recorded.operations if op.Type is not OperationType.EXECUTION
-        ]
-        self.expected = [op for op in self.operations if self._expected(op)]
-
-    def presented(self) -> list[Operation]:
-        """Return the operations as the replay's state holds them (see the module docstring)."""
-        return [self._present(op) for op in self.recorded.operations]
-
-    def _present(self, op: Operation) -> Operation:
-        if (
-            op.Type is not OperationType.CONTEXT
-            or op.Status is not OperationStatus.SUCCEEDED
-            or op.SubType in _COMBINATORS
-        ):
-            return op
-        details = op.ContextDetails or ContextDetails()
-        summarised = bool(details.ReplayChildren) or (
-            not self.recorded.replay_children_known and self._looks_summarised(op)
-        )
-        if self.shallow and not summarised:
-            return op
-        result = details.Result
-        if op.SubType in _BATCHES and CompletionRecord.from_summary(result) is None:
-            # A full stored result, not a summary: rebuild every branch from its checkpoint.
-            result = None
-        replayed = ContextDetails(ReplayChildren=True, Result=result, Error=details.Error)
-        return op.model_copy(update={"ContextDetails": replayed})
-
-    def _looks_summarised(self, op: Operation) -> bool:
-        # History events do not carry ReplayChildren: a context that stored no result but has
-        # children, or a batch whose result is a summary, replays its children for the result.
-        details = op.ContextDetails
-        result = details.Result if details else None
-        if op.SubType in _BATCHES and CompletionRecord.from_summary(result) is not None:
-            return True
-        return not result and bool(self.children.get(op.Id))
-
-    def _expected(self, op: Operation) -> bool:
-        parent_id = op.ParentId
-        while parent_id is not None:
-            parent = self.by_id.get(parent_id)
-            if parent is None or parent.Type is OperationType.EXECUTION:
-                return True
-            if not self._replays_children(parent):
-                return False
-            parent_id = parent.ParentId
-        return True
-
-    def _replays_children(self, context: Operation) -> bool:
-        if context.Type is not OperationType.CONTEXT:
-            return True
-        status = context.Status
-        if status is OperationStatus.SUCCEEDED:
-            return self._present(context) is not context or bool(
-                context.ContextDetails and context.ContextDetails.ReplayChildren
-            )
-        if status in _CLOSED:
-            return False  # a failed context raises its recorded error; its children stay put
-        # Still started: it runs again, unless it is a branch its batch left behind.
-        parent = self.by_id.get(context.ParentId) if context.ParentId else None
-        return not (
-            context.SubType in _BATCH_ITEMS and parent is not None and parent.Status in _CLOSED
-        )
-
-    def closed(self, context_id: str | None) -> bool:
-        """Whether the record shows the context (None: the execution) finished."""
-        if context_id is None:
-            return self.recorded.status.is_terminal
-        context = self.by_id.get(context_id)
-        return context is not None and context.Status in _CLOSED
-
-    def ref(self, op: Operation) -> OperationRef:
-        """Describe a recorded operation for the report."""
-        return OperationRef(
-            type=op.Type.value,
-            sub_type=op.SubType,
-            name=op.Name,
-            operation_id=op.Id,
-            path=(*self.path_of(op.ParentId), _label(op.Name, op.Type)),
-            position=self.position(op.Id, op.ParentId),
-        )
-
-    def attempted(self, identity: OperationIdentity) -> OperationRef:
-        """Describe an operation today's code started, for the report."""
-        return OperationRef(
-            type=identity.type.value,
-            sub_type=identity.sub_type,
-            name=identity.name,
-            operation_id=identity.operation_id,
-            path=(*self.path_of(identity.parent_id), _label(identity.name, identity.type)),
-            position=self.position(identity.operation_id, identity.parent_id),
-        )
-
-    def path_of(self, context_id: str | None) -> tuple[str, ...]:
-        """Return the names of the contexts from the root down to ``context_id``."""
-        names: list[str] = []
-        while context_id is not None:
-            context = self.by_id.get(context_id)
-            if context is None or context.Type is OperationType.EXECUTION:
-                break
-            names.append(_label(context.Name, context.Type))
-            context_id = context.ParentId
-        return tuple(reversed(names))
-
-    def position(self, target: str, parent_id: str | None) -> int | None:
-        """Return ``target``'s 1-based position among its context's operations, if derivable."""
-        parent = self.by_id.get(parent_id) if parent_id else None
-        # Branches count from 0 (an item's index), other operations from 1.
-        first = 0 if parent is not None and parent.SubType in _BATCHES else 1
-        bound = len(self.children.get(parent_id, ())) + _POSITION_SEARCH_SLACK
-        for n in range(first, first + bound):
-            if operation_id(parent_id, n) == target:
-                return n + 1 - first
-        return None  # e.g. an operation of a FLAT (virtual) context
-
-
-_POSITION_SEARCH_SLACK = 1000
-
-
-def _label(name: str | None, type_: OperationType) -> str:
-    return name if name is not None else f"({type_.value.lower()})"
-
-
 class _Watcher:
     """What the replay saw: lookups, matches, the first divergence; and the report from them."""
 
-    def __init__(self, record: _Record) -> None:
+    def __init__(self, record: RecordView) -> None:
         self.record = record
         self.matched: dict[str, None] = {}
         self.last: tuple[OperationIdentity, bool] | None = None
