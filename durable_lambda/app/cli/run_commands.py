@@ -35,6 +35,7 @@ from durable_lambda.app.cli.render import printable
 from durable_lambda.app.cli.replay_command import replay  # the command lives there
 from durable_lambda.app.cli.store_lookup import damaged_note
 from durable_lambda.app.orchestrator import LocalOrchestrator
+from durable_lambda.app.user_frames import innermost_user_frame
 from durable_lambda.core.errors import DurableExecutionError
 from durable_lambda.service.ports import ExecutionLockedError
 from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
@@ -224,4 +225,8 @@ def _report(record: ExecutionRecord, store: Path) -> int:
     detail = f"{error.ErrorType or 'Error'}: {error.ErrorMessage or ''}" if error else "no error"
     line = printable(" ".join(f"{record.name} {record.status.value}: {detail}".split()))
     print(f"durable-lambda: {line}", file=sys.stderr)
+    # The line of the user's own code that raised, not the SDK's frames around it.
+    frame = innermost_user_frame(error.StackTrace if error else None)
+    if frame is not None:
+        print(f"  at {printable(frame.describe(Path.cwd()))}", file=sys.stderr)
     return 1
