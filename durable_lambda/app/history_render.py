@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from durable_lambda.core.model import Operation, OperationStatus, OperationType
+from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
 from durable_lambda.service.history import EventType, HistoryEvent
 from durable_lambda.service.record import ExecutionRecord
 
@@ -51,6 +51,10 @@ class Segment:
         status: The outcome it ended with (``SUCCEEDED``, ``FAILED``, or ``STARTED`` if open).
         label: A short description (``attempt 2``, ``next attempt in 5s``).
         error: ``Type: message`` of the error a failed stretch ended with.
+        failure: That error in full (its data and stack trace), when the history has it.
+        payload: What a step attempt returned or checkpointed (a ``wait_for_condition``
+            poll's state), as recorded.
+        delay_seconds: For a back-off, the delay the retry strategy asked for.
     """
 
     start: datetime
@@ -59,6 +63,9 @@ class Segment:
     status: OperationStatus
     label: str
     error: str | None = None
+    failure: ErrorObject | None = None
+    payload: str | None = None
+    delay_seconds: int | None = None
 
     @property
     def duration_seconds(self) -> float:
@@ -77,12 +84,14 @@ class OperationNode:
         attempts: How many attempts a step made (None for other types).
         segments: Its stretches of time, in order.
         children: The operations started inside it, in start order.
+        input_payload: What it was given: the execution's input, a chained invoke's payload.
     """
 
     operation: Operation
     depth: int
     end: datetime
     attempts: int | None = None
+    input_payload: str | None = None
     segments: list[Segment] = field(default_factory=list)
     children: list[OperationNode] = field(default_factory=list)
 
@@ -205,6 +214,7 @@ def execution_timeline(record: ExecutionRecord, now: datetime) -> Timeline:
         )
     nodes = {op.Id: _node(op, events.get(op.Id, []), end) for op in operations}
     root = nodes.get(root_op.Id) or _node(root_op, [], end)
+    root.input_payload = record.input_payload
     for op in operations:
         if op.Id == root.operation.Id:
             continue
@@ -272,11 +282,12 @@ def _node(op: Operation, events: Sequence[HistoryEvent], timeline_end: datetime)
             OperationType.CHAINED_INVOKE: "awaiting target",
         }[op.Type]
         node.segments = [Segment(op.StartTimestamp, end, SegmentKind.WAIT, op.Status, label)]
+        node.input_payload = _invoke_input(events)
     else:
         error = op.error
         described = f"{error.ErrorType or 'Error'}: {error.ErrorMessage or ''}" if error else None
         node.segments = [
-            Segment(op.StartTimestamp, end, SegmentKind.RUN, op.Status, "running", described)
+            Segment(op.StartTimestamp, end, SegmentKind.RUN, op.Status, "running", described, error)
         ]
     return node
 
@@ -297,16 +308,13 @@ def _step_segments(op: Operation, events: Sequence[HistoryEvent], end: datetime)
     """Split a step's life into attempts and the back-offs between them, from its events."""
     segments: list[Segment] = []
     opened: datetime | None = None
-    backoff: tuple[datetime, str] | None = None
+    backoff: tuple[datetime, int] | None = None  # since when, and the delay asked for
     attempt = 0
     for event in events:
         kind = event.EventType
         if kind is EventType.STEP_STARTED:
             if backoff is not None:
-                segments.append(
-                    Segment(backoff[0], event.EventTimestamp, SegmentKind.BACKOFF,
-                            OperationStatus.PENDING, backoff[1])
-                )  # fmt: skip
+                segments.append(_backoff(backoff, event.EventTimestamp, OperationStatus.PENDING))
                 backoff = None
             opened = event.EventTimestamp
             attempt += 1
@@ -315,29 +323,53 @@ def _step_segments(op: Operation, events: Sequence[HistoryEvent], end: datetime)
             status = OperationStatus.FAILED if failed else OperationStatus.SUCCEEDED
             start = opened or event.EventTimestamp
             attempt = max(attempt, 1)
+            failure = _event_failure(event)
             segments.append(
                 Segment(start, event.EventTimestamp, SegmentKind.RUN, status,
-                        f"attempt {attempt}", _event_error(event))
+                        f"attempt {attempt}", _described(failure), failure, _event_payload(event))
             )  # fmt: skip
             opened = None
             retry = _retry_delay(event)
             if retry is not None:
-                backoff = (event.EventTimestamp, f"next attempt in {retry}s")
+                backoff = (event.EventTimestamp, retry)
     if opened is not None:
         segments.append(Segment(opened, end, SegmentKind.RUN, op.Status, f"attempt {attempt}"))
     if backoff is not None:
-        segments.append(Segment(backoff[0], end, SegmentKind.BACKOFF, op.Status, backoff[1]))
+        segments.append(_backoff(backoff, end, op.Status))
     if not segments:
         segments.append(Segment(op.StartTimestamp, end, SegmentKind.RUN, op.Status, "running"))
     return segments
 
 
-def _event_error(event: HistoryEvent) -> str | None:
+def _backoff(since: tuple[datetime, int], until: datetime, status: OperationStatus) -> Segment:
+    start, delay = since
+    label = f"next attempt in {delay}s"
+    return Segment(start, until, SegmentKind.BACKOFF, status, label, delay_seconds=delay)
+
+
+def _event_failure(event: HistoryEvent) -> ErrorObject | None:
     details = event.StepFailedDetails
-    error = details.Error.Payload if details is not None and details.Error is not None else None
+    return details.Error.Payload if details is not None and details.Error is not None else None
+
+
+def _described(error: ErrorObject | None) -> str | None:
     if error is None:
         return None
     return f"{error.ErrorType or 'Error'}: {error.ErrorMessage or ''}"
+
+
+def _event_payload(event: HistoryEvent) -> str | None:
+    details = event.StepSucceededDetails
+    result = details.Result if details is not None else None
+    return result.Payload if result is not None else None
+
+
+def _invoke_input(events: Sequence[HistoryEvent]) -> str | None:
+    for event in events:
+        details = event.ChainedInvokeStartedDetails
+        if details is not None and details.Input is not None:
+            return details.Input.Payload
+    return None
 
 
 def _retry_delay(event: HistoryEvent) -> int | None:

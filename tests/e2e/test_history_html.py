@@ -3,10 +3,16 @@
 The page is rendered by Chromium to a PNG; the PNG is decoded with the standard library and must
 show the bars in their status colours (a succeeded green, the red of a failed attempt, the grey
 stripes of a retry back-off).
+
+Playwright drives the same Chromium (Debian's, by its path: Playwright's own browser download is
+not used) to click operations as a reader does: the clicked operation's details appear (its
+payloads, cut short until "show all", its error with the line of the user's code that raised,
+its attempts and the back-off between them), and user text that is markup stays text.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import subprocess
@@ -15,6 +21,7 @@ import textwrap
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,7 +49,8 @@ HANDLER = """
 
     @durable_execution
     async def handler(event, ctx: DurableContext):
-        await ctx.step(lambda s: "created", name="create-order")
+        await ctx.step(lambda s: {"lines": [f"line {i:03d}" for i in range(200)]},
+                       name="create-order")
         receipt = await ctx.step(charge, name="charge", config=retry_once)
         await ctx.wait(Duration.from_seconds(1), name="cool-off")
         decision = await ctx.wait_for_callback(lambda callback_id, c: None, name="approval")
@@ -199,3 +207,152 @@ def test_chromium_draws_the_bars_in_their_status_colours(
     assert count_near(chart, STATUS_COLOURS[OperationStatus.SUCCEEDED]) > 2000
     assert count_near(chart, STATUS_COLOURS[OperationStatus.FAILED]) > 10  # attempt 1 of charge
     assert count_near(chart, BACKOFF_COLOUR) > 50  # the stripes of its back-off
+
+
+# -- clicking, in a real browser ------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+HOSTILE = """
+    from durable_lambda import DurableContext, RetryPresets, StepConfig, durable_execution
+
+    NAME = '<img src=x onerror="window.pwned = 1">'
+
+    def fail(step):
+        raise ValueError('</pre><script>window.pwned = 2</script>')
+
+    @durable_execution
+    async def handler(event, ctx: DurableContext):
+        await ctx.step(lambda s: {"html": "<svg onload='window.pwned = 3'>"}, name=NAME)
+        await ctx.step(fail, name="fails",
+                       config=StepConfig(retry_strategy=RetryPresets.none()))
+"""
+
+
+@pytest.fixture(scope="module")
+def browser_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A page of Debian's Chromium driven by Playwright, with a fresh profile folder."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1300, "height": 900},
+        )
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+
+def panel_of(page: Any, name: str) -> Any:
+    """Click the operation row named ``name``; return the details panel its link opens."""
+    link = page.locator(f"a.op[data-name={json.dumps(name)}]")  # a CSS string, escaped
+    target = link.get_attribute("href")
+    assert target is not None
+    panel = page.locator(target)
+    assert panel.is_hidden(), f"the details of {name} show before any click"
+    link.click()
+    panel.wait_for(state="visible")
+    return panel
+
+
+def test_clicking_a_retried_step_shows_its_attempts_error_and_result(
+    timeline_page: Path, browser_page: Any
+) -> None:
+    browser_page.goto(timeline_page.as_uri())
+
+    panel = panel_of(browser_page, "charge")
+    text = panel.inner_text()
+
+    assert "charge" in text
+    assert "STEP/Step" in text
+    assert "attempts\n2" in text or "attempts\t2" in text
+    assert '"charged"' in text  # the result
+    attempts = panel.locator("table.attempts").inner_text()
+    assert "attempt 1" in attempts
+    assert "FAILED" in attempts
+    assert "RuntimeError: card declined" in attempts
+    assert "back-off before the next attempt (asked for 1s)" in attempts
+    assert "attempt 2" in attempts
+    # The line of the user's code that raised, its path relative to the project, first.
+    frames = panel.locator("ol.frames").inner_text()
+    assert frames.startswith("order.py:")
+    assert "in charge" in frames
+    assert 'raise RuntimeError("card declined")' in frames
+    # The whole trace (the SDK's frames too) is there, folded.
+    trace = panel.locator("details.trace pre")
+    assert trace.is_hidden()
+    panel.locator("details.trace summary").click()
+    assert "Traceback (most recent call last)" in trace.inner_text()
+
+
+def test_a_long_payload_is_cut_short_until_show_all(timeline_page: Path, browser_page: Any) -> None:
+    browser_page.goto(timeline_page.as_uri())
+
+    panel = panel_of(browser_page, "create-order")
+    preview = panel.locator("pre.preview")
+    full = panel.locator("details.more > pre")
+
+    assert preview.is_visible()
+    assert '"line 000"' in preview.inner_text()  # pretty JSON: one item a line
+    assert '"line 199"' not in preview.inner_text()
+    assert full.is_hidden()
+    panel.locator("details.more summary").click()
+    assert full.is_visible()
+    assert '"line 199"' in full.inner_text()
+    assert preview.is_hidden()
+
+
+def test_the_execution_shows_its_input_result_and_the_function_relative_to_the_project(
+    timeline_page: Path, browser_page: Any
+) -> None:
+    browser_page.goto(timeline_page.as_uri())
+
+    assert "function order.py:handler" in browser_page.locator("p.facts").first.inner_text()
+    root = browser_page.locator("a.op").first.get_attribute("data-name")
+    panel = panel_of(browser_page, root)
+    assert '"receipt": "charged"' in panel.inner_text()
+
+
+def test_user_text_that_is_markup_is_shown_and_never_run(tmp_path: Path, browser_page: Any) -> None:
+    (tmp_path / "hostile.py").write_text(textwrap.dedent(HOSTILE))
+    run = subprocess.run(
+        [*CLI, "run", "hostile.py:handler", "--name", "h-1", "--input", '{"x": "<b>bold</b>"}'],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DURABLE_LAMBDA_")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1, run.stderr  # the second step fails the execution
+    page_file = tmp_path / "hostile.html"
+    cli(tmp_path, "history", "h-1", "--html", str(page_file))
+    dialogs: list[str] = []
+    browser_page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    browser_page.goto(page_file.as_uri())
+
+    name = '<img src=x onerror="window.pwned = 1">'
+    panel = panel_of(browser_page, name)
+    assert name in panel.inner_text()
+    assert "<svg onload='window.pwned = 3'>" in panel.inner_text()
+    failed = panel_of(browser_page, "fails")
+    assert "</pre><script>window.pwned = 2</script>" in failed.inner_text()
+    assert browser_page.locator("img, script, svg svg").count() == 0
+    assert browser_page.evaluate("window.pwned") is None
+    assert dialogs == []
