@@ -203,7 +203,8 @@ def test_the_callback_id_key_the_docs_name_is_the_one_the_function_logs(tmp_path
 
     for page in DEPLOY_PAGES:
         text = page.read_text(encoding="utf-8")
-        deploy = text[text.index("aws lambda invoke") - 2000 :]
-        deploy = deploy[: deploy.index("send-durable-execution-callback-success") + 200]
+        deploy = text[text.index("\n## Deploy") :]
+        deploy = deploy[: deploy.find("\n## ", 1)]
+        assert "aws lambda invoke" in deploy, page.name
         assert "`callbackId`" in deploy, page.name
         assert "callback_id" not in deploy, page.name
