@@ -34,7 +34,7 @@ def fixed_cost(repeats: int) -> dict[str, Any]:
     """
     marks: dict[str, float] = {}
     container = Container()
-    container.config.from_dict({"backend": "memory", "clock": "system"})
+    container.config.from_dict({"backend": "memory", "clock": "system", "logger": "lambda"})
     container.service.override(providers.Object(NullService()))
 
     async def empty(event: Any, ctx: DurableContext) -> str:
@@ -89,7 +89,7 @@ class _StandInClient:
     def get_durable_execution_state(self, **request):
         raise AssertionError("the event is a single page")
 
-handler.container.aws_client.set_provides(_StandInClient())
+handler.lambda_container.aws_client.set_provides(_StandInClient())
 _event = {
     "DurableExecutionArn": "arn:aws:lambda:us-east-1:123456789012:function:f:1/durable-execution/e",
     "CheckpointToken": "t0",

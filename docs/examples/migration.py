@@ -43,13 +43,9 @@ async def handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
 
 # --8<-- [start:envelope]
 from durable_lambda import EnvelopeSerDes
-from durable_lambda.app.container import default_container
-
-container = default_container()
-container.serdes.override(EnvelopeSerDes())  # write what the official SDK writes
 
 
-@durable_execution(container=container)
+@durable_execution(serdes=EnvelopeSerDes())  # write what the official SDK writes
 async def two_way_handler(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
     return await handler.handler(event, ctx)
 

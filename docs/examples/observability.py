@@ -183,7 +183,7 @@ def invoke_on_lambda(function: Any) -> dict[str, Any]:
     class LambdaContext:
         aws_request_id = "request-1"
 
-    function.container.aws_client.set_provides(StandInClient())
+    function.lambda_container.aws_client.set_provides(StandInClient())
     execution = {"Id": "1", "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": 0}
     event = {
         "DurableExecutionArn": "arn:aws:lambda:us-east-1:1:function:f/durable-execution/run-1/abc",

@@ -85,7 +85,7 @@ async def test_cleaning_up_after_one_execution() -> None:
         await run.result()
         assert len(files_under(root)) == 1
 
-        delete_offloaded(handler.container.serdes(), root, run.arn)
+        delete_offloaded(handler.settings.serdes, root, run.arn)
 
         assert files_under(root) == []
 

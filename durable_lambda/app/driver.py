@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from durable_lambda.adapters.local.service import LocalDurableService
-from durable_lambda.app.chained_invokes import (
-    ChainedInvokeRunner,
-)
+from durable_lambda.app.chained_invokes import ChainedInvokeRunner
+from durable_lambda.app.definition import Environment
 from durable_lambda.app.lambda_handler import DurableFunction
+from durable_lambda.app.ports import LocalService
 from durable_lambda.core.errors import DurableExecutionError, InvocationError
 from durable_lambda.core.model import (
     CheckpointResponse,
@@ -30,7 +29,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.ports import Clock, DurableService
-from durable_lambda.core.runtime import RuntimeOptions
+from durable_lambda.service.snapshot import ExecutionSnapshot
 
 __all__ = ["CountingService", "DriverHost", "ExecutionDriver", "ExecutionStuckError", "Progress"]
 
@@ -94,7 +93,7 @@ class DriverHost(Protocol):
     """What an ``ExecutionDriver`` needs from its host (the orchestrator, the test runner)."""
 
     @property
-    def local_service(self) -> LocalDurableService:
+    def local_service(self) -> LocalService:
         """The local service the execution lives on."""
         ...
 
@@ -106,11 +105,6 @@ class DriverHost(Protocol):
     @property
     def clock(self) -> Clock:
         """The clock timers are measured against."""
-        ...
-
-    @property
-    def options(self) -> RuntimeOptions | None:
-        """How invocations run; None for each handler's own settings."""
         ...
 
     @property
@@ -128,28 +122,47 @@ class DriverHost(Protocol):
         """How often to look for outside changes while waiting, in seconds."""
         ...
 
+    def environment(self) -> Environment:
+        """Return the environment the next invocation runs in (through ``counting_service``)."""
+        ...
+
 
 class ExecutionDriver:
     """Drives one execution: invokes, fires timers, runs chained invokes, until a condition holds.
 
+    Each turn of the loop reads the execution once (``LocalService.snapshot``) and decides
+    from that read alone; ``seen`` keeps it for the host's conditions.
+
     Args:
-        host: The orchestrator or test runner that owns the service, clock and options.
+        host: The orchestrator or test runner that owns the service, clock and environment.
         arn: The execution to drive.
-        function: The durable handler of the execution.
+        function: The durable function of the execution, with the settings it runs with.
+
+    Attributes:
+        seen: The execution as the last turn read it (None before the first).
+        invocations: The outputs of the invocations this driver made.
+        pending_work: Invoke on the next turn even if nothing changed (a callback answered
+            from the test, an always-replay stop, an interrupted invocation).
     """
 
     def __init__(self, host: DriverHost, arn: str, function: DurableFunction[Any]) -> None:
         self.runner = host
         self.arn = arn
         self.function = function
-        self.service = host.local_service
+        self.service: LocalService = host.local_service
         self.invocations: list[InvocationOutput] = []
         self.pending_work = False
-        self._operations_now: list[Operation] = []
+        self.seen: ExecutionSnapshot | None = None
         self.on_progress: Callable[[Progress], None] | None = None
-        # The host's options if it sets them (the test runner does), else the handler's own
-        # (its checkpoint mode, say, as given to @durable_execution).
-        self._options = host.options or function.container.runtime_options()
+
+    @property
+    def operations_seen(self) -> tuple[Operation, ...]:
+        """The execution's operations as the last turn read them."""
+        return self.seen.operations if self.seen is not None else ()
+
+    def spawn(self, arn: str, function: DurableFunction[Any]) -> ExecutionDriver:
+        """Return a driver of the same kind for another execution (a chained invoke's target)."""
+        return type(self)(self.runner, arn, function)
 
     async def drive(self, until: Callable[[], bool] | None, skip_deadlines: bool) -> None:
         """Run invocations and fire timers until the execution ends or ``until()`` holds.
@@ -159,18 +172,19 @@ class ExecutionDriver:
                 outside world (a test that never answers a callback).
         """
         while True:
-            record = await self.service.get_record(self.arn)
-            self._operations_now = list(record.operations.values())
-            if record.status.is_terminal or (until is not None and until()):
+            seen = self.seen = await self.service.snapshot(self.arn)
+            if seen.status.is_terminal or (until is not None and until()):
                 return
-            if self.pending_work or await self.service.needs_invocation(self.arn):
+            if self.pending_work or seen.needs_invocation:
                 await self._invoke()
                 continue
-            if await self.runner.chained_invokes.run_pending(self, skip_deadlines=skip_deadlines):
+            if seen.pending_invokes and await self.runner.chained_invokes.run_pending(
+                self, seen.pending_invokes, skip_deadlines=skip_deadlines
+            ):
                 continue
-            if await self.service.advance(self.arn):
+            if _timer_due(seen, self.runner.clock) and await self.service.advance(self.arn):
                 continue
-            target = await self._next_time_to_skip_to(skip_deadlines)
+            target = _time_to_skip_to(seen, skip_deadlines)
             if target is None:
                 if self.runner.wait_for_outside:
                     await asyncio.sleep(self.runner.poll_interval)
@@ -190,27 +204,17 @@ class ExecutionDriver:
             target = min(target, clock.now() + timedelta(seconds=self.runner.poll_interval))
         await clock.sleep_until(target)
 
-    async def _next_time_to_skip_to(self, skip_deadlines: bool) -> datetime | None:
-        """Return the next timer to go to; never past a callback deadline someone may beat."""
-        due = await self.service.next_due(self.arn, include_deadlines=True)
-        if due is None or skip_deadlines:
-            return due
-        due_timer = await self.service.next_due(self.arn, include_deadlines=False)
-        if due_timer is None or due_timer > due:
-            return None
-        return due_timer
-
     async def _invoke(self) -> None:
         self.pending_work = False
         event = (await self.service.invocation_input(self.arn)).to_wire()
-        started = self.runner.clock.now()
+        clock = self.runner.clock
+        started = clock.now()
         counting = self.runner.counting_service
+        environment = self.runner.environment()
         for attempt in range(_MAX_INVOCATION_RETRIES + 1):
             calls_before = counting.checkpoint_calls
             try:
-                output = await self.function.invoke_model(
-                    event, service=counting, clock=self.runner.clock, options=self._options
-                )
+                output = await self.function.invoke_model(event, environment)
                 break
             except InvocationError:
                 # Lambda retries an invocation that raised; so does the orchestrator, a few times.
@@ -219,51 +223,55 @@ class ExecutionDriver:
                 event = (await self.service.invocation_input(self.arn)).to_wire()
         self.invocations.append(output)
         progressed = counting.checkpoint_calls > calls_before
-        if output.Status is InvocationStatus.PENDING and self._options.always_replay and progressed:
+        pending = output.Status is InvocationStatus.PENDING
+        if pending and environment.always_replay and progressed:
             # Always-replay mode ended the invocation after an operation completed: replay
             # from the top at once, before any time passes. With nothing pending the real
             # service would call PENDING an error, so such an invocation is not recorded.
             self.pending_work = True
             if not await self.service.has_pending_work(self.arn):
                 return
-        await self.service.record_invocation(self.arn, started, self.runner.clock.now(), output)
+        await self.service.record_invocation(self.arn, started, clock.now(), output)
         if self.on_progress is not None:
-            self.on_progress(await self._progress(output))
+            self.on_progress(_progress(self, output, await self.service.snapshot(self.arn)))
 
-    async def _progress(self, output: InvocationOutput) -> Progress:
-        record = await self.service.get_record(self.arn)
-        operations = list(record.operations.values())
-        return Progress(
-            arn=self.arn,
-            invocation=len(self.invocations),
-            status=output.Status.value,
-            completed_operations=sum(
-                1
-                for op in operations
-                if op.Status.is_terminal and op.Type is not OperationType.EXECUTION
-            ),
-            open_callbacks=tuple(
-                (_callback_name(op, operations), op.CallbackDetails.CallbackId)
-                for op in operations
-                if op.Type is OperationType.CALLBACK
-                and op.Status is OperationStatus.STARTED
-                and op.CallbackDetails is not None
-                and op.CallbackDetails.CallbackId
-            ),
-            next_timer=await self.service.next_due(self.arn, include_deadlines=False),
-        )
 
-    def _parent_name(self, op: Operation) -> str | None:
-        for candidate in self._operations_now:
-            if candidate.Id == op.ParentId:
-                return candidate.Name
+def _timer_due(seen: ExecutionSnapshot, clock: Clock) -> bool:
+    """Whether a timer has come due: only then can firing timers change anything (a write)."""
+    return seen.next_due is not None and seen.next_due <= clock.now()
+
+
+def _time_to_skip_to(seen: ExecutionSnapshot, skip_deadlines: bool) -> datetime | None:
+    """Return the next timer to go to; never past a callback deadline someone may beat."""
+    due = seen.next_due
+    if due is None or skip_deadlines:
+        return due
+    due_timer = seen.next_timer
+    if due_timer is None or due_timer > due:
         return None
+    return due_timer
 
 
-def _callback_name(op: Operation, operations: list[Operation]) -> str | None:
-    if op.Name:
-        return op.Name
-    for candidate in operations:
-        if candidate.Id == op.ParentId:
-            return candidate.Name
-    return None
+def _progress(
+    driver: ExecutionDriver, output: InvocationOutput, seen: ExecutionSnapshot
+) -> Progress:
+    operations = seen.operations
+    return Progress(
+        arn=driver.arn,
+        invocation=len(driver.invocations),
+        status=output.Status.value,
+        completed_operations=sum(
+            1
+            for op in operations
+            if op.Status.is_terminal and op.Type is not OperationType.EXECUTION
+        ),
+        open_callbacks=tuple(
+            (op.Name or seen.parent_name(op), op.CallbackDetails.CallbackId)
+            for op in operations
+            if op.Type is OperationType.CALLBACK
+            and op.Status is OperationStatus.STARTED
+            and op.CallbackDetails is not None
+            and op.CallbackDetails.CallbackId
+        ),
+        next_timer=seen.next_timer,
+    )

@@ -1,36 +1,39 @@
 """``@durable_execution``: turns ``async def handler(event, ctx)`` into a Lambda durable function.
 
-Lambda calls the decorated object synchronously with the invocation input; it runs the handler on
-one event loop per container, reused across warm invocations (so libraries that cache loop-bound
-clients keep working), and returns the invocation output as a dict.
+The decorated object is a definition (the handler and its settings) that Lambda can call:
+called synchronously with the invocation input, it takes its environment from a container on
+the ``aws`` backend (``durable_lambda.app.container.lambda_container``), runs the handler on one
+event loop per container, reused across warm invocations (so libraries that cache loop-bound
+clients keep working), and returns the invocation output as a dict. Other hosts (the local
+orchestrator, ``DurableTestRunner``) run the same definition in environments of their own.
 
-Logging on Lambda: unless the application chose a logger (``logger=``, or the container's) or
-configured structlog itself, events are written in the function's Lambda log format (JSON or
-text, ``AWS_LAMBDA_LOG_FORMAT``) at its level (``AWS_LAMBDA_LOG_LEVEL`` / ``LOG_LEVEL``), by
-``LambdaLogger``; each invocation's events carry its Lambda ``requestId``.
+Logging on Lambda: unless the function chose a logger (``logger=``), the Lambda container's
+logger overrides it, or the application configured structlog itself, events are written in the
+function's Lambda log format (JSON or text, ``AWS_LAMBDA_LOG_FORMAT``) at its level
+(``AWS_LAMBDA_LOG_LEVEL`` / ``LOG_LEVEL``), by ``LambdaLogger``; each invocation's events carry
+its Lambda ``requestId``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import functools
-import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
-from dependency_injector import providers
-
-from durable_lambda.adapters.logging.structlog_logger import StructlogLogger
-from durable_lambda.app.container import Container, default_container
+from durable_lambda.app.container import Container, lambda_container
+from durable_lambda.app.definition import Environment, FunctionSettings, check_handler
+from durable_lambda.app.definition import checkpoint_mode as parse_checkpoint_mode
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
+from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
 from durable_lambda.core.model import InvocationOutput
 from durable_lambda.core.plugins import InstrumentationPlugin
-from durable_lambda.core.ports import Clock, DurableService, Logger
-from durable_lambda.core.runtime import RuntimeOptions
-from durable_lambda.core.serdes import SerDes
+from durable_lambda.core.ports import Logger
+from durable_lambda.core.serdes import DEFAULT_SERDES, SerDes
 
 if TYPE_CHECKING:
     from botocore.config import Config as BotocoreConfig
@@ -51,24 +54,68 @@ def _container_loop() -> asyncio.AbstractEventLoop:
 
 
 class DurableFunction(Generic[R]):
-    """A durable handler ready for Lambda: call it with ``(event, lambda_context)``.
+    """A durable function's definition, ready for Lambda: call it with ``(event, lambda_context)``.
+
+    It holds no wiring: every host runs it in an ``Environment`` of its own (``invoke``), and
+    Lambda's (``__call__``) comes from ``lambda_container``.
+
+    Args:
+        handler: The user's ``async def handler(event, ctx)``.
+        settings: How it runs wherever it runs (serializer, plugins, checkpoint mode, logger).
+        client: On Lambda, a boto3 ``lambda`` client to use instead of the default one.
+        boto_config: On Lambda, a botocore ``Config`` for the default client.
+        container: On Lambda, a container to take the environment from instead.
+
+    Raises:
+        ValidationError: ``handler`` is not an ``async def`` function (a plain ``def`` would
+            fail at its first invocation), or a container is given with a client or config.
 
     Attributes:
-        handler: The user's ``async def handler(event, ctx)``.
-        container: The dependency container it draws its adapters from.
-        plugins: Instrumentation plugins added to every invocation's options.
+        handler: The user's handler.
+        settings: Its settings.
     """
 
     def __init__(
         self,
         handler: Callable[[Any, DurableContext], Awaitable[R]],
-        container: Container,
-        plugins: Sequence[InstrumentationPlugin] = (),
+        settings: FunctionSettings | None = None,
+        *,
+        client: Any = None,
+        boto_config: BotocoreConfig | None = None,
+        container: Container | None = None,
     ) -> None:
+        if container is not None and (client is not None or boto_config is not None):
+            raise ValidationError(
+                "give container= or client=/boto_config=, not both: a container brings its "
+                "own client (container.aws_client.set_provides(client))",
+                field="container",
+            )
+        check_handler(handler, "the handler")
         self.handler = handler
-        self.container = container
-        self.plugins = tuple(plugins)
+        self.settings = settings or FunctionSettings()
+        self._aws_client = client
+        self._aws_boto_config = boto_config
+        self._lambda_container = container
         functools.update_wrapper(self, handler)
+
+    @property
+    def lambda_container(self) -> Container:
+        """The container ``__call__`` (the Lambda entry point) takes its environment from.
+
+        Built on first use on the ``aws`` backend, with the client or config given to the
+        decorator; other hosts never use it.
+        """
+        if self._lambda_container is None:
+            self._lambda_container = lambda_container(
+                client=self._aws_client, boto_config=self._aws_boto_config
+            )
+        return self._lambda_container
+
+    def with_settings(self, settings: FunctionSettings) -> Self:
+        """Return the same function with other settings (a host's variant: say, another mode)."""
+        variant = copy.copy(self)
+        variant.settings = settings
+        return variant
 
     def __call__(self, event: object, lambda_context: object = None) -> dict[str, Any]:
         """Run one invocation synchronously, as the Lambda runtime calls a handler.
@@ -78,78 +125,57 @@ class DurableFunction(Generic[R]):
             InvocationError: Lambda should retry the invocation.
         """
         loop = _container_loop()
-        logger = self.lambda_logger(lambda_context)
-        return loop.run_until_complete(self.invoke(event, logger=logger))
+        return loop.run_until_complete(self.invoke(event, self.lambda_environment(lambda_context)))
 
-    def lambda_logger(self, lambda_context: object = None) -> Logger:
-        """Return the logger one Lambda invocation logs through, bound to its request id.
-
-        The container's logger when the application chose one (or configured structlog);
-        otherwise a ``LambdaLogger`` in the function's Lambda log format and level.
+    def lambda_environment(self, lambda_context: object = None) -> Environment:
+        """Return the environment of one Lambda invocation, bound to its request id.
 
         Args:
-            lambda_context: The Lambda context object (its ``aws_request_id`` is bound).
+            lambda_context: The Lambda context object (its ``aws_request_id`` is bound to logs).
 
         Raises:
             ValidationError: ``AWS_LAMBDA_LOG_LEVEL`` or ``LOG_LEVEL`` names no level.
         """
-        provider = self.container.logger
-        # The container's default (structlog, unconfigured) gives way to the Lambda format.
-        default: object = provider.provides
-        overridden: tuple[object, ...] = tuple(provider.overridden)  # the stubs say: never empty
-        logger: Logger
-        if overridden or default is not StructlogLogger or _structlog_set_up():
-            logger = provider()
-        else:
-            from durable_lambda.adapters.logging.lambda_logger import LambdaLogger
-
-            logger = LambdaLogger()
+        environment: Environment = self.lambda_container.environment()
         request_id = getattr(lambda_context, "aws_request_id", None)
-        return logger.bind(request_id=request_id) if request_id else logger
+        if request_id:
+            return dataclasses.replace(environment, request_id=request_id)
+        return environment
 
-    async def invoke(
-        self,
-        event: object,
-        *,
-        service: DurableService | None = None,
-        clock: Clock | None = None,
-        options: RuntimeOptions | None = None,
-        logger: Logger | None = None,
-    ) -> dict[str, Any]:
-        """Run one invocation on the running event loop and return the output as a dict.
+    def lambda_logger(self, lambda_context: object = None) -> Logger:
+        """Return the logger one Lambda invocation logs through, bound to its request id.
 
-        The keyword arguments override the container's adapters for this call (the testing runner
-        and the local orchestrator use them).
+        The function's own logger if it chose one; else the Lambda container's (see the module
+        docstring).
+
+        Raises:
+            ValidationError: ``AWS_LAMBDA_LOG_LEVEL`` or ``LOG_LEVEL`` names no level.
         """
-        output = await self.invoke_model(
-            event, service=service, clock=clock, options=options, logger=logger
-        )
+        return self.lambda_environment(lambda_context).logger_for(self.settings)
+
+    async def invoke(self, event: object, environment: Environment) -> dict[str, Any]:
+        """Run one invocation in ``environment`` on the running loop; return the output dict.
+
+        Raises:
+            ValidationError: the event is not a durable invocation input.
+            InvocationError: the invocation should be retried.
+        """
+        output = await self.invoke_model(event, environment)
         return output.to_wire()
 
-    async def invoke_model(
-        self,
-        event: object,
-        *,
-        service: DurableService | None = None,
-        clock: Clock | None = None,
-        options: RuntimeOptions | None = None,
-        logger: Logger | None = None,
-    ) -> InvocationOutput:
-        """Like ``invoke``, returning the output model; ``self.plugins`` join ``options``'s."""
+    async def invoke_model(self, event: object, environment: Environment) -> InvocationOutput:
+        """Like ``invoke``, returning the output model."""
         invocation = parse_invocation_input(event)
-        container = self.container
-        options = options or container.runtime_options()
-        if self.plugins:
-            options = dataclasses.replace(options, plugins=(*options.plugins, *self.plugins))
+        settings = self.settings
         return await run_invocation(
             self.handler,
             invocation,
-            service=service or container.service(),
-            serdes=container.serdes(),
-            clock=clock or container.clock(),
-            random=container.random(),
-            logger=logger or container.logger(),
-            options=options,
+            service=environment.service,
+            serdes=settings.serdes,
+            clock=environment.clock,
+            random=environment.random,
+            logger=environment.logger_for(settings),
+            options=environment.options_for(settings),
         )
 
 
@@ -192,48 +218,48 @@ def durable_execution(
     """Make ``async def handler(event, ctx)`` a Lambda durable function.
 
     Use bare (``@durable_execution``) or with options (``@durable_execution(checkpoint_mode=
-    "OPTIMISTIC")``).
+    "OPTIMISTIC")``). The options are checked here, when the function is defined.
 
     Args:
-        handler: The durable handler.
+        handler: The durable handler (an ``async def``).
         checkpoint_mode: ``EAGER``, ``BATCHED`` (default) or ``OPTIMISTIC``.
         log_during_replay: Emit ``ctx.logger`` events during replay too.
-        client: A boto3 ``lambda`` client to use instead of the default one.
-        boto_config: A botocore ``Config`` for the default client (retries, timeouts).
-        container: A fully configured container, for custom wiring.
+        client: On Lambda, a boto3 ``lambda`` client to use instead of the default one.
+        boto_config: On Lambda, a botocore ``Config`` for the default client (retries,
+            timeouts).
+        container: On Lambda, a container to take the environment (service, clock, logger,
+            randomness) from, for custom wiring (see ``durable_lambda.app.container``).
         plugins: Instrumentation plugins (see ``durable_lambda.core.plugins``), called in order;
             an exception a plugin raises is logged and never affects the execution.
         serdes: The execution-wide serializer of operation results and payloads (``JsonSerDes``
             by default; ``EnvelopeSerDes`` for executions the official SDK must also read).
-        logger: What ``ctx.logger`` and the SDK log through (any ``Logger``: ``StructlogLogger``,
-            ``StdlibLogger``, ``PowertoolsLogger``...). By default, on Lambda, the function's
-            Lambda log format (see the module docstring); structlog elsewhere.
+        logger: What ``ctx.logger`` and the SDK log through, wherever the function runs (any
+            ``Logger``: ``StructlogLogger``, ``StdlibLogger``, ``PowertoolsLogger``...). By
+            default, on Lambda, the function's Lambda log format (see the module docstring);
+            structlog elsewhere.
+
+    Raises:
+        ValidationError: ``checkpoint_mode`` names no mode, the handler is not an ``async
+            def``, or a container is given with a client or config.
 
     Example:
         >>> @durable_execution
         ... async def handler(event: dict, ctx: DurableContext) -> dict:
         ...     return await ctx.step(lambda s: {"ok": True}, name="work")
     """
+    settings = FunctionSettings(
+        checkpoint_mode=parse_checkpoint_mode(checkpoint_mode),
+        log_during_replay=log_during_replay,
+        plugins=tuple(plugins),
+        serdes=serdes if serdes is not None else DEFAULT_SERDES,
+        logger=logger,
+    )
 
     def decorate(fn: Callable[[Any, DurableContext], Awaitable[R]]) -> DurableFunction[R]:
-        chosen = container or default_container()
-        if container is None:
-            chosen.config.checkpoint_mode.from_value(checkpoint_mode)
-            chosen.config.log_during_replay.from_value(log_during_replay)
-            chosen.aws_client.set_provides(client)
-            chosen.aws_boto_config.set_provides(boto_config)
-        if serdes is not None:
-            chosen.serdes.override(providers.Object(serdes))
-        if logger is not None:
-            chosen.logger.override(providers.Object(logger))
-        return DurableFunction(fn, chosen, plugins)
+        return DurableFunction(
+            fn, settings, client=client, boto_config=boto_config, container=container
+        )
 
     if handler is not None:
         return decorate(handler)
     return decorate
-
-
-def _structlog_set_up() -> bool:
-    """Whether the application configured structlog (it then renders the events itself)."""
-    structlog = sys.modules.get("structlog")  # never imported just to ask
-    return structlog is not None and bool(structlog.is_configured())

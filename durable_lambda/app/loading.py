@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dependency_injector import providers
-
-from durable_lambda.app.container import Container
-from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
+from durable_lambda.app.definition import check_handler
+from durable_lambda.app.lambda_handler import DurableFunction
 from durable_lambda.core.errors import ValidationError
 
 __all__ = ["load_handler", "load_target"]
@@ -43,32 +41,35 @@ def load_target(spec: str) -> Any:
         ) from None
 
 
-def load_handler(spec: str, container: Container | None = None) -> DurableFunction[Any]:
-    """Return the durable handler ``spec`` names, wired to ``container`` when one is given.
+def load_handler(spec: str, *, as_lambda: bool = False) -> DurableFunction[Any]:
+    """Return the durable function ``spec`` names: its definition, as it was decorated.
 
-    A bare ``async def handler(event, ctx)`` is accepted as well as a ``@durable_execution`` one.
+    A bare ``async def handler(event, ctx)`` is accepted as well as a ``@durable_execution`` one
+    (it runs with the default settings), unless ``as_lambda`` is set.
+
+    Args:
+        spec: ``path/to/file.py:handler`` or ``package.module:handler``.
+        as_lambda: Load the target as Lambda would run it: a bare ``async def`` runs locally
+            but Lambda cannot call it, so it is refused, saying how to decorate it.
 
     Raises:
-        ValidationError: the target cannot be loaded or is not a durable handler.
+        ValidationError: the target cannot be loaded, is not an ``async def`` handler, or (with
+            ``as_lambda``) is not decorated.
     """
     target = load_target(spec)
     if isinstance(target, DurableFunction):
-        handler = target.handler
-    elif callable(target):
-        handler = target
-    else:
+        return target
+    handler = check_handler(target, f"target {spec!r}")
+    if as_lambda:
+        name = getattr(target, "__name__", spec.rpartition(":")[2])
         raise ValidationError(
-            f"target {spec!r} is a {type(target).__name__}, not a durable handler",
+            f"target {spec!r} is an undecorated async def: it would run here but fail on Lambda, "
+            f"which calls the object @durable_execution makes; decorate it: "
+            f"@durable_execution above async def {name}(event, ctx) "
+            "(from durable_lambda import durable_execution)",
             field="target",
         )
-    if container is None:
-        return target if isinstance(target, DurableFunction) else durable_execution(handler)
-    if isinstance(target, DurableFunction):
-        # Run it locally with the wiring given, but with its own serializer and plugins.
-        container.serdes.override(providers.Object(target.container.serdes()))
-        container.runtime_options.override(providers.Object(target.container.runtime_options()))
-        return DurableFunction(handler, container, target.plugins)
-    return durable_execution(container=container)(handler)
+    return DurableFunction(handler)
 
 
 def _import(module_part: str, spec: str) -> Any:

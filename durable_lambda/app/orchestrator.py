@@ -13,18 +13,15 @@ runner uses too.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from durable_lambda.adapters.clock.clocks import SystemClock
-from durable_lambda.adapters.local.service import LocalDurableService
-from durable_lambda.app.chained_invokes import (
-    ChainedInvokeRunner,
-    FunctionRegistry,
-    LocalServiceWithFunctions,
-)
-from durable_lambda.app.container import Container
+from durable_lambda.app.chained_invokes import ChainedInvokeRunner, FunctionRegistry
+from durable_lambda.app.container import local_container
+from durable_lambda.app.definition import Environment, settings_with
+from durable_lambda.app.definition import checkpoint_mode as parse_mode
 from durable_lambda.app.driver import (
     CountingService,
     DriverHost,
@@ -34,10 +31,11 @@ from durable_lambda.app.driver import (
 )
 from durable_lambda.app.lambda_handler import DurableFunction
 from durable_lambda.app.loading import load_handler
+from durable_lambda.app.ports import LocalService
 from durable_lambda.app.replayer import Replayer, ReplayReport
+from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.model import OperationStatus, OperationType
 from durable_lambda.core.ports import Clock
-from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.service.history import EventType
 from durable_lambda.service.ports import (
     ExecutionLockedError,
@@ -60,14 +58,21 @@ __all__ = [
 class LocalOrchestrator:
     """Runs durable executions locally on an execution store (see the module docstring).
 
+    Its environment comes from the composition root (``local_container``): the local service
+    over ``store``, the clock, the logger and randomness.
+
     Args:
-        store: Where executions are kept (``FileExecutionStore`` or ``InMemoryExecutionStore``).
+        store: Where executions are kept: ``FileExecutionStore``, ``InMemoryExecutionStore``,
+            or any ``ExecutionStore`` of your own (see ``docs/storage-adapters.md``).
         clock: The clock; the system clock by default, a ``FakeClock`` to skip time.
         functions: What ``ctx.invoke`` can call, by function name (durable handlers or plain
             functions of the payload).
-        options: How invocations run (checkpoint mode...); None (the default) runs each
-            handler with the options it was decorated with.
+        checkpoint_mode: Run every handler in this checkpoint mode; None (the default) runs
+            each in the mode it was decorated with.
         poll_interval: How often, while waiting, the store is checked for outside changes.
+
+    Raises:
+        ValidationError: ``checkpoint_mode`` names no mode, or a function is not a handler.
     """
 
     def __init__(
@@ -76,32 +81,42 @@ class LocalOrchestrator:
         *,
         clock: Clock | None = None,
         functions: Mapping[str, Any] | None = None,
-        options: RuntimeOptions | None = None,
+        checkpoint_mode: CheckpointMode | str | None = None,
         poll_interval: float = 0.2,
     ) -> None:
-        self.store = store
-        self.clock: Clock = clock or SystemClock()
-        self.container = _local_container()
-        self.registry = FunctionRegistry(functions or {}, self.container)
-        self.local_service: LocalDurableService = LocalServiceWithFunctions(
-            store, self.clock, registry=self.registry
+        self.registry = FunctionRegistry(functions or {})
+        self.container = local_container(
+            store=store, clock=clock or "system", invoke_refusal=self.registry.refusal
         )
-        self.service = self.local_service
+        self.store = store
+        self.clock: Clock = self.container.clock()
+        self.local_service: LocalService = self.container.local_service()
         self.counting_service = CountingService(self.local_service)
         self.chained_invokes = ChainedInvokeRunner(self.registry)
-        self.options = options
+        # Checked now: a wrong mode is refused before anything runs.
+        self.checkpoint_mode = None if checkpoint_mode is None else parse_mode(checkpoint_mode)
         self.wait_for_outside = True
         self.poll_interval = poll_interval
 
+    def environment(self) -> Environment:
+        """Return the environment invocations run in: the container's, counting checkpoints."""
+        environment: Environment = self.container.environment()
+        return dataclasses.replace(environment, service=self.counting_service)
+
     def _function(self, target: str) -> DurableFunction[Any]:
-        # A container of its own: the handler's serializer and options are set on it.
-        return load_handler(target, _local_container())
+        # Loaded as Lambda would run it: a bare async def is refused, saying how to fix it.
+        function = load_handler(target, as_lambda=True)
+        if self.checkpoint_mode is None:
+            return function
+        return function.with_settings(
+            settings_with(function.settings, checkpoint_mode=self.checkpoint_mode)
+        )
 
     async def start(self, target: str, event: Any, *, name: str | None = None) -> str:
         """Start an execution of ``target`` (kept as its function name) and return its ARN.
 
         Raises:
-            ValidationError: the target cannot be loaded.
+            ValidationError: the target cannot be loaded, or is not a decorated handler.
         """
         self._function(target)  # fail fast on a bad target, before anything is stored
         return await self.local_service.start_execution(target, json.dumps(event), name=name)
@@ -206,7 +221,7 @@ class LocalOrchestrator:
             ExecutionNotFoundError: no such execution.
         """
         record = await self.local_service.get_record(arn)
-        return await Replayer(self._function(target), shallow=shallow).replay(record)
+        return await Replayer(load_handler(target), shallow=shallow).replay(record)
 
 
 def _invocation_interrupted(record: ExecutionRecord) -> bool:
@@ -234,21 +249,18 @@ def _invocation_interrupted(record: ExecutionRecord) -> bool:
     )
 
 
-def _local_container() -> Container:
-    container = Container()
-    container.config.from_dict({"backend": "memory", "clock": "system"})
-    return container
-
-
 def _open_callback(driver: ExecutionDriver, answers: Mapping[str, Any]) -> tuple[str, str] | None:
-    for op in driver._operations_now:
+    seen = driver.seen
+    if seen is None:
+        return None
+    for op in seen.operations:
         if (
             op.Type is OperationType.CALLBACK
             and op.Status is OperationStatus.STARTED
             and op.CallbackDetails is not None
             and op.CallbackDetails.CallbackId
         ):
-            for name in (op.Name, driver._parent_name(op)):
+            for name in (op.Name, seen.parent_name(op)):
                 if name is not None and name in answers:
                     return name, op.CallbackDetails.CallbackId
     return None

@@ -8,26 +8,27 @@ execution ends. Nothing sleeps: a three-day wait completes at once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dependency_injector import providers
-
-from durable_lambda.adapters.clock.clocks import FakeClock
-from durable_lambda.adapters.memory.store import InMemoryExecutionStore
-from durable_lambda.app.chained_invokes import (
-    ChainedInvokeRunner,
-    FunctionRegistry,
-    LocalServiceWithFunctions,
+from durable_lambda.app.chained_invokes import ChainedInvokeRunner, FunctionRegistry
+from durable_lambda.app.container import local_container
+from durable_lambda.app.definition import (
+    Environment,
+    ServiceLimits,
+    checkpoint_mode,
+    settings_with,
 )
-from durable_lambda.app.container import Container
 from durable_lambda.app.driver import CountingService, ExecutionDriver, ExecutionStuckError
-from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
+from durable_lambda.app.lambda_handler import DurableFunction
+from durable_lambda.app.ports import LocalService, ManualClock
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
+from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import (
     ErrorObject,
     InvocationOutput,
@@ -36,8 +37,8 @@ from durable_lambda.core.model import (
     OperationType,
 )
 from durable_lambda.core.plugins import InstrumentationPlugin
-from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.service.history import HistoryEvent
+from durable_lambda.service.ports import ExecutionStore
 
 __all__ = [
     "CallbackHandle",
@@ -48,8 +49,6 @@ __all__ = [
     "OperationView",
     "TestExecution",
 ]
-
-_MAX_INVOCATION_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -185,11 +184,14 @@ class TestExecution(ExecutionDriver):
         """
 
         def found(open_only: bool) -> str | None:
-            ops = self._operations_now if open_only else reversed(self._operations_now)
+            seen = self.seen
+            if seen is None:
+                return None
+            ops = seen.operations if open_only else reversed(seen.operations)
             for op in ops:
                 if (
                     op.Type is OperationType.CALLBACK
-                    and name in (op.Name, self._parent_name(op))
+                    and name in (op.Name, seen.parent_name(op))
                     and op.CallbackDetails is not None
                     and op.CallbackDetails.CallbackId
                     and (op.Status is OperationStatus.STARTED or not open_only)
@@ -211,11 +213,11 @@ class TestExecution(ExecutionDriver):
 
         Lets a test stop between invocations, e.g. to change the handler and see replay catch it.
         """
-        record = await self.service.get_record(self.arn)
-        if record.status.is_terminal:
+        if (await self.service.snapshot(self.arn)).status.is_terminal:
             return None
         await self.service.advance(self.arn)
-        if not (self.pending_work or await self.service.needs_invocation(self.arn)):
+        self.seen = await self.service.snapshot(self.arn)
+        if not (self.pending_work or self.seen.needs_invocation):
             return None
         await self._invoke()
         return self.invocations[-1]
@@ -235,9 +237,9 @@ class TestExecution(ExecutionDriver):
         self, *, parent: str | None = None, type: OperationType | None = None
     ) -> list[OperationView]:
         """Return the operations seen at the last drive, filtered by parent name or id and type."""
-        ops = [op for op in self._operations_now if op.Type is not OperationType.EXECUTION]
+        ops = [op for op in self.operations_seen if op.Type is not OperationType.EXECUTION]
         if parent is not None:
-            parent_ids = {op.Id for op in self._operations_now if parent in (op.Id, op.Name)}
+            parent_ids = {op.Id for op in self.operations_seen if parent in (op.Id, op.Name)}
             ops = [op for op in ops if op.ParentId in parent_ids]
         if type is not None:
             ops = [op for op in ops if op.Type is type]
@@ -249,7 +251,7 @@ class TestExecution(ExecutionDriver):
         Raises:
             KeyError: no operation has that name.
         """
-        for op in self._operations_now:
+        for op in self.operations_seen:
             if op.Name == name:
                 return OperationView(op)
         raise KeyError(f"no operation named {name!r}")
@@ -274,18 +276,32 @@ class TestExecution(ExecutionDriver):
 class DurableTestRunner:
     """Runs a durable handler to completion in memory, with time skipped.
 
+    It is a host like Lambda: the function keeps the settings it was decorated with (serializer,
+    plugins, checkpoint mode, logger) and runs in an environment from the composition root
+    (``local_container``): the local service over an in-memory store (or ``store``), a fake
+    clock (or ``clock``), the structlog logger and randomness. ``runner.container`` holds it:
+    override a provider to swap one (``runner.container.random.override(...)``).
+
     Args:
         handler: A ``@durable_execution`` function, or a bare ``async def handler(event, ctx)``.
-        checkpoint_mode: How checkpoints are sent (default ``BATCHED``).
+        checkpoint_mode: Run in this mode instead of the function's own (default: its own).
         always_replay: End every invocation after each newly completed operation, so that the
             handler is replayed from the top again and again: non-determinism shows at once.
+        log_during_replay: Log during replay or not, instead of as the function says.
         start_time: Where the fake clock starts.
+        function_name: The name executions are started under.
         functions: What ``ctx.invoke`` can call, by function name: durable handlers
             (``@durable_execution`` objects or bare ``async def handler(event, ctx)``), each run
             as an execution of its own, and plain functions of the payload (sync or async),
             called once. Invoking any other name fails with ``ResourceNotFoundException``.
-        plugins: Instrumentation plugins for every invocation, after those the
-            ``@durable_execution`` function was given.
+        plugins: Instrumentation plugins for every invocation, after the function's own.
+        store: Keep executions in this ``ExecutionStore`` (any store of your own; see
+            ``docs/storage-adapters.md``) instead of in memory.
+        clock: Go by this clock (a ``FakeClock``) instead of a new one.
+
+    Raises:
+        ValidationError: ``checkpoint_mode`` names no mode, ``handler`` is not an ``async def``,
+            a function is not a handler, or both ``start_time`` and ``clock`` are given.
 
     Example:
         >>> async def test_order() -> None:
@@ -299,37 +315,58 @@ class DurableTestRunner:
         self,
         handler: DurableFunction[Any] | Callable[[Any, DurableContext], Awaitable[Any]],
         *,
-        checkpoint_mode: CheckpointMode | str = CheckpointMode.BATCHED,
+        checkpoint_mode: CheckpointMode | str | None = None,
         always_replay: bool = False,
-        log_during_replay: bool = False,
+        log_during_replay: bool | None = None,
         start_time: datetime | None = None,
         function_name: str = "test-function",
         functions: Mapping[str, Any] | None = None,
         plugins: Sequence[InstrumentationPlugin] = (),
+        store: ExecutionStore | None = None,
+        clock: ManualClock | None = None,
     ) -> None:
-        container = Container()
-        container.config.from_dict({"backend": "memory", "clock": "fake"})
-        if isinstance(handler, DurableFunction):
-            plugins = (*handler.plugins, *plugins)
-            # The handler's own serializer is part of its behaviour on the wire: keep it.
-            container.serdes.override(providers.Object(handler.container.serdes()))
-            handler = handler.handler
-        self.function: DurableFunction[Any] = durable_execution(container=container)(handler)
-        self.clock = FakeClock(start_time) if start_time else FakeClock()
-        self.store = InMemoryExecutionStore()
-        registry = FunctionRegistry(functions or {}, self.function.container)
-        self.local_service = LocalServiceWithFunctions(self.store, self.clock, registry=registry)
+        if start_time is not None and clock is not None:
+            raise ValidationError("give start_time or clock, not both", field="start_time")
+        function = handler if isinstance(handler, DurableFunction) else DurableFunction(handler)
+        self.function: DurableFunction[Any] = function.with_settings(
+            settings_with(
+                function.settings,
+                checkpoint_mode=_mode(checkpoint_mode),
+                log_during_replay=log_during_replay,
+                plugins=plugins,
+            )
+        )
+        registry = FunctionRegistry(functions or {})
+        self.container = local_container(
+            store=store,
+            clock=clock or "fake",
+            start_time=start_time,
+            invoke_refusal=registry.refusal,
+        )
+        self.clock: ManualClock = self.container.clock()
+        self.store: ExecutionStore = self.container.execution_store()
+        self.local_service: LocalService = self.container.local_service()
         self.chained_invokes = ChainedInvokeRunner(registry)
         self.counting_service = CountingService(self.local_service)
-        self.options = RuntimeOptions(
-            checkpoint_mode=CheckpointMode(str(checkpoint_mode).upper()),
-            always_replay=always_replay,
-            log_during_replay=log_during_replay,
-            plugins=tuple(plugins),
-        )
+        self.always_replay = always_replay
+        self.limits = ServiceLimits()
         self.function_name = function_name
         self.wait_for_outside = False  # a test answers callbacks itself; nobody else will
         self.poll_interval = 0.0
+
+    def environment(self) -> Environment:
+        """Return the environment each invocation runs in (built anew: overrides take effect).
+
+        The container's adapters, with checkpoint calls counted, ``always_replay`` and
+        ``limits`` (the service limits: lower them to test what happens at a limit).
+        """
+        environment: Environment = self.container.environment()
+        return dataclasses.replace(
+            environment,
+            service=self.counting_service,
+            always_replay=self.always_replay,
+            limits=self.limits,
+        )
 
     async def __aenter__(self) -> DurableTestRunner:
         return self
@@ -346,3 +383,7 @@ class DurableTestRunner:
         """Start an execution and drive it to its end."""
         execution = await self.start(event)
         return await execution.result()
+
+
+def _mode(value: CheckpointMode | str | None) -> CheckpointMode | None:
+    return None if value is None else checkpoint_mode(value)

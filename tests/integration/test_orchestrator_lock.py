@@ -12,11 +12,17 @@ from durable_lambda.adapters.file import ExecutionLockedError, FileExecutionStor
 from durable_lambda.app.orchestrator import LocalOrchestrator
 
 WAITS_FOR_APPROVAL = """
-    from durable_lambda import DurableContext, durable_execution
+    from durable_lambda import (
+        DurableContext, PlainJsonSerDes, WaitForCallbackConfig, durable_execution,
+    )
 
     @durable_execution
     async def handler(event, ctx: DurableContext):
-        return await ctx.wait_for_callback(lambda callback_id, c: None, name="approval")
+        return await ctx.wait_for_callback(
+            lambda callback_id, c: None,
+            name="approval",
+            config=WaitForCallbackConfig(serdes=PlainJsonSerDes()),  # the answer is JSON
+        )
 """
 
 

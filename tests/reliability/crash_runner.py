@@ -52,7 +52,6 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.runtime import RuntimeOptions
 from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 _CHILD_TIME_LIMIT = 30
@@ -159,7 +158,7 @@ async def _drive(job: dict[str, Any]) -> dict[str, Any]:
         store,
         clock=clock,
         functions=FUNCTIONS,
-        options=RuntimeOptions(checkpoint_mode=mode),
+        checkpoint_mode=mode,
         poll_interval=1_000_000,
     )
     orchestrator.counting_service = CrashingService(orchestrator.local_service)

@@ -13,6 +13,7 @@ that makes that 1 s, so that a suite with several retried invocations stays shor
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import subprocess
@@ -86,7 +87,9 @@ class InvokeEndpoint:
             config=Config(read_timeout=self.read_timeout, connect_timeout=2),
         )
         try:
-            output = asyncio.run(self.functions[name].invoke_model(event, service=service))
+            function = self.functions[name]
+            environment = dataclasses.replace(function.lambda_environment(), service=service)
+            output = asyncio.run(function.invoke_model(event, environment))
         except Exception as error:  # Lambda reports what a handler raised, then retries it
             retriable = isinstance(error, CheckpointError) and error.retriable
             with self._lock:

@@ -15,6 +15,7 @@ Each runs on the file store through the orchestrator in this process, counting i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -26,6 +27,7 @@ from workflows import FUNCTIONS, KIB, WORKFLOWS
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.file import FileExecutionStore
 from durable_lambda.adapters.local.service import LocalDurableService
+from durable_lambda.app.container import local_container
 from durable_lambda.app.loading import load_handler
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.core.model import InvocationOutput, InvocationStatus, OperationType
@@ -114,7 +116,9 @@ def test_the_invocation_returns_an_empty_result_when_over_6_mib(tmp_path: Path) 
         arn = await service.start_execution("big_result", "{}")
         event = (await service.invocation_input(arn)).to_wire()
         function = load_handler(WORKFLOWS["big_result"])
-        output = await function.invoke_model(event, service=service, clock=FakeClock())
+        environment = local_container(clock="fake").environment()
+        environment = dataclasses.replace(environment, service=service)
+        output = await function.invoke_model(event, environment)
         return output, await service.get_record(arn)
 
     output, record = asyncio.run(invoke_once())

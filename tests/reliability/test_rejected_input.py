@@ -14,6 +14,7 @@ command never shows a traceback, and a failure is exactly one line on stderr.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import subprocess
@@ -158,7 +159,8 @@ def test_rejected_inputs_leave_the_stored_execution_byte_identical(
             await refused(service.checkpoint(waiting.arn, f"stale-{token}", [])),
             await refused(
                 function.invoke_model(
-                    {**event, "DurableExecutionArn": waiting.arn}, service=service
+                    {**event, "DurableExecutionArn": waiting.arn},
+                    dataclasses.replace(waiting.orchestrator.environment(), service=service),
                 )
             ),
         ]

@@ -49,6 +49,8 @@ from durable_lambda.service.record import (
     ExecutionSummary,
     Timer,
 )
+from durable_lambda.service.snapshot import ExecutionSnapshot
+from durable_lambda.service.snapshot import snapshot as read_snapshot
 
 __all__ = ["LocalDurableService"]
 
@@ -405,6 +407,10 @@ class LocalDurableService:
     async def get_record(self, arn: str) -> ExecutionRecord:
         """Return a copy of everything kept for the execution (for tests and tools)."""
         return await self._read(arn)
+
+    async def snapshot(self, arn: str) -> ExecutionSnapshot:
+        """Return, from one read of the record, all a run loop asks (see ``service.snapshot``)."""
+        return read_snapshot(await self._peek(arn))
 
     async def list_executions(self) -> list[ExecutionSummary]:
         """Return a summary of every execution, oldest first."""

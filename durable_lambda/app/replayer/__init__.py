@@ -89,7 +89,7 @@ class Replayer:
     ) -> None:
         if isinstance(handler, DurableFunction):
             self._handler = handler.handler
-            self._serdes = handler.container.serdes()
+            self._serdes = handler.settings.serdes
         elif callable(handler):
             self._handler = handler
             self._serdes = DEFAULT_SERDES

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import durable_lambda
-from durable_lambda.adapters.clock.clocks import FakeClock
+from durable_lambda.app.container import local_container
 from durable_lambda.app.replayer.record_view import RecordView
 from durable_lambda.app.replayer.recorded import RecordedExecution
 from durable_lambda.app.replayer.report import (
@@ -91,7 +91,7 @@ async def replay_recorded(
         state=state,
         checkpointer=checkpointer,
         serdes=serdes,
-        clock=FakeClock(),
+        clock=local_container(clock="fake").clock(),  # a check: no time passes
         random=random.Random(0),
         logger=NullLogger(),  # a check, not a run: the handler's lines stay unwritten
         options=RuntimeOptions(),

@@ -116,12 +116,12 @@ async def read_source(source: ReplaySource) -> RecordedExecution:
 async def _read_local(source: LocalExecution) -> RecordedExecution:
     store = source.store
     if isinstance(store, str | Path):
-        from durable_lambda.adapters.file.store import FileExecutionStore
+        from durable_lambda.app.container import local_container
 
         folder = Path(store)
         if not await asyncio.to_thread(folder.is_dir):
             raise ReplaySourceError(f"no execution store at {folder}")
-        store = FileExecutionStore(folder)
+        store = local_container(root=folder).execution_store()
         where = str(folder)
     else:
         where = type(store).__name__

@@ -122,7 +122,7 @@ def durable_execution(
             plugins=chosen_plugins,
             serdes=serdes if serdes is not None else EnvelopeSerDes(),
         )(handler)
-        function = SyncDurableFunction(built.handler, built.container, built.plugins)
+        function = SyncDurableFunction(built.handler, built.settings, client=boto3_client)
         function.function = fn
         return function
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import importlib
 import json
 import logging
@@ -119,13 +120,13 @@ def _load(target: str) -> Callable[[Any, LambdaContext], Any]:
 def _apply_checkpoint_mode(handler: Any) -> None:
     """Run a durable-lambda handler in the mode ``--mode`` chose (``CONFORMANCE_CHECKPOINT_MODE``).
 
-    The handlers leave the mode to its default; the runner's ``--mode`` sets it on the
-    container each ``@durable_execution`` function carries, as ``checkpoint_mode=`` would.
+    The handlers leave the mode to its default; the runner's ``--mode`` sets it in the
+    settings each ``@durable_execution`` function carries, as ``checkpoint_mode=`` would.
     """
     mode = os.environ.get("CONFORMANCE_CHECKPOINT_MODE")
-    container = getattr(handler, "container", None)
-    if mode and container is not None:
-        container.config.checkpoint_mode.from_value(mode)
+    settings = getattr(handler, "settings", None)
+    if mode and settings is not None:
+        handler.settings = dataclasses.replace(settings, checkpoint_mode=mode)
 
 
 def _error(exc: BaseException, request_id: str) -> dict[str, Any]:

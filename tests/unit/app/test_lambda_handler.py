@@ -1,14 +1,16 @@
-"""``@durable_execution`` called the way the Lambda runtime calls it, against the local service.
+"""``@durable_execution``: a definition, checked when made, called as the Lambda runtime calls it.
 
 Invocation inputs come from ``LocalDurableService`` (an in-memory store, a fake clock); the
-decorated function's container has its ``service`` and ``clock`` providers overridden with them,
-and is called synchronously with ``(event, lambda_context)``.
+decorated function's Lambda container has its ``service`` and ``clock`` providers overridden
+with them, and the function is called synchronously with ``(event, lambda_context)``. Other
+hosts' environments are given to ``invoke`` directly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -24,8 +26,8 @@ from durable_lambda import (
     DurableContext,
     DurableFunction,
     Duration,
+    EnvelopeSerDes,
     InvalidCheckpointTokenError,
-    RuntimeOptions,
     ValidationError,
     durable_execution,
 )
@@ -33,7 +35,8 @@ from durable_lambda.adapters.aws.lambda_service import LambdaDurableService
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
-from durable_lambda.app.container import Container
+from durable_lambda.app.container import Container, local_container
+from durable_lambda.app.definition import Environment, FunctionSettings, ServiceLimits
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
@@ -42,6 +45,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.service.record import ExecutionStatus
+from durable_lambda.testing import CapturingLogger
 
 LAMBDA_CONTEXT = SimpleNamespace(
     aws_request_id="0b1c2d3e-req",
@@ -75,14 +79,24 @@ async def start_local(payload: object) -> LocalExecution:
 
 
 def wire_to(fn: DurableFunction[Any], local: LocalExecution) -> None:
-    fn.container.service.override(local.service)
-    fn.container.clock.override(local.clock)
+    fn.lambda_container.service.override(local.service)
+    fn.lambda_container.clock.override(local.clock)
 
 
-# The decorator.
+def local_environment(local: LocalExecution, **changes: Any) -> Environment:
+    return Environment(
+        service=local.service,
+        clock=local.clock,
+        logger=CapturingLogger(),
+        random=random.Random(0),
+        **changes,
+    )
 
 
-def test_bare_decorator_makes_a_durable_function_with_the_default_wiring() -> None:
+# The decorator: a definition (handler and settings), and the Lambda entry point's wiring.
+
+
+def test_bare_decorator_makes_a_definition_with_default_settings() -> None:
     @durable_execution
     async def handler(event: Any, ctx: DurableContext) -> str:
         """Place an order."""
@@ -91,14 +105,25 @@ def test_bare_decorator_makes_a_durable_function_with_the_default_wiring() -> No
     assert isinstance(handler, DurableFunction)
     assert getattr(handler, "__name__", None) == "handler"
     assert handler.__doc__ == "Place an order."
-    assert handler.container.config.backend() == "aws"
-    assert handler.container.config.clock() == "system"
-    options = handler.container.runtime_options()
-    assert options.checkpoint_mode is CheckpointMode.BATCHED
-    assert options.log_during_replay is False
+    assert handler.settings == FunctionSettings()
+    assert handler.settings.checkpoint_mode is CheckpointMode.BATCHED
+    assert handler.settings.log_during_replay is False
+    assert handler.settings.logger is None
+    # The Lambda entry point's container: the aws backend, Lambda's log format.
+    assert handler.lambda_container.config.backend() == "aws"
+    assert handler.lambda_container.config.clock() == "system"
+    assert handler.lambda_container.config.logger() == "lambda"
 
 
-def test_decorator_with_options_configures_its_container() -> None:
+def test_the_definition_holds_no_container_until_lambda_calls_it() -> None:
+    @durable_execution(checkpoint_mode="eager")
+    async def handler(event: Any, ctx: DurableContext) -> str:
+        return "ok"
+
+    assert not any(isinstance(value, Container) for value in vars(handler).values())
+
+
+def test_decorator_options_are_the_definitions_settings() -> None:
     # A real client holds locks: it must reach the service as is, never copied.
     client = boto3.client(
         "lambda",
@@ -106,18 +131,23 @@ def test_decorator_with_options_configures_its_container() -> None:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+    logger = CapturingLogger()
+    serdes = EnvelopeSerDes()
 
-    @durable_execution(checkpoint_mode="eager", log_during_replay=True, client=client)
+    @durable_execution(
+        checkpoint_mode="eager", log_during_replay=True, client=client, logger=logger, serdes=serdes
+    )
     async def handler(event: Any, ctx: DurableContext) -> str:
         return "ok"
 
     assert isinstance(handler, DurableFunction)
-    options = handler.container.runtime_options()
-    assert options.checkpoint_mode is CheckpointMode.EAGER
-    assert options.log_during_replay is True
+    assert handler.settings.checkpoint_mode is CheckpointMode.EAGER
+    assert handler.settings.log_during_replay is True
+    assert handler.settings.logger is logger
+    assert handler.settings.serdes is serdes
     # Setting configuration afterwards (as tools do) must not copy the client either.
-    handler.container.config.clock.from_value("system")
-    service = handler.container.service()
+    handler.lambda_container.config.clock.from_value("system")
+    service = handler.lambda_container.service()
     assert isinstance(service, LambdaDurableService)
     assert service.client is client
 
@@ -129,26 +159,34 @@ def test_decorator_passes_a_botocore_config_to_the_built_client() -> None:
     async def handler(event: Any, ctx: DurableContext) -> str:
         return "ok"
 
-    service = handler.container.service()
+    service = handler.lambda_container.service()
     assert isinstance(service, LambdaDurableService)
     built = service.client  # built on first use; no network call is made
     assert built.meta.region_name == "eu-west-1"
     assert getattr(built.meta.config, "read_timeout", None) == 7
 
 
-def test_decorator_uses_a_given_container_as_is() -> None:
-    container = Container()
-    container.config.from_dict({"backend": "memory", "clock": "fake", "checkpoint_mode": "EAGER"})
+def test_a_given_container_is_the_lambda_entry_points_and_settings_stay_the_decorators() -> None:
+    container = local_container(clock="fake")
 
-    @durable_execution(container=container)
+    @durable_execution(container=container, checkpoint_mode="OPTIMISTIC")
     async def handler(event: Any, ctx: DurableContext) -> str:
         return "ok"
 
-    assert handler.container is container
-    assert isinstance(handler.container.service(), LocalDurableService)
+    assert handler.lambda_container is container
+    assert isinstance(handler.lambda_container.service(), LocalDurableService)
+    assert handler.settings.checkpoint_mode is CheckpointMode.OPTIMISTIC
 
 
-def test_each_decorated_function_has_its_own_container() -> None:
+def test_a_container_with_a_client_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not both"):
+
+        @durable_execution(container=local_container(), client=object())
+        async def handler(event: Any, ctx: DurableContext) -> str:
+            return "ok"
+
+
+def test_each_decorated_function_has_its_own_lambda_container() -> None:
     @durable_execution
     async def first(event: Any, ctx: DurableContext) -> str:
         return "first"
@@ -159,10 +197,94 @@ def test_each_decorated_function_has_its_own_container() -> None:
 
     local = asyncio.run(start_local({}))
     wire_to(first, local)
-    assert first.container.service() is local.service
-    assert isinstance(second.container.service(), LambdaDurableService)
-    assert first.container.runtime_options().checkpoint_mode is CheckpointMode.BATCHED
-    assert second.container.runtime_options().checkpoint_mode is CheckpointMode.OPTIMISTIC
+    assert first.lambda_container.service() is local.service
+    assert isinstance(second.lambda_container.service(), LambdaDurableService)
+    assert first.settings.checkpoint_mode is CheckpointMode.BATCHED
+    assert second.settings.checkpoint_mode is CheckpointMode.OPTIMISTIC
+
+
+# Checked when the function is defined, not at its first invocation.
+
+
+@pytest.mark.parametrize("mode", ["sometimes", "batch", "EAGERLY"])
+def test_an_invalid_checkpoint_mode_is_refused_at_decoration(mode: str) -> None:
+    with pytest.raises(ValidationError, match="EAGER, BATCHED, OPTIMISTIC") as refused:
+        durable_execution(checkpoint_mode=mode)
+
+    assert refused.value.field == "checkpoint_mode"
+    assert repr(mode) in str(refused.value)
+
+
+def test_a_sync_handler_is_refused_at_decoration() -> None:
+    def handler(event: Any, ctx: DurableContext) -> dict[str, Any]:
+        return {}
+
+    with pytest.raises(ValidationError, match=r"plain def handler.*async def handler") as refused:
+        durable_execution(handler)  # type: ignore[arg-type]  # the mistake under test
+
+    assert refused.value.field == "handler"
+
+
+def test_a_generator_handler_is_refused_at_decoration() -> None:
+    async def handler(event: Any, ctx: DurableContext) -> Any:
+        yield 1
+
+    with pytest.raises(ValidationError, match="generator function"):
+        durable_execution(handler)
+
+
+def test_an_async_callable_object_and_a_lambda_are_accepted() -> None:
+    class Handler:
+        async def __call__(self, event: Any, ctx: DurableContext) -> str:
+            return "ok"
+
+    async def body(event: Any, ctx: DurableContext) -> str:
+        return "ok"
+
+    assert durable_execution(Handler()).settings == FunctionSettings()
+    assert isinstance(durable_execution(lambda event, ctx: body(event, ctx)), DurableFunction)
+
+
+# One definition, any environment.
+
+
+async def test_the_same_definition_runs_in_whichever_environment_a_host_gives_it() -> None:
+    @durable_execution
+    async def handler(event: dict[str, Any], ctx: DurableContext) -> int:
+        ctx.logger.info("running")
+        return int(await ctx.step(lambda _: event["n"] * 2, name="double"))
+
+    first, second = await start_local({"n": 1}), await start_local({"n": 5})
+    env_first, env_second = local_environment(first), local_environment(second)
+
+    one = await handler.invoke(await first.next_event(), env_first)
+    two = await handler.invoke(await second.next_event(), env_second)
+
+    assert (one, two) == (
+        {"Status": "SUCCEEDED", "Result": "2"},
+        {"Status": "SUCCEEDED", "Result": "10"},
+    )
+    for environment in (env_first, env_second):
+        assert isinstance(environment.logger, CapturingLogger)
+        assert environment.logger.events() == ["running"]
+
+
+async def test_a_logger_the_function_chose_is_used_in_every_environment() -> None:
+    chosen = CapturingLogger()
+
+    @durable_execution(logger=chosen)
+    async def handler(event: Any, ctx: DurableContext) -> str:
+        ctx.logger.info("mine")
+        return "ok"
+
+    local = await start_local({})
+    environment = local_environment(local, request_id="req-7")
+    await handler.invoke(await local.next_event(), environment)
+
+    assert chosen.events() == ["mine"]
+    assert chosen.records[0].fields["request_id"] == "req-7"
+    assert isinstance(environment.logger, CapturingLogger)
+    assert environment.logger.events() == []
 
 
 # Called synchronously, as the Lambda runtime does.
@@ -262,9 +384,8 @@ async def test_a_result_over_the_response_limit_is_checkpointed_on_the_execution
     wire_to(handler, local)
     limit = len(payload.encode()) - 1
 
-    output = await handler.invoke(
-        await local.next_event(), options=RuntimeOptions(max_response_bytes=limit)
-    )
+    limits = ServiceLimits(max_response_bytes=limit)
+    output = await handler.invoke(await local.next_event(), local_environment(local, limits=limits))
 
     assert output == {"Status": "SUCCEEDED", "Result": ""}
     record = await local.service.get_record(local.arn)
@@ -281,9 +402,9 @@ async def test_a_result_at_the_response_limit_is_returned_inline() -> None:
 
     local = await start_local({})
     wire_to(handler, local)
-    options = RuntimeOptions(max_response_bytes=len(json.dumps("y" * 50)))
+    limits = ServiceLimits(max_response_bytes=len(json.dumps("y" * 50)))
 
-    output = await handler.invoke(await local.next_event(), options=options)
+    output = await handler.invoke(await local.next_event(), local_environment(local, limits=limits))
 
     assert output == {"Status": "SUCCEEDED", "Result": json.dumps("y" * 50)}
     record = await local.service.get_record(local.arn)
@@ -330,8 +451,8 @@ async def _steps(event: Any, ctx: DurableContext) -> str:
 def _failing(handler: Any, error: CheckpointError) -> tuple[DurableFunction[Any], FailingService]:
     fn = durable_execution(handler)
     service = FailingService(error)
-    fn.container.service.override(service)
-    fn.container.clock.override(FakeClock())
+    fn.lambda_container.service.override(service)
+    fn.lambda_container.clock.override(FakeClock())
     return fn, service
 
 

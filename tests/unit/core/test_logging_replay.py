@@ -46,7 +46,7 @@ def _runner(handler: Any, always_replay: bool, **options: Any) -> tuple[DurableT
     runner = DurableTestRunner(handler, always_replay=always_replay, **options)
     captured = CapturingLogger()
     # The runner's container builds the logger every invocation gets: capture what it receives.
-    runner.function.container.logger.override(providers.Object(captured))
+    runner.container.logger.override(providers.Object(captured))
     return runner, captured
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import random
 import time
@@ -19,6 +18,8 @@ from aws_durable_execution_sdk_python.config import Duration as OfficialDuration
 from aws_durable_execution_sdk_python.config import MapConfig as OfficialMapConfig
 from service_builders import CoreBackedLambdaClient
 
+from durable_lambda.app.definition import ServiceLimits
+from durable_lambda.app.lambda_handler import durable_execution
 from durable_lambda.app.testing_runner import DurableTestRunner, TestExecution
 from durable_lambda.core.completion import CompletionReason
 from durable_lambda.core.config import CompletionConfig, Duration, ItemBatcher, MapConfig
@@ -547,7 +548,7 @@ async def test_a_replay_children_rebuild_keeps_abandoned_items_started() -> None
         return [item.status.value for item in results[-1].all]
 
     runner = DurableTestRunner(handler)
-    runner.options = dataclasses.replace(runner.options, max_operation_payload_bytes=150)
+    runner.limits = ServiceLimits(max_operation_payload_bytes=150)
     run = await runner.start()
     outcome = await run.result()
 
@@ -738,8 +739,7 @@ async def test_a_map_stored_with_the_envelope_serializer_is_resumed_by_the_offic
         await ctx.wait(Duration(5), name="after")
         return mapped.get_results()
 
-    runner = DurableTestRunner(handler)
-    runner.function.container.serdes.override(EnvelopeSerDes())
+    runner = DurableTestRunner(durable_execution(serdes=EnvelopeSerDes())(handler))
     run = await runner.start()
     await run._invoke()  # one invocation of ours: the map completes, the wait suspends
     record = await runner.store.load(run.arn)
@@ -771,7 +771,7 @@ async def test_fewer_items_when_rebuilding_a_large_result_is_non_deterministic()
         return "done"
 
     runner = DurableTestRunner(handler)
-    runner.options = dataclasses.replace(runner.options, max_operation_payload_bytes=10)
+    runner.limits = ServiceLimits(max_operation_payload_bytes=10)
     outcome = await (await runner.start()).result()
 
     assert outcome.status == "FAILED"
@@ -796,7 +796,7 @@ async def test_a_failing_summary_generator_fails_the_map_on_every_replay() -> No
         return messages
 
     runner = DurableTestRunner(handler)
-    runner.options = dataclasses.replace(runner.options, max_operation_payload_bytes=10)
+    runner.limits = ServiceLimits(max_operation_payload_bytes=10)
     run = await runner.start()
     outcome = await run.result()
 
