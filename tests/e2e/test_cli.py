@@ -308,6 +308,70 @@ def test_every_error_is_one_line_and_a_non_zero_exit(
     assert expected in line
 
 
+UNDECORATED = """
+    from durable_lambda import DurableContext
+
+    async def handler(event, ctx: DurableContext):
+        return await ctx.step(lambda s: event, name="echo")
+"""
+
+SYNC = """
+    def handler(event, ctx):
+        return {"ok": True}
+"""
+
+SYNC_DECORATED = """
+    from durable_lambda import durable_execution
+
+    @durable_execution
+    def handler(event, ctx):
+        return {"ok": True}
+"""
+
+
+def test_run_refuses_an_undecorated_async_handler_saying_how_to_decorate_it(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "bare.py", UNDECORATED)
+
+    result = cli(tmp_path, "run", "bare.py:handler", "--input", "{}")
+
+    line = one_error_line(result)
+    assert result.returncode == 1
+    assert "undecorated async def" in line
+    assert "fail on Lambda" in line
+    assert "@durable_execution above async def handler(event, ctx)" in line
+    assert not (tmp_path / ".durable").exists()  # refused before anything was stored
+
+
+@pytest.mark.parametrize("source", [SYNC, SYNC_DECORATED], ids=["bare", "decorated"])
+def test_run_refuses_a_sync_handler_saying_to_make_it_async(tmp_path: Path, source: str) -> None:
+    write(tmp_path, "sync.py", source)
+
+    result = cli(tmp_path, "run", "sync.py:handler", "--input", "{}")
+
+    line = one_error_line(result)
+    assert result.returncode == 1
+    assert "plain def handler(...)" in line
+    assert "async def handler(event, ctx)" in line
+    assert "await" not in line  # not the failure of the first invocation
+    assert not (tmp_path / ".durable").exists()
+
+
+def test_a_checkpoint_mode_that_names_no_mode_is_refused_when_the_target_loads(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        "modes.py",
+        FLOW.replace("@durable_execution", '@durable_execution(checkpoint_mode="eagre")'),
+    )
+
+    line = one_error_line(cli(tmp_path, "run", "modes.py:handler"))
+
+    assert "checkpoint_mode 'eagre' is not one of EAGER, BATCHED, OPTIMISTIC" in line
+
+
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     result = cli(tmp_path, "--debug", "status", "nonexistent")
 

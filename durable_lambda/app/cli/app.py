@@ -18,7 +18,7 @@ import click
 from durable_lambda.app.cli.callback_commands import callback
 from durable_lambda.app.cli.common import route_logs_to_stderr
 from durable_lambda.app.cli.inspect_commands import history, list_executions, status
-from durable_lambda.app.cli.options import CommandError
+from durable_lambda.app.cli.options import STORE_FACTORY_ENV, CommandError
 from durable_lambda.app.cli.render import printable
 from durable_lambda.app.cli.repair_commands import repair
 from durable_lambda.app.cli.run_commands import replay, resume, run
@@ -45,13 +45,23 @@ def _version() -> str:
 )
 @click.version_option(_version(), prog_name=_PROG, message="%(prog)s %(version)s")
 @click.option("--debug", "--verbose", "debug", is_flag=True, help="Show the traceback of an error.")
+@click.option(
+    "--store-factory",
+    "store_factory",
+    default=None,
+    envvar=STORE_FACTORY_ENV,
+    metavar="MODULE:CALLABLE",
+    help="Keep executions in the ExecutionStore CALLABLE(store) returns, handed each command's "
+    "--store value (file.py:callable or package.module:callable).",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, store_factory: str | None) -> None:
     """Run, inspect, answer and replay AWS Lambda durable functions on this machine.
 
     Executions are kept as files under .durable/ in the working folder (--store or
     DURABLE_LAMBDA_STORE to change it), so they survive this process: answer a callback from
-    another terminal, resume tomorrow, replay after a code change.
+    another terminal, resume tomorrow, replay after a code change. With --store-factory (or
+    DURABLE_LAMBDA_STORE_FACTORY) they are kept in a store of your own instead.
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
@@ -103,8 +113,8 @@ def run_cli(argv: Sequence[str]) -> int:
         return EXIT_INTERRUPTED
     except CommandError as error:
         return _fail(str(error), error.exit_code, debug)
-    except DurableExecutionError as error:
-        return _fail(str(error), 1, debug)
+    except DurableExecutionError as error:  # the message and where it happened, on one line
+        return _fail(error.describe(), 1, debug)
     except SystemExit as error:  # the handler's own code called sys.exit(): the process stops
         print(
             f"{_PROG}: the code called sys.exit({error.code!r}); executions are saved: "

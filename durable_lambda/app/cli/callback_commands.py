@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.app.cli.common import (
     err_console,
-    open_service,
+    open_store,
     resume_hint,
     run_async,
     store_option,
@@ -19,6 +18,7 @@ from durable_lambda.app.cli.common import (
 from durable_lambda.app.cli.options import parse_json_argument
 from durable_lambda.app.cli.progress import callback_label
 from durable_lambda.app.cli.render import printable
+from durable_lambda.app.ports import LocalService
 from durable_lambda.core.model import ErrorObject, Operation
 from durable_lambda.service.callbacks import execution_arn_from_callback_id
 
@@ -30,7 +30,7 @@ def callback() -> None:
     """Answer a callback a running execution waits for (as the outside system would)."""
 
 
-def _done(service: LocalDurableService, callback_id: str, operation: Operation, store: Path) -> int:
+def _done(service: LocalService, callback_id: str, operation: Operation, store: Path) -> int:
     async def execution_name() -> str:
         record = await service.get_record(execution_arn_from_callback_id(callback_id))
         return record.name
@@ -54,7 +54,7 @@ def _done(service: LocalDurableService, callback_id: str, operation: Operation, 
 def succeed(callback_id: str, payload: str, store: Path) -> int:
     """Complete CALLBACK_ID successfully with --payload."""
     value = parse_json_argument(payload, "--payload")
-    _, service = open_service(store)
+    service = open_store(store).service
     operation = run_async(service.send_callback_success(callback_id, json.dumps(value)))
     return _done(service, callback_id, operation, store)
 
@@ -74,7 +74,7 @@ def fail(
 ) -> int:
     """Fail CALLBACK_ID with an error."""
     error = ErrorObject(ErrorType=error_type, ErrorMessage=error_message, ErrorData=error_data)
-    _, service = open_service(store)
+    service = open_store(store).service
     operation = run_async(service.send_callback_failure(callback_id, error))
     return _done(service, callback_id, operation, store)
 
@@ -84,7 +84,7 @@ def fail(
 @store_option
 def heartbeat(callback_id: str, store: Path) -> int:
     """Tell CALLBACK_ID's execution that the answer is still being worked on."""
-    _, service = open_service(store)
+    service = open_store(store).service
     run_async(service.send_callback_heartbeat(callback_id))
     err_console().print("heartbeat sent")
     return 0

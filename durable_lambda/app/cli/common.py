@@ -1,4 +1,10 @@
-"""What every command shares: the ``--store`` option, the consoles, running a coroutine."""
+"""What every command shares: the store it works on, the consoles, running a coroutine.
+
+A command's store is the file store at ``--store`` (``.durable`` by default), or, with the global
+``--store-factory MODULE:CALLABLE`` (or ``$DURABLE_LAMBDA_STORE_FACTORY``), the
+``ExecutionStore`` that ``CALLABLE(store)`` returns, handed the ``--store`` value. Either way the
+store and the local service over it come from the composition root (``local_container``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 import shlex
 import sys
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,21 +20,25 @@ import click
 import structlog
 from rich.console import Console
 
-from durable_lambda.adapters.clock.clocks import SystemClock
-from durable_lambda.adapters.file.store import DEFAULT_ROOT, FileExecutionStore
-from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.app.cli import store_lookup
-from durable_lambda.app.cli.options import STORE_ENV
+from durable_lambda.app.cli.options import STORE_ENV, CommandError
+from durable_lambda.app.container import DEFAULT_FILE_ROOT, local_container
+from durable_lambda.app.loading import load_target
+from durable_lambda.app.ports import LocalService
+from durable_lambda.core.errors import ValidationError
+from durable_lambda.service.ports import ExecutionStore
 
 __all__ = [
+    "OpenStore",
     "answer_hint",
     "err_console",
     "find_execution",
-    "open_service",
+    "open_store",
     "out_console",
     "resume_hint",
     "route_logs_to_stderr",
     "run_async",
+    "store_factory_spec",
     "store_option",
 ]
 
@@ -65,15 +76,15 @@ def err_console() -> Console:
 
 
 def store_option(command: F) -> F:
-    """Add ``--store DIR`` (default ``.durable``, or ``$DURABLE_LAMBDA_STORE``) to a command."""
+    """Add ``--store PATH`` (default ``.durable``, or ``$DURABLE_LAMBDA_STORE``) to a command."""
     option = click.option(
         "--store",
         "store",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=DEFAULT_ROOT,
+        type=click.Path(path_type=Path),
+        default=DEFAULT_FILE_ROOT,
         envvar=STORE_ENV,
         show_default=True,
-        help="Where executions are kept.",
+        help="Where executions are kept: the file store's folder (or --store-factory's argument).",
     )
     return option(command)
 
@@ -83,13 +94,72 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
-def open_service(store: Path) -> tuple[FileExecutionStore, LocalDurableService]:
-    """Return the file store at ``store`` and a local service over it on the system clock."""
-    files = FileExecutionStore(store)
-    return files, LocalDurableService(files, SystemClock())
+@dataclass(frozen=True)
+class OpenStore:
+    """The store a command works on and the local service over it, from the container.
+
+    Attributes:
+        store: The execution store.
+        service: The local service over it, on the system clock.
+        where: The ``--store`` value.
+    """
+
+    store: ExecutionStore
+    service: LocalService
+    where: Path
 
 
-async def find_execution(files: FileExecutionStore, reference: str) -> str:
+def open_store(where: Path) -> OpenStore:
+    """Open the store a command works on (see the module docstring).
+
+    Raises:
+        CommandError: ``--store`` names a file for the file store, or the store factory cannot
+            be loaded, fails, or returns something that is not an ``ExecutionStore``.
+    """
+    spec = store_factory_spec()
+    if spec is None:
+        if where.is_file():
+            raise CommandError(
+                f"--store {where} is a file; the file store keeps executions in a folder "
+                "(--store-factory makes another kind of store)"
+            )
+        container = local_container(root=where)
+    else:
+        container = local_container(store=_made_store(spec, where))
+    return OpenStore(container.execution_store(), container.local_service(), where)
+
+
+def store_factory_spec() -> str | None:
+    """Return the ``--store-factory`` this command runs with (or its variable), if any."""
+    context = click.get_current_context(silent=True)
+    root = context.find_root() if context is not None else None
+    spec = root.params.get("store_factory") if root is not None else None
+    return spec if isinstance(spec, str) and spec else None
+
+
+def _made_store(spec: str, where: Path) -> ExecutionStore:
+    try:
+        factory = load_target(spec)
+    except ValidationError as error:
+        raise CommandError(f"--store-factory: {error}") from None
+    if not callable(factory):
+        raise CommandError(f"--store-factory {spec!r} is a {type(factory).__name__}, not callable")
+    try:
+        store = factory(where)
+    except Exception as error:  # the application's code: say whose call failed, and how
+        raise CommandError(
+            f"--store-factory {spec!r} failed with {where}: {type(error).__name__}: {error}",
+            exit_code=1,
+        ) from error
+    if not isinstance(store, ExecutionStore):
+        raise CommandError(
+            f"--store-factory {spec!r} returned a {type(store).__name__}, not an ExecutionStore "
+            "(it needs async create, load, save and list_executions)"
+        )
+    return store
+
+
+async def find_execution(opened: OpenStore, reference: str) -> str:
     """Return the ARN ``reference`` names (a full ARN, or a unique prefix of a name or id).
 
     A damaged execution never stops the lookup of another (see ``store_lookup``).
@@ -98,22 +168,32 @@ async def find_execution(files: FileExecutionStore, reference: str) -> str:
         CommandError: No execution or several match.
         CorruptExecutionError: Only a damaged execution matches.
     """
-    return await store_lookup.find_execution(files, reference)
+    return await store_lookup.find_execution(opened.store, reference, opened.where)
 
 
-def _store_argument(store: Path) -> str:
-    default = Path(DEFAULT_ROOT).absolute()
-    return "" if store.absolute() == default else f" --store {shlex.quote(str(store))}"
+def _store_arguments(store: Path) -> tuple[str, str]:
+    """Return what a printed command needs to reach this store: (before the verb, after it)."""
+    default = Path(DEFAULT_FILE_ROOT).absolute()
+    after = "" if store.absolute() == default else f" --store {shlex.quote(str(store))}"
+    spec = store_factory_spec()
+    context = click.get_current_context(silent=True)
+    source = context.find_root().get_parameter_source("store_factory") if context else None
+    # A factory set by the variable stays set in the shell; one typed must be typed again.
+    typed = spec is not None and source is click.core.ParameterSource.COMMANDLINE
+    before = f" --store-factory {shlex.quote(spec)}" if typed and spec else ""
+    return before, after
 
 
 def answer_hint(callback_id: str, store: Path) -> str:
     """Return the exact command that answers a callback."""
+    before, after = _store_arguments(store)
     return (
-        f"durable-lambda callback succeed {shlex.quote(callback_id)} --payload '{{}}'"
-        f"{_store_argument(store)}"
+        f"durable-lambda{before} callback succeed {shlex.quote(callback_id)} --payload '{{}}'"
+        f"{after}"
     )
 
 
 def resume_hint(name: str, store: Path) -> str:
     """Return the exact command that continues an execution."""
-    return f"durable-lambda resume {shlex.quote(name)}{_store_argument(store)}"
+    before, after = _store_arguments(store)
+    return f"durable-lambda{before} resume {shlex.quote(name)}{after}"

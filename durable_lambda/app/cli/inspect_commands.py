@@ -15,7 +15,8 @@ from durable_lambda.adapters.file.listing import DamagedExecution
 from durable_lambda.app.cli.common import (
     answer_hint,
     err_console,
-    open_service,
+    find_execution,
+    open_store,
     out_console,
     resume_hint,
     run_async,
@@ -30,7 +31,7 @@ from durable_lambda.app.cli.render import (
     printable,
     status_table,
 )
-from durable_lambda.app.cli.store_lookup import damaged_note, find_execution
+from durable_lambda.app.cli.store_lookup import damaged_note, listing
 from durable_lambda.app.history_html import render_html
 from durable_lambda.app.history_render import execution_timeline
 from durable_lambda.core.model import OperationStatus, OperationType
@@ -43,10 +44,10 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON 
 
 
 def _load(store: Path, reference: str) -> ExecutionRecord:
-    files, service = open_service(store)
+    opened = open_store(store)
 
     async def go() -> ExecutionRecord:
-        return await service.get_record(await find_execution(files, reference))
+        return await opened.service.get_record(await find_execution(opened, reference))
 
     return run_async(go())
 
@@ -65,15 +66,14 @@ def list_executions(store: Path, as_json: bool) -> int:
     problem and the `durable-lambda repair` command that fixes it (with --json: an entry with
     "Status": "DAMAGED", "Folder", "Path", "Problem" and "Repair"). The others are unaffected.
     """
-    files, _ = open_service(store)
-    listing = run_async(files.scan())
-    executions, damaged = listing.executions, listing.damaged
+    found = run_async(listing(open_store(store).store))
+    executions, damaged = found.executions, found.damaged
     if as_json:
         entries = [summary.to_wire() for summary in executions]
         entries += [_damaged_json(item) for item in damaged]
         click.echo(json.dumps(entries, indent=2))
     elif not executions and not damaged:
-        err_console().print(f"no executions in {escape(printable(str(files.root)))}")
+        err_console().print(f"no executions in {escape(printable(str(store.absolute())))}")
     else:
         console = out_console()
         console.print(execution_table(executions, _now(), damaged))

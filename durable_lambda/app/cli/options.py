@@ -11,12 +11,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from durable_lambda.adapters.file.store import DEFAULT_ROOT
+from durable_lambda.app.container import DEFAULT_FILE_ROOT
 from durable_lambda.app.loading import load_target
 from durable_lambda.service.record import ExecutionSummary
 
 __all__ = [
     "STORE_ENV",
+    "STORE_FACTORY_ENV",
     "CommandError",
     "absolute_target",
     "load_functions",
@@ -28,6 +29,9 @@ __all__ = [
 
 STORE_ENV = "DURABLE_LAMBDA_STORE"
 """The environment variable that sets ``--store`` (default ``.durable`` in the working folder)."""
+
+STORE_FACTORY_ENV = "DURABLE_LAMBDA_STORE_FACTORY"
+"""The environment variable that sets ``--store-factory`` (``MODULE:CALLABLE``)."""
 
 
 class CommandError(Exception):
@@ -149,7 +153,8 @@ def resolve_execution(reference: str, executions: Sequence[ExecutionSummary], st
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        where = "" if store == Path(DEFAULT_ROOT).absolute() else f" in {store}"
+        default = store.absolute() == Path(DEFAULT_FILE_ROOT).absolute()
+        where = "" if default else f" in {store}"
         raise CommandError(
             f"no execution matches {reference!r}{where} (see `durable-lambda list`)", exit_code=1
         )

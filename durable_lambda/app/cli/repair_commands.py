@@ -8,10 +8,15 @@ import click
 from rich.markup import escape
 
 from durable_lambda.adapters.file.recovery import RepairOutcome, RepairReport
-from durable_lambda.adapters.file.store import FileExecutionStore
-from durable_lambda.app.cli.common import err_console, resume_hint, run_async, store_option
+from durable_lambda.app.cli.common import (
+    err_console,
+    open_store,
+    resume_hint,
+    run_async,
+    store_option,
+)
 from durable_lambda.app.cli.render import printable
-from durable_lambda.app.cli.store_lookup import find_folder
+from durable_lambda.app.cli.store_lookup import find_folder, repairable_store
 
 __all__ = ["repair"]
 
@@ -29,7 +34,7 @@ def repair(execution: str, store: Path) -> int:
     beside it as execution.jsonl.corrupt-<time>. When no copy is readable, the damaged file is
     renamed so that the execution is no longer listed (exit 1). Nothing is deleted.
     """
-    files = FileExecutionStore(store)
+    files = repairable_store(open_store(store).store, store)
 
     async def go() -> RepairReport:
         return await files.recover(await find_folder(files, execution))

@@ -16,7 +16,13 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from durable_lambda.app.cli.common import err_console, run_async, store_option
+from durable_lambda.app.cli.common import (
+    err_console,
+    open_store,
+    run_async,
+    store_factory_spec,
+    store_option,
+)
 from durable_lambda.app.cli.options import CommandError, absolute_target
 from durable_lambda.app.loading import load_handler
 from durable_lambda.app.replayer import (
@@ -171,7 +177,9 @@ def replay(
             source = from_file
         else:
             assert execution is not None
-            source = LocalExecution(store, execution)
+            # A folder is read as the file store; a store of one's own is opened by its factory.
+            local = open_store(store).store if store_factory_spec() else store
+            source = LocalExecution(local, execution)
         report = run_async(replayer.replay(source))
     except (DurableExecutionError, OSError) as error:
         raise CommandError(f"replay could not run: {error}", exit_code=EXIT_COULD_NOT_RUN) from None

@@ -14,10 +14,11 @@ from typing import Any, Literal
 import click
 from rich.markup import escape
 
-from durable_lambda.adapters.file.store import FileExecutionStore
 from durable_lambda.app.cli.common import (
+    OpenStore,
     err_console,
     find_execution,
+    open_store,
     resume_hint,
     run_async,
     store_option,
@@ -33,7 +34,7 @@ from durable_lambda.app.cli.options import (
 from durable_lambda.app.cli.progress import ProgressView
 from durable_lambda.app.cli.render import printable
 from durable_lambda.app.cli.replay_command import replay  # the command lives there
-from durable_lambda.app.cli.store_lookup import damaged_note
+from durable_lambda.app.cli.store_lookup import damaged_note, listing
 from durable_lambda.app.orchestrator import LocalOrchestrator
 from durable_lambda.app.user_frames import innermost_user_frame
 from durable_lambda.core.errors import DurableExecutionError
@@ -98,7 +99,7 @@ def run(
     event = parse_json_argument(input_, "--input")
     spec = absolute_target(target)
     answer_values = _answers(answers)
-    orchestrator = LocalOrchestrator(FileExecutionStore(store), functions=load_functions(functions))
+    orchestrator = LocalOrchestrator(open_store(store).store, functions=load_functions(functions))
 
     async def go() -> ExecutionRecord:
         arn = await orchestrator.start(spec, event, name=name)
@@ -134,12 +135,12 @@ def resume(
     if all_ and execution:
         raise CommandError("give an EXECUTION or --all, not both")
     answer_values = _answers(answers)
-    files = FileExecutionStore(store)
-    orchestrator = LocalOrchestrator(files, functions=load_functions(functions))
+    opened = open_store(store)
+    orchestrator = LocalOrchestrator(opened.store, functions=load_functions(functions))
 
     async def go() -> list[ExecutionRecord]:
         records = []
-        for arn in await _to_resume(files, execution, all_):
+        for arn in await _to_resume(opened, execution, all_):
             try:  # a damaged record (CorruptExecutionError) is skipped with --all too
                 record = await orchestrator.local_service.get_record(arn)
                 if record.status.is_terminal:
@@ -161,20 +162,20 @@ def resume(
     return max(_report(record, store) for record in records)
 
 
-async def _to_resume(files: FileExecutionStore, execution: str | None, all_: bool) -> list[str]:
+async def _to_resume(opened: OpenStore, execution: str | None, all_: bool) -> list[str]:
     """Return the ARNs ``resume`` should drive.
 
     Raises:
         CommandError: No execution is in progress, or several are and none was named.
     """
     if execution:
-        return [await find_execution(files, execution)]
-    listing = await files.scan()
-    for damaged in listing.damaged:  # one damaged file must not stop the others: say so
+        return [await find_execution(opened, execution)]
+    found = await listing(opened.store)
+    for damaged in found.damaged:  # one damaged file must not stop the others: say so
         err_console().print(f"skipped: {damaged_note(damaged)}", soft_wrap=True)
     running = [
         summary.DurableExecutionArn
-        for summary in listing.executions
+        for summary in found.executions
         if summary.Status is ExecutionStatus.RUNNING
     ]
     if all_ or len(running) == 1:

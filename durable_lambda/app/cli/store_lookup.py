@@ -5,6 +5,10 @@ matched against the store's listing, which reads header lines only and sets dama
 executions apart, so one damaged file never stops a command about another execution; a
 reference that names only a damaged execution gets that execution's own error, which says how to
 repair it.
+
+Damage and repair are the file store's own capabilities (this module is one of the entry
+points ``durable_lambda.app.container`` names as using them); any other ``ExecutionStore`` is
+listed with ``list_executions`` and has no damaged executions to show.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.markup import escape
 
@@ -22,13 +27,21 @@ from durable_lambda.adapters.file.layout import (
     repair_command,
     slug,
 )
-from durable_lambda.adapters.file.listing import DamagedExecution
+from durable_lambda.adapters.file.listing import DamagedExecution, ExecutionListing
 from durable_lambda.adapters.file.store import FileExecutionStore
 from durable_lambda.app.cli.options import CommandError, resolve_execution
 from durable_lambda.app.cli.render import printable
+from durable_lambda.service.ports import ExecutionStore
 from durable_lambda.service.record import ExecutionSummary
 
-__all__ = ["damaged_note", "find_execution", "find_folder", "names_damaged"]
+__all__ = [
+    "damaged_note",
+    "find_execution",
+    "find_folder",
+    "listing",
+    "names_damaged",
+    "repairable_store",
+]
 
 # How surely a reference names a damaged execution (see ``names_damaged``).
 _SURE = 2
@@ -36,8 +49,34 @@ _MAYBE = 1
 _NO = 0
 
 
-async def find_execution(files: FileExecutionStore, reference: str) -> str:
+async def listing(store: ExecutionStore) -> ExecutionListing:
+    """Return the store's executions, oldest first, with the file store's damaged ones apart."""
+    if isinstance(store, FileExecutionStore):
+        return await store.scan()
+    return ExecutionListing(executions=await store.list_executions())
+
+
+def repairable_store(store: ExecutionStore, where: Path) -> FileExecutionStore:
+    """Return ``store`` as the file store, which alone can repair an execution's file.
+
+    Raises:
+        CommandError: it is another kind of store.
+    """
+    if isinstance(store, FileExecutionStore):
+        return store
+    raise CommandError(
+        f"repair works on the file store only; the store at {where} is a "
+        f"{type(store).__name__} (from --store-factory)"
+    )
+
+
+async def find_execution(store: ExecutionStore, reference: str, where: Path) -> str:
     """Return the ARN ``reference`` names (a full ARN, or a unique prefix of a name or id).
+
+    Args:
+        store: The store to look in.
+        reference: What the user typed.
+        where: The ``--store`` value, for messages.
 
     Raises:
         CommandError: No execution matches, or several do.
@@ -45,6 +84,10 @@ async def find_execution(files: FileExecutionStore, reference: str) -> str:
             repair it).
         ExecutionStoreError: The store cannot be listed, or the only match cannot be read.
     """
+    if not isinstance(store, FileExecutionStore):
+        executions = await store.list_executions()
+        return resolve_execution(reference, executions, where)
+    files = store
     if await _holds(files, reference):
         return reference
     listing = await files.scan()
