@@ -40,6 +40,7 @@ __all__ = [
     "check_parent",
     "check_sizes",
     "refuse",
+    "refuse_status",
     "same_identity",
 ]
 
