@@ -16,6 +16,7 @@ Example:
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.logging.capturing import CapturedLog, CapturingLogger
 from durable_lambda.app.cloud_runner import CloudRunner
+from durable_lambda.app.definition import ServiceLimits
 from durable_lambda.app.replayer import (
     AwsExecution,
     Divergence,
@@ -61,6 +62,7 @@ __all__ = [
     "ReplayReport",
     "ReplaySourceError",
     "Replayer",
+    "ServiceLimits",
     "SourceLine",
     "TestExecution",
     "sample_record",
