@@ -17,6 +17,7 @@ from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.logging.capturing import CapturedLog, CapturingLogger
 from durable_lambda.app.cloud_runner import CloudRunner
 from durable_lambda.app.definition import ServiceLimits
+from durable_lambda.app.local_lambda_context import LocalLambdaContext
 from durable_lambda.app.replayer import (
     AwsExecution,
     Divergence,
@@ -56,6 +57,7 @@ __all__ = [
     "ExecutionStuckError",
     "FakeClock",
     "LocalExecution",
+    "LocalLambdaContext",
     "NullLogger",
     "OperationRef",
     "OperationView",

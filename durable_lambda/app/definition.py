@@ -15,8 +15,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_lambda.app.local_lambda_context import timeout_seconds
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.context import DurableContext
+from durable_lambda.core.deadline import DEFAULT_DEADLINE_MARGIN_SECONDS
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.plugins import InstrumentationPlugin
 from durable_lambda.core.ports import Clock, DurableService, Logger, RandomSource
@@ -72,9 +74,14 @@ class FunctionSettings:
         serdes: The execution-wide serializer of results and payloads.
         logger: The logger the function chose; None for the host's (on Lambda, the function's
             Lambda log format; structlog elsewhere).
+        deadline_margin: How long before the invocation's time-out (the Lambda context's
+            remaining time) step attempts stop and the invocation ends PENDING, in seconds (a
+            ``Duration`` or ``timedelta`` is accepted); None turns the deadline off. See
+            ``durable_lambda.core.deadline``.
 
     Raises:
-        ValidationError: ``checkpoint_mode`` names no mode.
+        ValidationError: ``checkpoint_mode`` names no mode, or ``deadline_margin`` is not a
+            positive span of time.
     """
 
     checkpoint_mode: CheckpointMode = CheckpointMode.BATCHED
@@ -82,6 +89,7 @@ class FunctionSettings:
     plugins: tuple[InstrumentationPlugin, ...] = ()
     serdes: SerDes[Any] = field(default=DEFAULT_SERDES)
     logger: Logger | None = None
+    deadline_margin: float | None = DEFAULT_DEADLINE_MARGIN_SECONDS
 
     def __post_init__(self) -> None:
         # Accept the names users write (``"eager"``), and refuse a wrong one now, not at the
@@ -89,6 +97,9 @@ class FunctionSettings:
         object.__setattr__(self, "checkpoint_mode", checkpoint_mode(self.checkpoint_mode))
         object.__setattr__(self, "plugins", tuple(self.plugins))
         object.__setattr__(self, "log_during_replay", bool(self.log_during_replay))
+        if self.deadline_margin is not None:
+            margin = timeout_seconds(self.deadline_margin, "deadline_margin")
+            object.__setattr__(self, "deadline_margin", margin)
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,9 @@ class Environment:
         always_replay: End each invocation after every newly completed operation, so the next
             replays from the top (a testing aid that makes non-determinism show at once).
         limits: The service's limits.
+        lambda_context: The Lambda context object of this invocation (Lambda's own, or a
+            host's ``LocalLambdaContext``): the handler's ``ctx.lambda_context``, and where the
+            invocation's deadline is read from. None for none.
     """
 
     service: DurableService
@@ -127,6 +141,7 @@ class Environment:
     request_id: str | None = None
     always_replay: bool = False
     limits: ServiceLimits = field(default_factory=ServiceLimits)
+    lambda_context: object = None
 
     def logger_for(self, settings: FunctionSettings) -> Logger:
         """Return the logger a function with ``settings`` logs through in this environment."""
@@ -142,6 +157,7 @@ class Environment:
             max_operation_payload_bytes=self.limits.max_operation_payload_bytes,
             max_response_bytes=self.limits.max_response_bytes,
             plugins=settings.plugins,
+            deadline_margin=settings.deadline_margin,
         )
 
 
@@ -216,4 +232,5 @@ def settings_with(
         plugins=(*settings.plugins, *plugins),
         serdes=settings.serdes,
         logger=settings.logger,
+        deadline_margin=settings.deadline_margin,
     )

@@ -210,8 +210,10 @@ class ExecutionDriver:
         clock = self.runner.clock
         started = clock.now()
         counting = self.runner.counting_service
-        environment = self.runner.environment()
         for attempt in range(_MAX_INVOCATION_RETRIES + 1):
+            # Each attempt its own environment, as Lambda gives a retried invocation a new
+            # context (and with it a new deadline).
+            environment = self.runner.environment()
             calls_before = counting.checkpoint_calls
             try:
                 output = await self.function.invoke_model(event, environment)

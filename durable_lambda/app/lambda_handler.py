@@ -21,13 +21,16 @@ import copy
 import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from durable_lambda.app.container import Container, lambda_container
 from durable_lambda.app.definition import Environment, FunctionSettings, check_handler
 from durable_lambda.app.definition import checkpoint_mode as parse_checkpoint_mode
-from durable_lambda.core.config import CheckpointMode
+from durable_lambda.app.local_lambda_context import timeout_seconds
+from durable_lambda.core.config import CheckpointMode, Duration
 from durable_lambda.core.context import DurableContext
+from durable_lambda.core.deadline import DEFAULT_DEADLINE_MARGIN_SECONDS
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.execution import parse_invocation_input, run_invocation
 from durable_lambda.core.model import InvocationOutput
@@ -131,16 +134,20 @@ class DurableFunction(Generic[R]):
         """Return the environment of one Lambda invocation, bound to its request id.
 
         Args:
-            lambda_context: The Lambda context object (its ``aws_request_id`` is bound to logs).
+            lambda_context: The Lambda context object: its ``aws_request_id`` is bound to logs,
+                the handler sees it as ``ctx.lambda_context``, and its remaining time sets the
+                invocation's deadline.
 
         Raises:
             ValidationError: ``AWS_LAMBDA_LOG_LEVEL`` or ``LOG_LEVEL`` names no level.
         """
         environment: Environment = self.lambda_container.environment()
         request_id = getattr(lambda_context, "aws_request_id", None)
-        if request_id:
-            return dataclasses.replace(environment, request_id=request_id)
-        return environment
+        return dataclasses.replace(
+            environment,
+            request_id=request_id or environment.request_id,
+            lambda_context=lambda_context,
+        )
 
     def lambda_logger(self, lambda_context: object = None) -> Logger:
         """Return the logger one Lambda invocation logs through, bound to its request id.
@@ -176,6 +183,7 @@ class DurableFunction(Generic[R]):
             random=environment.random,
             logger=environment.logger_for(settings),
             options=environment.options_for(settings),
+            lambda_context=environment.lambda_context,
         )
 
 
@@ -197,6 +205,7 @@ def durable_execution(
     plugins: Sequence[InstrumentationPlugin] = (),
     serdes: SerDes[Any] | None = None,
     logger: Logger | None = None,
+    deadline_margin: Duration | timedelta | float | None = DEFAULT_DEADLINE_MARGIN_SECONDS,
 ) -> Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]: ...
 
 
@@ -211,6 +220,7 @@ def durable_execution(
     plugins: Sequence[InstrumentationPlugin] = (),
     serdes: SerDes[Any] | None = None,
     logger: Logger | None = None,
+    deadline_margin: Duration | timedelta | float | None = DEFAULT_DEADLINE_MARGIN_SECONDS,
 ) -> (
     DurableFunction[R]
     | Callable[[Callable[[Any, DurableContext], Awaitable[R]]], DurableFunction[R]]
@@ -237,10 +247,16 @@ def durable_execution(
             ``Logger``: ``StructlogLogger``, ``StdlibLogger``, ``PowertoolsLogger``...). By
             default, on Lambda, the function's Lambda log format (see the module docstring);
             structlog elsewhere.
+        deadline_margin: How long before the invocation's time-out (the Lambda context's
+            remaining time) running step attempts are cut short (``StepDeadlineError``,
+            through their retry strategy), no step starts, and the invocation ends PENDING:
+            a ``Duration``, a ``timedelta`` or seconds; 2 seconds by default, at most half of
+            the invocation's time; None turns it off (``docs/deadlines.md``).
 
     Raises:
-        ValidationError: ``checkpoint_mode`` names no mode, the handler is not an ``async
-            def``, or a container is given with a client or config.
+        ValidationError: ``checkpoint_mode`` names no mode, ``deadline_margin`` is not a
+            positive span of time, the handler is not an ``async def``, or a container is
+            given with a client or config.
 
     Example:
         >>> @durable_execution
@@ -253,6 +269,9 @@ def durable_execution(
         plugins=tuple(plugins),
         serdes=serdes if serdes is not None else DEFAULT_SERDES,
         logger=logger,
+        deadline_margin=(
+            None if deadline_margin is None else timeout_seconds(deadline_margin, "deadline_margin")
+        ),
     )
 
     def decorate(fn: Callable[[Any, DurableContext], Awaitable[R]]) -> DurableFunction[R]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import time
-import uuid
 from datetime import timedelta
 
 from durable_lambda.core.duration import Duration
@@ -81,6 +80,8 @@ class LocalLambdaContext:
         function_version: str = "$LATEST",
         memory_limit_in_mb: int = 128,
     ) -> None:
+        import uuid  # on first use: the Lambda entry point imports this module, never needs it
+
         self._ends = time.monotonic() + timeout_seconds(timeout)
         self.aws_request_id = request_id or str(uuid.uuid4())
         self.function_name = function_name

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, Literal
 
 from durable_lambda.app.chained_invokes import ChainedInvokeRunner, FunctionRegistry
@@ -31,9 +32,14 @@ from durable_lambda.app.driver import (
 )
 from durable_lambda.app.lambda_handler import DurableFunction
 from durable_lambda.app.loading import load_handler
+from durable_lambda.app.local_lambda_context import (
+    DEFAULT_LAMBDA_TIMEOUT,
+    LocalLambdaContext,
+    timeout_seconds,
+)
 from durable_lambda.app.ports import LocalService
 from durable_lambda.app.replayer import Replayer, ReplayReport
-from durable_lambda.core.config import CheckpointMode
+from durable_lambda.core.config import CheckpointMode, Duration
 from durable_lambda.core.model import OperationStatus, OperationType
 from durable_lambda.core.ports import Clock
 from durable_lambda.service.history import EventType
@@ -70,9 +76,13 @@ class LocalOrchestrator:
         checkpoint_mode: Run every handler in this checkpoint mode; None (the default) runs
             each in the mode it was decorated with.
         poll_interval: How often, while waiting, the store is checked for outside changes.
+        lambda_timeout: The time-out of each invocation's ``LocalLambdaContext`` (the
+            handler's ``ctx.lambda_context``, and its deadline): 15 minutes, Lambda's longest,
+            by default.
 
     Raises:
-        ValidationError: ``checkpoint_mode`` names no mode, or a function is not a handler.
+        ValidationError: ``checkpoint_mode`` names no mode, a function is not a handler, or
+            ``lambda_timeout`` is not a positive span of time.
     """
 
     def __init__(
@@ -83,7 +93,9 @@ class LocalOrchestrator:
         functions: Mapping[str, Any] | None = None,
         checkpoint_mode: CheckpointMode | str | None = None,
         poll_interval: float = 0.2,
+        lambda_timeout: Duration | timedelta | float = DEFAULT_LAMBDA_TIMEOUT,
     ) -> None:
+        self.lambda_timeout = timeout_seconds(lambda_timeout, "lambda_timeout")
         self.registry = FunctionRegistry(functions or {})
         self.container = local_container(
             store=store, clock=clock or "system", invoke_refusal=self.registry.refusal
@@ -99,9 +111,15 @@ class LocalOrchestrator:
         self.poll_interval = poll_interval
 
     def environment(self) -> Environment:
-        """Return the environment invocations run in: the container's, counting checkpoints."""
+        """Return the environment invocations run in: the container's, counting checkpoints.
+
+        Each gets a new ``LocalLambdaContext`` whose time-out is ``lambda_timeout``.
+        """
         environment: Environment = self.container.environment()
-        return dataclasses.replace(environment, service=self.counting_service)
+        context = LocalLambdaContext(timeout=self.lambda_timeout)
+        return dataclasses.replace(
+            environment, service=self.counting_service, lambda_context=context
+        )
 
     def _function(self, target: str) -> DurableFunction[Any]:
         # Loaded as Lambda would run it: a bare async def is refused, saying how to fix it.

@@ -12,7 +12,7 @@ import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from durable_lambda.app.chained_invokes import ChainedInvokeRunner, FunctionRegistry
@@ -25,8 +25,13 @@ from durable_lambda.app.definition import (
 )
 from durable_lambda.app.driver import CountingService, ExecutionDriver, ExecutionStuckError
 from durable_lambda.app.lambda_handler import DurableFunction
+from durable_lambda.app.local_lambda_context import (
+    DEFAULT_LAMBDA_TIMEOUT,
+    LocalLambdaContext,
+    timeout_seconds,
+)
 from durable_lambda.app.ports import LocalService, ManualClock
-from durable_lambda.core.config import CheckpointMode
+from durable_lambda.core.config import CheckpointMode, Duration
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import (
@@ -298,10 +303,16 @@ class DurableTestRunner:
         store: Keep executions in this ``ExecutionStore`` (any store of your own; see
             ``docs/storage-adapters.md``) instead of in memory.
         clock: Go by this clock (a ``FakeClock``) instead of a new one.
+        lambda_timeout: The time-out of each invocation's ``LocalLambdaContext`` (the handler's
+            ``ctx.lambda_context``), 15 minutes by default: a ``Duration``, a ``timedelta`` or
+            seconds. Its remaining time is real time, so a short one makes the invocation's
+            deadline (``durable_execution(deadline_margin=...)``) stop a slow step attempt as
+            Lambda's time-out would come.
 
     Raises:
         ValidationError: ``checkpoint_mode`` names no mode, ``handler`` is not an ``async def``,
-            a function is not a handler, or both ``start_time`` and ``clock`` are given.
+            a function is not a handler, both ``start_time`` and ``clock`` are given, or
+            ``lambda_timeout`` is not a positive span of time.
 
     Example:
         >>> async def test_order() -> None:
@@ -324,9 +335,12 @@ class DurableTestRunner:
         plugins: Sequence[InstrumentationPlugin] = (),
         store: ExecutionStore | None = None,
         clock: ManualClock | None = None,
+        lambda_timeout: Duration | timedelta | float = DEFAULT_LAMBDA_TIMEOUT,
     ) -> None:
         if start_time is not None and clock is not None:
             raise ValidationError("give start_time or clock, not both", field="start_time")
+        # Checked now; each invocation gets a LocalLambdaContext with this time-out.
+        self.lambda_timeout = timeout_seconds(lambda_timeout, "lambda_timeout")
         function = handler if isinstance(handler, DurableFunction) else DurableFunction(handler)
         self.function: DurableFunction[Any] = function.with_settings(
             settings_with(
@@ -357,8 +371,9 @@ class DurableTestRunner:
     def environment(self) -> Environment:
         """Return the environment each invocation runs in (built anew: overrides take effect).
 
-        The container's adapters, with checkpoint calls counted, ``always_replay`` and
-        ``limits`` (the service limits: lower them to test what happens at a limit).
+        The container's adapters, with checkpoint calls counted, ``always_replay``,
+        ``limits`` (the service limits: lower them to test what happens at a limit) and a new
+        ``LocalLambdaContext`` whose time-out is ``lambda_timeout``.
         """
         environment: Environment = self.container.environment()
         return dataclasses.replace(
@@ -366,6 +381,9 @@ class DurableTestRunner:
             service=self.counting_service,
             always_replay=self.always_replay,
             limits=self.limits,
+            lambda_context=LocalLambdaContext(
+                timeout=self.lambda_timeout, function_name=self.function_name
+            ),
         )
 
     async def __aenter__(self) -> DurableTestRunner:
