@@ -18,6 +18,9 @@ DURABLE_FUNCTIONS = {
     "DurableTarget": "emulator.handlers:durable_target",
     "MapSquares": "emulator.handlers:map_squares",
     "ParallelBranches": "emulator.handlers:parallel_branches",
+    "DeadlineNeverFinishes": "emulator.resilience_handlers:never_finishes",
+    "DeadlineLateStep": "emulator.resilience_handlers:late_step",
+    "SagaCrash": "emulator.resilience_handlers:saga_crash",
 }
 PLAIN_FUNCTIONS = {
     "PlainTarget": "emulator.handlers:plain_target",
