@@ -22,7 +22,18 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from durable_lambda.adapters.offload import FileBlobStore, OffloadSerDes, S3BlobStore
+    from durable_lambda.adapters.offload import (
+        BlobNotFoundError,
+        BlobStore,
+        BlobStoreError,
+        FileBlobStore,
+        OffloadedPayloadCorruptError,
+        OffloadedPayloadMissingError,
+        OffloadError,
+        OffloadReference,
+        OffloadSerDes,
+        S3BlobStore,
+    )
     from durable_lambda.app.lambda_handler import DurableFunction, durable_execution
     from durable_lambda.core.attempt_errors import StepDeadlineError, StepTimeoutError
     from durable_lambda.core.completion import (
@@ -113,13 +124,17 @@ if TYPE_CHECKING:
     )
     from durable_lambda.core.retry import (
         JitterStrategy,
+        LinearRetryStrategyConfig,
         RetryDecision,
         RetryPresets,
         RetryStrategy,
         RetryStrategyConfig,
         WaitForConditionDecision,
         WaitPresets,
+        WaitStrategy,
         WaitStrategyConfig,
+        apply_jitter,
+        create_linear_retry_strategy,
         create_retry_strategy,
         create_wait_strategy,
     )
@@ -129,7 +144,18 @@ if TYPE_CHECKING:
 # Which module defines each public name; a unit test checks it against ``__all__``.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     # Offloading imports boto3 on its first upload or download, never with these names.
-    "durable_lambda.adapters.offload": ("FileBlobStore", "OffloadSerDes", "S3BlobStore"),
+    "durable_lambda.adapters.offload": (
+        "BlobNotFoundError",
+        "BlobStore",
+        "BlobStoreError",
+        "FileBlobStore",
+        "OffloadError",
+        "OffloadReference",
+        "OffloadSerDes",
+        "OffloadedPayloadCorruptError",
+        "OffloadedPayloadMissingError",
+        "S3BlobStore",
+    ),
     "durable_lambda.app.lambda_handler": (
         "DurableFunction",
         "durable_execution",
@@ -231,13 +257,17 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "durable_lambda.core.retry": (
         "JitterStrategy",
+        "LinearRetryStrategyConfig",
         "RetryDecision",
         "RetryPresets",
         "RetryStrategy",
         "RetryStrategyConfig",
         "WaitForConditionDecision",
         "WaitPresets",
+        "WaitStrategy",
         "WaitStrategyConfig",
+        "apply_jitter",
+        "create_linear_retry_strategy",
         "create_retry_strategy",
         "create_wait_strategy",
     ),
@@ -259,6 +289,9 @@ __all__ = [
     "BatchItemStatus",
     "BatchResult",
     "BatchedInput",
+    "BlobNotFoundError",
+    "BlobStore",
+    "BlobStoreError",
     "Callback",
     "CallbackConfig",
     "CallbackError",
@@ -296,11 +329,16 @@ __all__ = [
     "JitterStrategy",
     "JsonSerDes",
     "LambdaContext",
+    "LinearRetryStrategyConfig",
     "MapConfig",
     "NestingTooDeepError",
     "NestingType",
     "NonDeterministicExecutionError",
+    "OffloadError",
+    "OffloadReference",
     "OffloadSerDes",
+    "OffloadedPayloadCorruptError",
+    "OffloadedPayloadMissingError",
     "Operation",
     "OperationInfo",
     "OperationMetadata",
@@ -339,9 +377,12 @@ __all__ = [
     "WaitForConditionError",
     "WaitHandle",
     "WaitPresets",
+    "WaitStrategy",
     "WaitStrategyConfig",
+    "apply_jitter",
     "complete_batch",
     "continue_batch",
+    "create_linear_retry_strategy",
     "create_retry_strategy",
     "create_wait_strategy",
     "durable_execution",

@@ -15,7 +15,13 @@ Example:
 
 from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.logging.capturing import CapturedLog, CapturingLogger
-from durable_lambda.app.cloud_runner import CloudRunner
+from durable_lambda.app.cloud_runner import (
+    CloudCallback,
+    CloudExecution,
+    CloudRunner,
+    CloudRunnerError,
+    CloudTimeoutError,
+)
 from durable_lambda.app.definition import ServiceLimits
 from durable_lambda.app.local_lambda_context import LocalLambdaContext
 from durable_lambda.app.replayer import (
@@ -46,7 +52,11 @@ __all__ = [
     "CallbackHandle",
     "CapturedLog",
     "CapturingLogger",
+    "CloudCallback",
+    "CloudExecution",
     "CloudRunner",
+    "CloudRunnerError",
+    "CloudTimeoutError",
     "CountingService",
     "Divergence",
     "DivergenceKind",

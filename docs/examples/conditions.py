@@ -11,8 +11,10 @@ from durable_lambda import (
     StepContext,
     WaitForConditionConfig,
     WaitForConditionError,
+    WaitStrategy,
+    WaitStrategyConfig,
+    create_wait_strategy,
 )
-from durable_lambda.core.retry import WaitStrategy, WaitStrategyConfig, create_wait_strategy
 from durable_lambda.testing import DurableTestRunner
 
 polls: list[int] = []

@@ -66,12 +66,11 @@ from aws_durable_execution_sdk_python.execution import (
 from aws_durable_execution_sdk_python.lambda_service import LambdaClient
 
 from durable_lambda import service
-from durable_lambda.adapters.clock.clocks import FakeClock
 from durable_lambda.adapters.local.service import LocalDurableService
 from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.core.model import InvocationOutput, OperationUpdate
 from durable_lambda.service.record import ExecutionRecord
-from durable_lambda.testing import DurableTestRunner, TestExecution
+from durable_lambda.testing import DurableTestRunner, FakeClock, TestExecution
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

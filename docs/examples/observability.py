@@ -108,7 +108,7 @@ async def test_powertools_receives_the_lines_with_the_sdk_keys() -> None:
 
 
 # --8<-- [start:plugin]
-from durable_lambda.core.plugins import AttemptInfo, BasePlugin
+from durable_lambda import AttemptInfo, BasePlugin
 
 
 class AttemptLog(BasePlugin):
