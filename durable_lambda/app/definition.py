@@ -10,6 +10,7 @@ each of them; only the environment differs.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -101,6 +102,16 @@ class FunctionSettings:
             margin = timeout_seconds(self.deadline_margin, "deadline_margin")
             object.__setattr__(self, "deadline_margin", margin)
 
+    @functools.cached_property
+    def runtime_options(self) -> RuntimeOptions:
+        """The runtime options of an invocation under the service's own limits (made once)."""
+        return RuntimeOptions(
+            checkpoint_mode=self.checkpoint_mode,
+            log_during_replay=self.log_during_replay,
+            plugins=self.plugins,
+            deadline_margin=self.deadline_margin,
+        )
+
 
 @dataclass(frozen=True)
 class ServiceLimits:
@@ -114,6 +125,9 @@ class ServiceLimits:
 
     max_response_bytes: int = MAX_RESPONSE_BYTES
     max_operation_payload_bytes: int = MAX_OPERATION_PAYLOAD_BYTES
+
+
+_LAMBDA_LIMITS = ServiceLimits()
 
 
 @dataclass(frozen=True)
@@ -140,7 +154,7 @@ class Environment:
     random: RandomSource
     request_id: str | None = None
     always_replay: bool = False
-    limits: ServiceLimits = field(default_factory=ServiceLimits)
+    limits: ServiceLimits = _LAMBDA_LIMITS
     lambda_context: object = None
 
     def logger_for(self, settings: FunctionSettings) -> Logger:
@@ -150,6 +164,8 @@ class Environment:
 
     def options_for(self, settings: FunctionSettings) -> RuntimeOptions:
         """Return the runtime options of one invocation of a function with ``settings``."""
+        if not self.always_replay and self.limits is _LAMBDA_LIMITS:
+            return settings.runtime_options  # Lambda's case, made once per function
         return RuntimeOptions(
             checkpoint_mode=settings.checkpoint_mode,
             log_during_replay=settings.log_during_replay,

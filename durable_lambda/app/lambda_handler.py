@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -141,11 +140,16 @@ class DurableFunction(Generic[R]):
         Raises:
             ValidationError: ``AWS_LAMBDA_LOG_LEVEL`` or ``LOG_LEVEL`` names no level.
         """
-        environment: Environment = self.lambda_container.environment()
-        request_id = getattr(lambda_context, "aws_request_id", None)
-        return dataclasses.replace(
-            environment,
-            request_id=request_id or environment.request_id,
+        # Built from the providers themselves rather than the container's ``environment``
+        # factory and a copy: this runs on every invocation, and that machinery cost more
+        # than the rest of it.
+        container = self.lambda_container
+        return Environment(
+            service=container.service(),
+            clock=container.clock(),
+            logger=container.logger(),
+            random=container.random(),
+            request_id=getattr(lambda_context, "aws_request_id", None) or None,
             lambda_context=lambda_context,
         )
 
