@@ -66,11 +66,9 @@ from aws_durable_execution_sdk_python.execution import (
 from aws_durable_execution_sdk_python.lambda_service import LambdaClient
 
 from durable_lambda import service
-from durable_lambda.adapters.local.service import LocalDurableService
-from durable_lambda.adapters.memory.store import InMemoryExecutionStore
 from durable_lambda.core.model import InvocationOutput, OperationUpdate
 from durable_lambda.service.record import ExecutionRecord
-from durable_lambda.testing import DurableTestRunner, FakeClock, TestExecution
+from durable_lambda.testing import DurableTestRunner, TestExecution
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -137,14 +135,12 @@ async def test_an_execution_started_by_the_official_sdk_finishes_here() -> None:
 
 async def start_here_and_finish_there(our_handler: Any) -> ExecutionRecord:
     """Run the first invocation with ``our_handler``, the rest with the official SDK."""
-    clock = FakeClock(START)
-    local = LocalDurableService(InMemoryExecutionStore(), clock)
-    arn = await local.start_execution("orders", json.dumps({"orderId": "o-2"}))
-    invocation = await local.invocation_input(arn)
-    output = await our_handler.invoke(invocation.to_wire(), service=local, clock=clock)
-    assert output["Status"] == "PENDING"
+    run = await DurableTestRunner(our_handler, start_time=START).start({"orderId": "o-2"})
+    output = await run.drive_once()  # the first invocation only
+    assert output is not None
+    assert output.Status.value == "PENDING"
 
-    record = await local.get_record(arn)
+    record = await run.service.get_record(run.arn)
     later = START.replace(day=3)
     service.advance(record, later)  # the day has passed: the wait is over
     invoke_official(record, later)

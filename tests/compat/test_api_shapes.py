@@ -99,8 +99,6 @@ PAIRS: list[tuple[type[ConfigModel], Any]] = [
 @pytest.mark.parametrize(("ours", "theirs"), PAIRS, ids=lambda pair: getattr(pair, "__name__", ""))
 def test_configs_take_the_official_positional_arguments(ours: Any, theirs: Any) -> None:
     official = _positional(theirs)
-    # should_complete (the custom completion predicate) is not supported: see docs/migration.md.
-    official = [name for name in official if name != "should_complete"]
     positional = [name for name in ours.model_fields if name not in ours.keyword_only]
     assert positional == official
 

@@ -14,16 +14,24 @@ operation ids, types, subtypes and names, and the payload bytes (written with
 SDKs in either direction.
 
 What this layer does not cover, and the one-line change each needs, is listed in
-``docs/migration.md``: the custom completion predicate (``should_complete`` and its helpers),
-the official SDK's instrumentation plugin factories, ``DurableChildContextTestRunner`` and the
-testing package, and reaching into the official SDK's internals (``context.state`` is
-durable-lambda's own context here).
+``docs/migration.md``: the official SDK's instrumentation plugin factories, its testing package
+(``DurableFunctionTestRunner``, ``DurableChildContextTestRunner``), and reaching into its
+internals (``context.state`` is durable-lambda's own context here).
 """
 
 from __future__ import annotations
 
 from durable_lambda.compat.aws.concurrency.models import BatchCompletionError, BatchResult
-from durable_lambda.compat.aws.config import BatchItemStatus, ParallelBranch
+from durable_lambda.compat.aws.config import (
+    BatchItemStatus,
+    CompletionDecision,
+    CompletionItemStatus,
+    CompletionOutcome,
+    CompletionStatus,
+    ParallelBranch,
+    complete_batch,
+    continue_batch,
+)
 from durable_lambda.compat.aws.context import (
     DurableContext,
     durable_parallel_branch,
@@ -60,6 +68,10 @@ __all__ = [
     "CallbackSubmitterError",
     "CallbackTimeoutError",
     "ChildContextError",
+    "CompletionDecision",
+    "CompletionItemStatus",
+    "CompletionOutcome",
+    "CompletionStatus",
     "DurableContext",
     "DurableExecutionsError",
     "DurableOperationError",
@@ -73,6 +85,8 @@ __all__ = [
     "ValidationError",
     "WaitForConditionError",
     "WithRetryConfig",
+    "complete_batch",
+    "continue_batch",
     "durable_execution",
     "durable_parallel_branch",
     "durable_step",

@@ -2,17 +2,25 @@
 
 They are durable-lambda's validated models, which take the official SDK's fields positionally
 in its order and by keyword. ``Duration`` here truncates fractions as the official one does
-(``Duration.from_seconds(1.5)`` is 1 s); durable-lambda's own ``Duration`` refuses them.
-
-Not covered: the custom completion predicate (``CompletionConfig(should_complete=...)``,
-``CompletionDecision``, ``CompletionStatus``, ``complete_batch``, ``continue_batch``); see
-``docs/migration.md``.
+(``Duration.from_seconds(1.5)`` is 1 s); durable-lambda's own ``Duration`` refuses them. The
+custom completion rule (``CompletionConfig(should_complete=...)``, ``CompletionDecision``,
+``CompletionStatus``, ``complete_batch``, ``continue_batch``) is durable-lambda's own, with the
+official names.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from durable_lambda.core.completion_rule import (
+    BatchItemStatus,
+    CompletionDecision,
+    CompletionItemStatus,
+    CompletionOutcome,
+    CompletionStatus,
+    complete_batch,
+    continue_batch,
+)
 from durable_lambda.core.config import (
     CallbackConfig,
     ChildConfig,
@@ -29,13 +37,16 @@ from durable_lambda.core.config import (
 from durable_lambda.core.context import ParallelBranch
 from durable_lambda.core.delays import JitterStrategy
 from durable_lambda.core.duration import Duration as _Duration
-from durable_lambda.core.operations.batch_result import BatchItemStatus
 
 __all__ = [
     "BatchItemStatus",
     "CallbackConfig",
     "ChildConfig",
     "CompletionConfig",
+    "CompletionDecision",
+    "CompletionItemStatus",
+    "CompletionOutcome",
+    "CompletionStatus",
     "Duration",
     "InvokeConfig",
     "JitterStrategy",
@@ -47,6 +58,8 @@ __all__ = [
     "StepSemantics",
     "WaitForCallbackConfig",
     "WaitForConditionConfig",
+    "complete_batch",
+    "continue_batch",
 ]
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_durable_execution_sdk_python import (
+    BatchCompletionError,
     BatchResult,
     ChildContextError,
     DurableContext,
@@ -16,12 +17,17 @@ from aws_durable_execution_sdk_python import (
 )
 from aws_durable_execution_sdk_python.config import (
     CompletionConfig,
+    CompletionDecision,
+    CompletionOutcome,
+    CompletionStatus,
     Duration,
     MapConfig,
     NestingType,
     ParallelBranch,
     ParallelConfig,
     StepConfig,
+    complete_batch,
+    continue_batch,
 )
 from aws_durable_execution_sdk_python.retries import RetryPresets
 
@@ -53,6 +59,18 @@ def load_users(context: DurableContext, region: str) -> list[str]:
 def load_orders(context: DurableContext) -> int:
     context.wait(Duration.from_seconds(3), name="slow")
     return context.step(lambda _: 42, name="count orders")
+
+
+def two_successes(status: CompletionStatus) -> CompletionDecision:
+    if status.success_count >= 2:
+        return complete_batch()
+    return continue_batch()
+
+
+def two_is_a_crowd(status: CompletionStatus) -> CompletionDecision:
+    if status.success_count >= 2:
+        return complete_batch(CompletionOutcome.FAILED)
+    return continue_batch()
 
 
 def summary(result: BatchResult[Any]) -> dict[str, Any]:
@@ -106,6 +124,23 @@ def handler(event: dict[str, Any], context: DurableContext) -> object:
         return summary(context.map([1, 2], square, name="flat", config=flat))
     if case == "map_escapes":
         context.map([1], fails_on_odd, name="lone").throw_if_error()
+    if case == "custom_quorum":
+        quorum: MapConfig[int] = MapConfig(
+            max_concurrency=1, completion_config=CompletionConfig(should_complete=two_successes)
+        )
+        return summary(context.map([1, 2, 3, 4], square, name="quorum", config=quorum))
+    if case == "custom_failed":
+        rule: MapConfig[int] = MapConfig(
+            max_concurrency=1,
+            completion_config=CompletionConfig(should_complete=two_is_a_crowd),
+        )
+        result = context.map([2, 4, 6], fails_on_odd, name="rule", config=rule)
+        try:
+            result.throw_if_error()
+        except BatchCompletionError as error:
+            return {"batch_error": type(error).__name__, **summary(result)}
+        except ChildContextError as error:
+            return {"child_error": str(error), **summary(result)}
     if case == "parallel":
         branches: list[Any] = [
             load_users("eu"),
@@ -142,6 +177,8 @@ SCENARIOS = {
     "map_step_errors": {"event": {"case": "map_step_errors"}},
     "map_flat": {"event": {"case": "map_flat"}},
     "map_escapes": {"event": {"case": "map_escapes"}},
+    "custom_quorum": {"event": {"case": "custom_quorum"}},
+    "custom_failed": {"event": {"case": "custom_failed"}},
     "parallel": {"event": {"case": "parallel"}},
     "parallel_config": {"event": {"case": "parallel_config"}},
     "parallel_default_fails": {"event": {"case": "parallel_default_fails"}},
