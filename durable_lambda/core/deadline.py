@@ -21,7 +21,9 @@ measures real elapsed time even under a fake clock: Lambda's time-out is about c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
 
 from durable_lambda.core.lambda_context import remaining_millis
 
@@ -34,6 +36,11 @@ DEFAULT_DEADLINE_MARGIN_SECONDS = 2.0
 @dataclass(slots=True)
 class InvocationDeadline:
     """When this invocation stops running step attempts, in event-loop time; one per invocation.
+
+    The step attempts running are *watched*: one timer for the whole invocation, armed with the
+    first attempt, cancels the tasks of the attempts still running when it fires (an
+    ``asyncio.timeout`` per attempt would cost each step about 15 µs). An attempt started once
+    it fired is cancelled at once.
 
     Attributes:
         stop_at: The event-loop time (``loop.time()``) at which attempts stop.
@@ -48,6 +55,10 @@ class InvocationDeadline:
     margin_seconds: float
     deferral_sent: bool = False
     reported: bool = False
+    # The tasks running an attempt, and whether the deadline cut each short.
+    _watched: dict[asyncio.Task[Any], bool] = field(default_factory=dict, repr=False)
+    _timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+    _fired: bool = field(default=False, repr=False)
 
     @classmethod
     def from_lambda_context(
@@ -77,4 +88,38 @@ class InvocationDeadline:
 
     def passed(self, now: float) -> bool:
         """Whether attempts must stop at event-loop time ``now``."""
-        return now >= self.stop_at
+        return self._fired or now >= self.stop_at
+
+    def watch(self, task: asyncio.Task[Any], loop: asyncio.AbstractEventLoop) -> None:
+        """Watch ``task``, which starts an attempt: it is cancelled when the deadline comes."""
+        self._watched[task] = False
+        if self._fired:
+            loop.call_soon(self._cut, task)
+        elif self._timer is None:
+            self._timer = loop.call_at(self.stop_at, self._fire)
+
+    def cut_short(self, task: asyncio.Task[Any]) -> bool:
+        """Whether the deadline cancelled ``task``'s attempt (its ``CancelledError`` is ours)."""
+        return self._watched.get(task, False)
+
+    def release(self, task: asyncio.Task[Any]) -> bool:
+        """Stop watching ``task``, whose attempt ended; return whether the deadline cut it."""
+        return self._watched.pop(task, False)
+
+    def close(self) -> None:
+        """Disarm the timer: the invocation has ended (a warm sandbox keeps its event loop)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._watched.clear()
+
+    def _fire(self) -> None:
+        self._fired = True
+        self._timer = None
+        for task in list(self._watched):
+            self._cut(task)
+
+    def _cut(self, task: asyncio.Task[Any]) -> None:
+        if self._watched.get(task) is False and not task.done():
+            self._watched[task] = True
+            task.cancel()

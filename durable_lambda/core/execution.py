@@ -163,6 +163,9 @@ async def run_invocation(
     except BaseException as error:  # Lambda retries it (or the process is going down)
         plugins.invocation_raised(error)
         raise
+    finally:
+        if deadline is not None:
+            deadline.close()
     plugins.invocation_ended(output)
     return output
 

@@ -1,8 +1,8 @@
 """One step attempt under the limits the SDK enforces: the step's time-out and the deadline.
 
-``run_attempt`` runs a step's body as ``call_user_function`` does, under ``asyncio.timeout_at``
-set to the earlier of the step's own time-out (``StepConfig.timeout``) and the invocation's
-deadline (``durable_lambda.core.deadline``). When that limit expires:
+``run_attempt`` runs a step's body as ``call_user_function`` does, under the step's own time-out
+(``StepConfig.timeout``, an ``asyncio.timeout``) and the invocation's deadline
+(``durable_lambda.core.deadline``, one timer that watches every attempt). When either expires:
 
 * an ``async def`` body is cancelled (``asyncio.CancelledError`` at its current ``await``);
 * a plain-function body cannot be interrupted: Python has no way to stop a thread. Its worker
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -140,34 +140,44 @@ async def run_attempt(
     """
     loop = asyncio.get_running_loop()
     key = (runtime.execution_arn, identity.operation_id)
-    previous = _still_running(key, loop)
+    previous = _still_running(key, loop) if _abandoned else None
     deadline = runtime.deadline
     if timeout_seconds is None and deadline is None and previous is None:
         return await call_user_function(fn, step_context)
-    limit = math.inf if timeout_seconds is None else loop.time() + timeout_seconds
-    by_deadline = deadline is not None and deadline.stop_at <= limit
-    if deadline is not None and by_deadline:
-        limit = deadline.stop_at
+    task = asyncio.current_task()
+    assert task is not None  # an attempt runs in a task
     threaded = not _is_async_callable(fn)
-    finished: asyncio.Future[None] | None = None  # set once a worker thread runs the body
-    scope = asyncio.timeout_at(None if limit == math.inf else limit)
+    thread: _ThreadWatch | None = None  # set once a worker thread runs the body
+    scope = asyncio.timeout(timeout_seconds) if timeout_seconds is not None else None
+    if deadline is not None:
+        deadline.watch(task, loop)
     try:
-        async with scope:
+        async with scope if scope is not None else contextlib.nullcontext():
             if previous is not None:
                 # An earlier attempt's thread of this step is still running here: never two
                 # attempts of one step at once in one process.
                 await asyncio.shield(previous)
             if not threaded:
                 return await call_user_function(fn, step_context)
-            finished = loop.create_future()
-            return await call_user_function(_tracked(fn, loop, finished), step_context)
+            thread = _ThreadWatch(fn)
+            return await call_user_function(thread.run, step_context)
     except TimeoutError:
-        if not scope.expired():
+        if scope is None or not scope.expired():
             raise  # the body's own TimeoutError: a failure like any other
+        by_deadline = False
+    except asyncio.CancelledError:
+        if deadline is None or not deadline.cut_short(task):
+            raise  # cancelled from outside (a batch that completed, a race decided)
+        by_deadline = True
+    finally:
+        if deadline is not None and deadline.release(task):
+            # The deadline's cancellation ends here, whether the body let it through or
+            # swallowed it: the task is not being cancelled any more.
+            task.uncancel()
     step_context.request_stop()
-    abandoned = finished is not None and not finished.done()
-    if abandoned:
-        assert finished is not None
+    finished = thread.abandon(loop) if thread is not None else None
+    abandoned = finished is not None
+    if finished is not None:
         _abandon(key, finished)
     thread_note = (
         "; its plain-function body keeps running in its worker thread, abandoned, its result "
@@ -197,22 +207,44 @@ async def run_attempt(
     )
 
 
-def _tracked(
-    fn: Callable[[StepContext], Any],
-    loop: asyncio.AbstractEventLoop,
-    finished: asyncio.Future[None],
-) -> Callable[[StepContext], Any]:
-    """Wrap a plain-function body so that ``finished`` resolves when its thread is done."""
+class _ThreadWatch:
+    """Runs a plain-function body in its worker thread and tells, once asked, when it ends.
 
-    def body(step_context: StepContext) -> Any:
+    Nothing crosses threads while the attempt runs normally (a resolved future per body would
+    wake the event loop from the thread every time); only an abandoned body gets a future,
+    resolved from its thread when it ends.
+    """
+
+    __slots__ = ("_done", "_fn", "_future", "_lock", "_loop")
+
+    def __init__(self, fn: Callable[[StepContext], Any]) -> None:
+        self._fn = fn
+        self._lock = threading.Lock()
+        self._done = False
+        self._future: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self, step_context: StepContext) -> Any:
+        """Run the body (in the worker thread)."""
         try:
-            return fn(step_context)
+            return self._fn(step_context)
         finally:
-            # A loop closed meanwhile (RuntimeError) has nobody waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_resolve, finished)
+            with self._lock:
+                self._done = True
+                future, loop = self._future, self._loop
+            if future is not None and loop is not None:
+                # A loop closed meanwhile (RuntimeError) has nobody waiting any more.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_resolve, future)
 
-    return body
+    def abandon(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None] | None:
+        """Return a future resolved when the thread ends; None if it has already ended."""
+        with self._lock:
+            if self._done:
+                return None
+            self._loop = loop
+            self._future = loop.create_future()
+            return self._future
 
 
 def _resolve(finished: asyncio.Future[None]) -> None:
