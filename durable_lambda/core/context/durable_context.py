@@ -30,7 +30,12 @@ from durable_lambda.core.context.replay_safe import ReplaySafeHelpers
 from durable_lambda.core.context.scope import ContextScope
 from durable_lambda.core.operations.child import run_child_context
 from durable_lambda.core.operations.names import recorded_name
-from durable_lambda.core.operations.step import replay_step, run_step
+from durable_lambda.core.operations.step import (
+    DEFAULT_STEP_CONFIG,
+    STEP,
+    replay_step,
+    step_identity,
+)
 from durable_lambda.core.operations.step_context import StepContext
 from durable_lambda.core.operations.wait import run_wait
 from durable_lambda.core.state import NOT_SUCCEEDED
@@ -147,7 +152,8 @@ class DurableContext(ContextScope, ExternalCalls, Combinators, ReplaySafeHelpers
         name = recorded_name(func, name)
         operation_id, replayed = replay_step(self, name, config)
         if replayed is NOT_SUCCEEDED:
-            return await run_step(self, func, operation_id, name, config)
+            identity = step_identity(self, operation_id, name)
+            return await STEP.resume(self, identity, (func, config or DEFAULT_STEP_CONFIG))
         return replayed
 
     async def wait(self, duration: Duration, name: str | None = None) -> None:

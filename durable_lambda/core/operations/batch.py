@@ -66,6 +66,7 @@ from durable_lambda.core.operations.concurrency import (
     run_branches,
 )
 from durable_lambda.core.operations.item_batching import batch_items, batching_enabled
+from durable_lambda.core.operations.skeleton import begin
 from durable_lambda.core.operations.updates import context_update, replays_children
 from durable_lambda.core.ports import SerDes
 from durable_lambda.core.runtime import call_user_function
@@ -220,8 +221,7 @@ def _check_callable(value: object, field: str) -> None:
 
 async def _run_batch(ctx: OperationScope, spec: _BatchSpec, name: str | None) -> BatchResult[Any]:
     runtime = ctx.runtime
-    identity = ctx.next_identity(OperationType.CONTEXT, spec.sub_type, name)
-    op = runtime.state.checked(identity)
+    identity, op = begin(ctx, OperationType.CONTEXT, spec.sub_type, name)
     batch = _Batch(ctx, identity, spec)
     if op is not None:
         if op.Status is OperationStatus.FAILED:

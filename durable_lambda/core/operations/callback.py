@@ -22,9 +22,9 @@ runs a submitter as a retried step to hand its id to the outside world, and retu
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from durable_lambda.core.config import CallbackConfig, StepConfig, WaitForCallbackConfig
 from durable_lambda.core.errors import (
@@ -47,11 +47,17 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.operations.child import run_child_context
-from durable_lambda.core.operations.step import replay_step, run_step
+from durable_lambda.core.operations.skeleton import PROCEED, OperationExecutor, Proceed
+from durable_lambda.core.operations.step import (
+    DEFAULT_STEP_CONFIG,
+    STEP,
+    replay_step,
+    step_identity,
+)
 from durable_lambda.core.ports import Logger, SerDes, SerDesContext
 from durable_lambda.core.runtime import call_user_function
 from durable_lambda.core.serdes import PassThroughSerDes
-from durable_lambda.core.state import NOT_SUCCEEDED
+from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
     from durable_lambda.core.operations.scope import OperationScope
@@ -59,7 +65,9 @@ if TYPE_CHECKING:
     from durable_lambda.core.runtime import ExecutionRuntime
 
 __all__ = [
+    "CALLBACK",
     "Callback",
+    "CallbackExecutor",
     "CallbackSubmitterError",
     "PlainJsonSerDes",
     "WaitForCallbackContext",
@@ -235,24 +243,34 @@ def _callback_failure(runtime: ExecutionRuntime, op: Operation) -> CallbackError
     )
 
 
-async def run_create_callback(
-    ctx: OperationScope, name: str | None, config: CallbackConfig | None
-) -> Callback[Any]:
-    """Create a callback as the next operation of ``ctx`` (see the module docstring).
+class CallbackExecutor(OperationExecutor[CallbackConfig, "Callback[Any]"]):
+    """Creating a callback on the operation skeleton; its request is the callback's config."""
 
-    Raises:
-        NonDeterministicExecutionError: a different operation was checkpointed here.
-        CheckpointError: (retriable) the answer to this callback's START carried no id.
-        ExecutionError: the execution's state holds the callback without an id.
-    """
-    config = config or _DEFAULT_CONFIG
-    runtime = ctx.runtime
-    sub_type = config.sub_type or OperationSubType.CALLBACK
-    identity = ctx.next_identity(OperationType.CALLBACK, sub_type, name)
-    op = runtime.state.checked(identity)
-    started_here = op is None
-    if started_here:
-        runtime.note_new_work()
+    __slots__ = ()
+
+    operation_type = OperationType.CALLBACK
+
+    def check_result(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: CallbackConfig,
+    ) -> Callback[Any] | Proceed:
+        """Replay a recorded callback: the same id, whatever its state (``result()`` tells)."""
+        if record is None:
+            return PROCEED
+        return _callback(scope, identity, record, request, started_here=False)
+
+    async def execute(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: CallbackConfig,
+    ) -> Callback[Any]:
+        """Send START and wait for the answer: the service assigns the callback's id."""
+        runtime = scope.runtime
         await runtime.checkpointer.send(
             OperationUpdate(
                 Id=identity.operation_id,
@@ -262,13 +280,46 @@ async def run_create_callback(
                 SubType=identity.sub_type,
                 Action=OperationAction.START,
                 CallbackOptions=CallbackOptions(
-                    TimeoutSeconds=config.timeout_seconds,
-                    HeartbeatTimeoutSeconds=config.heartbeat_timeout_seconds,
+                    TimeoutSeconds=request.timeout_seconds,
+                    HeartbeatTimeoutSeconds=request.heartbeat_timeout_seconds,
                 ),
             )
         )
-        op = runtime.state.get(identity.operation_id)
-    callback_id = op.CallbackDetails.CallbackId if op and op.CallbackDetails else None
+        started = runtime.state.get(identity.operation_id)
+        return _callback(scope, identity, started, request, started_here=True)
+
+
+CALLBACK: Final = CallbackExecutor()
+
+
+def run_create_callback(
+    ctx: OperationScope, name: str | None, config: CallbackConfig | None
+) -> Coroutine[Any, Any, Callback[Any]]:
+    """Return the creation of a callback as the next operation of ``ctx``, to await.
+
+    See the module docstring.
+
+    Raises:
+        NonDeterministicExecutionError: (awaited) a different operation was checkpointed here.
+        CheckpointError: (awaited; retriable) the answer to this callback's START carried no id.
+        ExecutionError: (awaited) the execution's state holds the callback without an id.
+    """
+    config = config or _DEFAULT_CONFIG
+    return CALLBACK.run(ctx, config.sub_type or OperationSubType.CALLBACK, name, config)
+
+
+def _callback(
+    scope: OperationScope,
+    identity: OperationIdentity,
+    record: Operation | None,
+    config: CallbackConfig,
+    *,
+    started_here: bool,
+) -> Callback[Any]:
+    """Return the ``Callback`` of ``record``; raise when the service gave it no id."""
+    runtime = scope.runtime
+    name = identity.name
+    callback_id = record.CallbackDetails.CallbackId if record and record.CallbackDetails else None
     if not callback_id and started_here:
         # The service acknowledged the START, and it assigns the id as it creates the callback:
         # only its answer lacks the id (garbled or partial). Ending the execution would lose a
@@ -354,7 +405,8 @@ def _waiter(
         submitter_name = f"{prefix}submitter"
         operation_id, replayed = replay_step(child, submitter_name, step_config)
         if replayed is NOT_SUCCEEDED:
-            await run_step(child, submit, operation_id, submitter_name, step_config)
+            identity = step_identity(child, operation_id, submitter_name)
+            await STEP.resume(child, identity, (submit, step_config or DEFAULT_STEP_CONFIG))
         return await callback.result()
 
     return wait_in_child

@@ -81,6 +81,7 @@ from durable_lambda.core.operations.combinator_tasks import (
     outcome_of,
     start_task,
 )
+from durable_lambda.core.operations.skeleton import begin
 from durable_lambda.core.operations.updates import located
 from durable_lambda.core.state import OperationIdentity
 
@@ -162,9 +163,8 @@ async def run_combinator(
     if kind is CombinatorKind.RACE and not items:
         raise ValidationError("race needs at least one awaitable", field="awaitables")
     runtime = ctx.runtime
-    identity = ctx.next_identity(OperationType.CONTEXT, kind.value, name)
     try:
-        op = runtime.state.checked(identity)
+        identity, op = begin(ctx, OperationType.CONTEXT, kind.value, name)
     except BaseException:
         discard(items)
         raise
@@ -351,7 +351,7 @@ def _abandon_unfinished(ctx: OperationScope, tasks: list[asyncio.Task[Any]]) -> 
 def _skip_ids(ctx: OperationScope, count: int) -> None:
     """Take the ids a losing awaitable took on the first run, without running it."""
     for _ in range(count):
-        ctx.next_identity(OperationType.STEP, None, None)
+        ctx.next_operation_id(None)
 
 
 async def _cancel_losing_waits(ctx: OperationScope, winner: int, starts: list[int]) -> None:

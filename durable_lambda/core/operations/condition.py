@@ -24,8 +24,8 @@ reports by raising.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeAlias
 
 from durable_lambda.core.config import WaitForConditionConfig
 from durable_lambda.core.errors import (
@@ -44,6 +44,7 @@ from durable_lambda.core.model import (
     OperationSubType,
     OperationType,
 )
+from durable_lambda.core.operations.skeleton import PROCEED, OperationExecutor
 from durable_lambda.core.operations.updates import (
     attempts_made,
     retry_update,
@@ -64,54 +65,96 @@ if TYPE_CHECKING:
     from durable_lambda.core.operations.scope import OperationScope
     from durable_lambda.core.operations.step_context import WaitForConditionCheckContext
 
-__all__ = ["run_wait_for_condition"]
+__all__ = ["CONDITION", "ConditionExecutor", "ConditionRequest", "run_wait_for_condition"]
 
 
-async def run_wait_for_condition(
+ConditionRequest: TypeAlias = (
+    "tuple[Callable[[Any, WaitForConditionCheckContext], Any], WaitForConditionConfig[Any]]"
+)
+"""What ``wait_for_condition`` is given: the check and its configuration."""
+
+
+class ConditionExecutor(OperationExecutor[ConditionRequest, Any]):
+    """``wait_for_condition`` on the operation skeleton (a STEP, subtype ``WaitForCondition``)."""
+
+    __slots__ = ()
+
+    operation_type = OperationType.STEP
+
+    def check_result(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: ConditionRequest,
+    ) -> Any:
+        """Replay a met or failed condition; suspend until the next poll is due; else poll."""
+        if record is None:
+            return PROCEED
+        runtime = scope.runtime
+        if record.Status is OperationStatus.SUCCEEDED:
+            serdes = request[1].serdes or runtime.serdes
+            return runtime.read(serdes, record.result_payload, identity.operation_id)
+        if record.Status is OperationStatus.FAILED:
+            raise stored_error(WaitForConditionError, identity, runtime.execution_arn, record.error)
+        if record.Status is OperationStatus.PENDING:
+            raise runtime.suspension(identity)
+        return PROCEED
+
+    async def execute(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: ConditionRequest,
+    ) -> Any:
+        """Run one poll; checkpoint the new state, then poll again later or succeed."""
+        check, config = request
+        runtime = scope.runtime
+        serdes: SerDes[Any] = config.serdes or runtime.serdes
+        if record is None or record.Status is not OperationStatus.STARTED:
+            runtime.checkpointer.enqueue(step_update(identity, OperationAction.START))
+        await runtime.checkpointer.before_side_effect()  # the check is user code, like a step body
+        attempt = attempts_made(record) + 1
+        try:
+            payload, decision = await _poll(scope, identity, check, config, serdes, record, attempt)
+        except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
+            raise
+        except Exception as error:
+            await _fail(scope, identity, error)
+
+        if decision.should_continue:
+            _poll_again(scope, identity, payload, decision, attempt)
+        runtime.checkpointer.enqueue(
+            step_update(identity, OperationAction.SUCCEED, payload=payload)
+        )
+        await runtime.after_first_completion()
+        # A fresh read of what was checkpointed: equal to what every replay returns, and out of
+        # reach of a strategy that mutated the state it was shown.
+        return runtime.read(serdes, payload, identity.operation_id)
+
+
+CONDITION: Final = ConditionExecutor()
+
+
+def run_wait_for_condition(
     ctx: OperationScope,
     check: Callable[[Any, WaitForConditionCheckContext], Any],
     config: WaitForConditionConfig[Any],
     name: str | None,
-) -> Any:
-    """Poll ``check`` as the next operation of ``ctx`` (see the module docstring).
+) -> Coroutine[Any, Any, Any]:
+    """Return the polling of ``check`` as the next operation of ``ctx``, to await.
+
+    See the module docstring.
 
     Raises:
         ValidationError: ``check`` is not callable or ``config`` is missing.
-        WaitForConditionError: a check or the strategy raised, or the attempts ran out.
-        SuspendExecution: the condition is not met yet; the next poll is scheduled.
+        WaitForConditionError: (awaited) a check or the strategy raised, or the attempts ran
+            out.
+        SuspendExecution: (awaited) the condition is not met yet; the next poll is scheduled.
     """
     _validate(check, config, name)
-    runtime = ctx.runtime
-    identity = ctx.next_identity(OperationType.STEP, OperationSubType.WAIT_FOR_CONDITION, name)
-    op = runtime.state.checked(identity)
-    serdes: SerDes[Any] = config.serdes or runtime.serdes
-    if op is not None:
-        if op.Status is OperationStatus.SUCCEEDED:
-            return runtime.read(serdes, op.result_payload, identity.operation_id)
-        if op.Status is OperationStatus.FAILED:
-            raise stored_error(WaitForConditionError, identity, runtime.execution_arn, op.error)
-        if op.Status is OperationStatus.PENDING:
-            raise runtime.suspension(identity)
-
-    runtime.note_new_work()
-    if op is None or op.Status is not OperationStatus.STARTED:
-        runtime.checkpointer.enqueue(step_update(identity, OperationAction.START))
-    await runtime.checkpointer.before_side_effect()  # the check is user code, like a step body
-    attempt = attempts_made(op) + 1
-    try:
-        payload, decision = await _poll(ctx, identity, check, config, serdes, op, attempt)
-    except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
-        raise
-    except Exception as error:
-        await _fail(ctx, identity, error)
-
-    if decision.should_continue:
-        _poll_again(ctx, identity, payload, decision, attempt)
-    runtime.checkpointer.enqueue(step_update(identity, OperationAction.SUCCEED, payload=payload))
-    await runtime.after_first_completion()
-    # A fresh read of what was checkpointed: equal to what every replay returns, and out of reach
-    # of a strategy that mutated the state it was shown.
-    return runtime.read(serdes, payload, identity.operation_id)
+    return CONDITION.run(ctx, OperationSubType.WAIT_FOR_CONDITION, name, (check, config))
 
 
 def _poll_again(

@@ -18,7 +18,8 @@ carry the value), not the execution's configured one, as the official SDK does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 from durable_lambda.core.config import InvokeConfig
 from durable_lambda.core.errors import (
@@ -35,13 +36,14 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.operations.skeleton import PROCEED, OperationExecutor
 from durable_lambda.core.serdes import DEFAULT_SERDES, serialize
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
     from durable_lambda.core.operations.scope import OperationScope
 
-__all__ = ["MAX_FUNCTION_NAME_LENGTH", "run_invoke"]
+__all__ = ["INVOKE", "MAX_FUNCTION_NAME_LENGTH", "InvokeExecutor", "InvokeRequest", "run_invoke"]
 
 MAX_FUNCTION_NAME_LENGTH = 256
 """The longest function name (or ARN) ``ChainedInvokeOptions.FunctionName`` accepts."""
@@ -58,19 +60,70 @@ _ENDINGS = {
 }
 
 
-async def run_invoke(
+InvokeRequest: TypeAlias = tuple[str, Any, InvokeConfig]
+"""What a chained invoke is given: the target function, the payload and the configuration."""
+
+
+class InvokeExecutor(OperationExecutor[InvokeRequest, Any]):
+    """The chained invoke on the operation skeleton."""
+
+    __slots__ = ()
+
+    operation_type = OperationType.CHAINED_INVOKE
+
+    def check_result(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: InvokeRequest,
+    ) -> Any:
+        """Replay a finished invoke (result or error), suspend on a running one."""
+        if record is None:
+            return PROCEED
+        function_name, _, config = request
+        return _outcome(scope, identity, record, function_name, config)
+
+    async def execute(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: InvokeRequest,
+    ) -> Any:
+        """Send START (the service starts the target) and act on what it answered."""
+        function_name, payload, config = request
+        runtime = scope.runtime
+        await runtime.checkpointer.send(_start(scope, identity, function_name, payload, config))
+        started = runtime.state.get(identity.operation_id)
+        if started is None:
+            raise ExecutionError(
+                "the service acknowledged the chained invoke's START but returned no operation",
+                execution_arn=runtime.execution_arn,
+                operation_id=identity.operation_id,
+                operation_name=identity.name,
+            )
+        return _outcome(scope, identity, started, function_name, config)
+
+
+INVOKE: Final = InvokeExecutor()
+
+
+def run_invoke(
     ctx: OperationScope,
     function_name: str,
     payload: Any,
     name: str | None,
     config: InvokeConfig | None,
-) -> Any:
-    """Invoke ``function_name`` as the next operation of ``ctx`` (see the module docstring).
+) -> Coroutine[Any, Any, Any]:
+    """Return the invoke of ``function_name`` as the next operation of ``ctx``, to await.
+
+    See the module docstring.
 
     Raises:
         ValidationError: ``function_name`` is empty or longer than 256 characters.
-        InvokeError: the target failed, timed out or was stopped.
-        SuspendExecution: the target has not finished yet.
+        InvokeError: (awaited) the target failed, timed out or was stopped.
+        SuspendExecution: (awaited) the target has not finished yet.
     """
     if not function_name or len(function_name) > MAX_FUNCTION_NAME_LENGTH:
         raise ValidationError(
@@ -79,24 +132,8 @@ async def run_invoke(
             field="function_name",
             operation_name=name,
         )
-    config = config or _DEFAULT_CONFIG
-    runtime = ctx.runtime
-    identity = ctx.next_identity(
-        OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE, name
-    )
-    op = runtime.state.checked(identity)
-    if op is None:
-        runtime.note_new_work()
-        await runtime.checkpointer.send(_start(ctx, identity, function_name, payload, config))
-        op = runtime.state.get(identity.operation_id)
-        if op is None:
-            raise ExecutionError(
-                "the service acknowledged the chained invoke's START but returned no operation",
-                execution_arn=runtime.execution_arn,
-                operation_id=identity.operation_id,
-                operation_name=name,
-            )
-    return _outcome(ctx, identity, op, function_name, config)
+    request = (function_name, payload, config or _DEFAULT_CONFIG)
+    return INVOKE.run(ctx, OperationSubType.CHAINED_INVOKE, name, request)
 
 
 def _start(

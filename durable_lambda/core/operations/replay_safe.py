@@ -39,6 +39,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.operations.skeleton import begin
 from durable_lambda.core.runtime import ExecutionRuntime
 from durable_lambda.core.state import OperationIdentity
 
@@ -121,8 +122,7 @@ def current_time(ctx: OperationScope) -> datetime:
         SerDesError: the stored record is not a timestamp.
     """
     runtime = ctx.runtime
-    identity = ctx.next_identity(OperationType.STEP, NOW_SUB_TYPE, None)
-    op = runtime.state.checked(identity)
+    identity, op = begin(ctx, OperationType.STEP, NOW_SUB_TYPE, None)
     if op is not None and op.Status is OperationStatus.SUCCEEDED:
         return _read_time(op.result_payload, runtime, identity.operation_id)
     runtime.note_new_work()

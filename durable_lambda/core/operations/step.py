@@ -20,7 +20,7 @@ under the step's time-out and the invocation's deadline (``attempt.run_attempt``
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeAlias
 
 from durable_lambda.core.config import StepConfig, StepSemantics
 from durable_lambda.core.envelope import read_payload
@@ -47,6 +47,7 @@ from durable_lambda.core.operations.attempt import (
     defer_step,
     run_attempt,
 )
+from durable_lambda.core.operations.skeleton import PROCEED, OperationExecutor
 from durable_lambda.core.operations.updates import (
     located,
     retry_update,
@@ -62,9 +63,17 @@ if TYPE_CHECKING:
     from durable_lambda.core.operations.scope import OperationScope
     from durable_lambda.core.operations.step_context import StepContext
 
-__all__ = ["replay_step", "run_step"]
+__all__ = [
+    "DEFAULT_STEP_CONFIG",
+    "STEP",
+    "StepExecutor",
+    "StepRequest",
+    "replay_step",
+    "step_identity",
+]
 
-_DEFAULT_CONFIG = StepConfig()
+DEFAULT_STEP_CONFIG: Final = StepConfig()
+"""The configuration of a step given none."""
 # Module constants: a global lookup is cheaper than an enum class attribute on every step.
 _STEP = OperationType.STEP
 _STEP_SUB_TYPE = OperationSubType.STEP
@@ -75,12 +84,13 @@ def replay_step(
 ) -> tuple[str, Any]:
     """Take the id of the next step of ``ctx``; read its result if it already succeeded.
 
-    The hot path of every replay, kept out of ``run_step`` so that a replayed step costs its
-    caller no second coroutine (nor an ``OperationIdentity``).
+    The hot path of every replay: the operation skeleton's fast lane (``core/operations/
+    skeleton.py``), kept out of the executor so that a replayed step costs its caller no
+    coroutine (nor an ``OperationIdentity``).
 
     Returns:
         The step's operation id, and its stored result (read as ``config``'s serializer reads
-        it), or ``NOT_SUCCEEDED`` when the step has not succeeded and ``run_step`` must run it.
+        it), or ``NOT_SUCCEEDED`` when the step has not succeeded and ``STEP.resume`` must run it.
 
     Raises:
         ValidationError: ``name`` is not a name the service accepts.
@@ -98,58 +108,106 @@ def replay_step(
     return operation_id, runtime.read(serdes, payload, operation_id)
 
 
-async def run_step(
-    ctx: OperationScope,
-    fn: Callable[[StepContext], Any],
-    operation_id: str,
-    name: str | None,
-    config: StepConfig | None,
-) -> Any:
-    """Run ``fn`` as the step ``operation_id`` of ``ctx``, which ``replay_step`` found unfinished.
+StepRequest: TypeAlias = "tuple[Callable[[StepContext], Any], StepConfig]"
+"""What a step is given: its body and its configuration (``DEFAULT_STEP_CONFIG`` for none)."""
 
-    See the module docstring for the state machine.
-    """
-    config = config or _DEFAULT_CONFIG
-    runtime = ctx.runtime
-    serdes = config.serdes or runtime.serdes
-    identity = OperationIdentity(operation_id, _STEP, _STEP_SUB_TYPE, name, ctx.parent_id)
-    op = runtime.state.checked(identity)
-    attempt = attempt_number(op)
-    if op is not None:
-        await _resume(ctx, identity, config, op, attempt)
 
-    runtime.note_new_work()
-    if runtime.deadline is not None and deadline_passed(runtime):
-        await defer_step(runtime, identity, op)  # too close to Lambda's time-out to start
-    checkpointer = runtime.checkpointer
-    if op is None or op.Status is OperationStatus.READY:
-        checkpointer.enqueue(step_update(identity, OperationAction.START))
-    # The body is a side effect: what came before it must be durable first (the mode decides
-    # how much; an at-most-once body also needs its own START acknowledged, in every mode).
-    at_most_once = config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
-    if at_most_once or checkpointer.must_wait_before_side_effect():
-        await checkpointer.flush()
+class StepExecutor(OperationExecutor[StepRequest, Any]):
+    """The step on the operation skeleton (see the module docstring for its state machine)."""
 
-    step_context = ctx.step_context(identity, attempt)
-    try:
-        with runtime.plugins.attempt(identity, attempt):
-            raw = await run_attempt(runtime, fn, step_context, identity, config.timeout_seconds)
-    except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
-        raise
-    except Exception as error:
-        await _retry_or_fail(ctx, identity, config, error, attempt)
+    __slots__ = ()
 
-    serdes_context = runtime.serdes_context(identity.operation_id)  # not needed by replays
-    try:
-        payload = serialize(serdes, raw, serdes_context)
-    except SerDesError as error:
-        await _unwritable(ctx, identity, error)
-    # Hand back what replay would hand back, so the first run and every replay see equal values.
-    result = _read_back(serdes, payload, serdes_context)
-    runtime.checkpointer.enqueue(step_update(identity, OperationAction.SUCCEED, payload=payload))
-    if runtime.note_first_completion():
-        await runtime.checkpointer.settle()
-    return result
+    operation_type = _STEP
+
+    def check_result(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: StepRequest,
+    ) -> Any:
+        """Replay a SUCCEEDED or FAILED step, suspend on a PENDING one; else proceed."""
+        if record is None:
+            return PROCEED
+        runtime = scope.runtime
+        status = record.Status
+        if status is OperationStatus.SUCCEEDED:  # reached by run(); the fast lane reads it first
+            serdes = request[1].serdes or runtime.serdes
+            return runtime.read(serdes, record.result_payload, identity.operation_id)
+        if status is OperationStatus.FAILED:
+            error = record.error
+            if error is not None and (error.ErrorType or "").endswith("SerDesError"):
+                raise SerDesError(
+                    error.ErrorMessage or "", **located(identity, runtime.execution_arn)
+                )
+            raise stored_error(StepError, identity, runtime.execution_arn, error)
+        if status is OperationStatus.PENDING:
+            raise runtime.suspension(identity)
+        return PROCEED
+
+    async def execute(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: StepRequest,
+    ) -> Any:
+        """Run one attempt of the body (START first), and checkpoint how it ended."""
+        fn, config = request
+        runtime = scope.runtime
+        attempt = attempt_number(record)
+        if (
+            record is not None
+            and record.Status is OperationStatus.STARTED
+            and config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
+        ):
+            interrupted = StepInterruptedError(
+                "an at-most-once step was started but never finished; its body may have run",
+                **located(identity, runtime.execution_arn),
+            )
+            await _retry_or_fail(scope, identity, config, interrupted, attempt)
+        if runtime.deadline is not None and deadline_passed(runtime):
+            await defer_step(runtime, identity, record)  # too close to Lambda's time-out to start
+        checkpointer = runtime.checkpointer
+        if record is None or record.Status is OperationStatus.READY:
+            checkpointer.enqueue(step_update(identity, OperationAction.START))
+        # The body is a side effect: what came before it must be durable first (the mode decides
+        # how much; an at-most-once body also needs its own START acknowledged, in every mode).
+        at_most_once = config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
+        if at_most_once or checkpointer.must_wait_before_side_effect():
+            await checkpointer.flush()
+
+        step_context = scope.step_context(identity, attempt)
+        try:
+            with runtime.plugins.attempt(identity, attempt):
+                raw = await run_attempt(runtime, fn, step_context, identity, config.timeout_seconds)
+        except (ExecutionError, InvocationError, CheckpointError, SuspendExecution):
+            raise
+        except Exception as error:
+            await _retry_or_fail(scope, identity, config, error, attempt)
+
+        serdes = config.serdes or runtime.serdes
+        serdes_context = runtime.serdes_context(identity.operation_id)  # not needed by replays
+        try:
+            payload = serialize(serdes, raw, serdes_context)
+        except SerDesError as error:
+            await _unwritable(scope, identity, error)
+        # Hand back what replay would hand back, so the first run and every replay see equal
+        # values.
+        result = _read_back(serdes, payload, serdes_context)
+        checkpointer.enqueue(step_update(identity, OperationAction.SUCCEED, payload=payload))
+        if runtime.note_first_completion():
+            await checkpointer.settle()
+        return result
+
+
+STEP: Final = StepExecutor()
+"""The step's executor: ``replay_step`` first (the fast lane), then ``STEP.resume``."""
+
+
+def step_identity(scope: OperationScope, operation_id: str, name: str | None) -> OperationIdentity:
+    """Describe the step ``replay_step`` took the id ``operation_id`` of, for ``STEP.resume``."""
+    return OperationIdentity(operation_id, _STEP, _STEP_SUB_TYPE, name, scope.parent_id)
 
 
 def _read_back(serdes: SerDes[Any], payload: str, context: SerDesContext) -> Any:
@@ -164,35 +222,6 @@ def _read_back(serdes: SerDes[Any], payload: str, context: SerDesContext) -> Any
         except (ValueError, TypeError, RecursionError):
             pass
     return deserialize(serdes, payload, context)
-
-
-async def _resume(
-    ctx: OperationScope,
-    identity: OperationIdentity,
-    config: StepConfig,
-    op: Operation,
-    attempt: int,
-) -> None:
-    """Act on a checkpoint that is not a success; return only when the body is to run again."""
-    runtime = ctx.runtime
-    if op.Status is OperationStatus.FAILED:
-        if op.error is not None and (op.error.ErrorType or "").endswith("SerDesError"):
-            raise SerDesError(
-                op.error.ErrorMessage or "", **located(identity, runtime.execution_arn)
-            )
-        raise stored_error(StepError, identity, runtime.execution_arn, op.error)
-    if op.Status is OperationStatus.PENDING:
-        raise runtime.suspension(identity)
-    if (
-        op.Status is OperationStatus.STARTED
-        and config.step_semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY
-    ):
-        interrupted = StepInterruptedError(
-            "an at-most-once step was started but never finished; its body may have run",
-            **located(identity, runtime.execution_arn),
-        )
-        runtime.note_new_work()
-        await _retry_or_fail(ctx, identity, config, interrupted, attempt)
 
 
 async def _unwritable(

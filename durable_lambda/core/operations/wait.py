@@ -13,11 +13,13 @@ wait that already ended does nothing, on the first run and on replay alike.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final
 
 from durable_lambda.core.config import Duration
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import (
+    Operation,
     OperationAction,
     OperationStatus,
     OperationSubType,
@@ -25,13 +27,22 @@ from durable_lambda.core.model import (
     OperationUpdate,
     WaitOptions,
 )
+from durable_lambda.core.operations.skeleton import PROCEED, OperationExecutor, Proceed, begin
 
 if TYPE_CHECKING:
     from durable_lambda.core.operations.scope import OperationScope
     from durable_lambda.core.runtime import ExecutionRuntime
     from durable_lambda.core.state import OperationIdentity
 
-__all__ = ["MAX_WAIT_SECONDS", "MIN_WAIT_SECONDS", "WaitHandle", "run_create_wait", "run_wait"]
+__all__ = [
+    "MAX_WAIT_SECONDS",
+    "MIN_WAIT_SECONDS",
+    "WAIT",
+    "WaitExecutor",
+    "WaitHandle",
+    "run_create_wait",
+    "run_wait",
+]
 
 MIN_WAIT_SECONDS = 1
 MAX_WAIT_SECONDS = 31_622_400
@@ -40,23 +51,52 @@ MAX_WAIT_SECONDS = 31_622_400
 _OVER = (OperationStatus.SUCCEEDED, OperationStatus.CANCELLED)
 
 
-async def run_wait(ctx: OperationScope, duration: Duration, name: str | None) -> None:
-    """Wait ``duration`` as the next operation of ``ctx``.
+class WaitExecutor(OperationExecutor[int, None]):
+    """The wait on the operation skeleton; its request is the wait's length in seconds."""
+
+    __slots__ = ()
+
+    operation_type = OperationType.WAIT
+
+    def check_result(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: int,
+    ) -> Proceed | None:
+        """Replay a wait that ended (or was cancelled) as done; suspend on a running one."""
+        if record is None:
+            return PROCEED
+        if record.Status in _OVER:
+            return None
+        raise scope.runtime.suspension(identity)
+
+    async def execute(
+        self,
+        scope: OperationScope,
+        identity: OperationIdentity,
+        record: Operation | None,
+        request: int,
+    ) -> None:
+        """Queue the START that asks the service for the timer, and suspend."""
+        runtime = scope.runtime
+        runtime.checkpointer.enqueue(_wait_update(identity, OperationAction.START, request))
+        raise runtime.suspension(identity)
+
+
+WAIT: Final = WaitExecutor()
+
+
+def run_wait(
+    ctx: OperationScope, duration: Duration, name: str | None
+) -> Coroutine[Any, Any, None]:
+    """Return the wait of ``duration`` as the next operation of ``ctx``, to await.
 
     Raises:
         ValidationError: the duration is under 1 second or over 366 days.
     """
-    seconds = _checked_seconds(duration, name)
-    runtime = ctx.runtime
-    identity = ctx.next_identity(OperationType.WAIT, OperationSubType.WAIT, name)
-    op = runtime.state.checked(identity)
-    if op is not None:
-        if op.Status in _OVER:
-            return
-        raise runtime.suspension(identity)
-    runtime.note_new_work()
-    runtime.checkpointer.enqueue(_wait_update(identity, OperationAction.START, seconds))
-    raise runtime.suspension(identity)
+    return WAIT.run(ctx, OperationSubType.WAIT, name, _checked_seconds(duration, name))
 
 
 class WaitHandle:
@@ -128,8 +168,8 @@ async def run_create_wait(ctx: OperationScope, duration: Duration, name: str | N
     """
     seconds = _checked_seconds(duration, name)
     runtime = ctx.runtime
-    identity = ctx.next_identity(OperationType.WAIT, OperationSubType.WAIT, name)
-    if runtime.state.checked(identity) is None:
+    identity, record = begin(ctx, OperationType.WAIT, OperationSubType.WAIT, name)
+    if record is None:
         runtime.note_new_work()
         runtime.checkpointer.enqueue(_wait_update(identity, OperationAction.START, seconds))
     return WaitHandle(runtime, identity)
