@@ -315,3 +315,41 @@ async def test_a_failed_step_inside_registers_no_undo_for_itself() -> None:
     assert outcome.error.ErrorType == "SagaError"
     assert "compensated: nothing" in (outcome.error.ErrorMessage or "")
     assert ledger.log.count("undo charge (charge-id)") == 0
+
+
+async def test_compensate_undoes_a_failure_that_did_not_raise_once() -> None:
+    ledger = Ledger()
+
+    async def handler(event: Any, ctx: DurableContext) -> dict[str, Any]:
+        saga = ctx.saga("batch")
+        await saga.step(ledger.do("open"), name="open", compensate=ledger.undo("open"))
+        failures = await ctx.step(lambda s: ["item 3"], name="check")
+        outcomes = []
+        for _ in range(2):  # a second call compensates nothing more
+            try:
+                await saga.compensate(RuntimeError(f"failed: {failures}"))
+            except SagaError as error:
+                outcomes.append(list(error.compensated))
+        return {"outcomes": outcomes}
+
+    outcome = await DurableTestRunner(handler).run()
+    assert outcome.result == {"outcomes": [["undo open"], ["undo open"]]}
+    assert ledger.calls["undo open"] == 1
+
+
+def test_a_saga_error_is_rebuilt_from_its_error_object() -> None:
+    data = {
+        "saga": "order",
+        "originalErrorType": "ValueError",
+        "originalErrorMessage": "bad",
+        "compensated": ["undo a"],
+        "compensationFailures": [{"undo": "undo b", "errorType": "E", "errorMessage": "m"}],
+    }
+    error = SagaError("saga 'order' failed", "SagaError", json.dumps(data))
+    rebuilt = SagaError.from_error_object(error.to_error_object())
+    assert rebuilt.saga == "order"
+    assert rebuilt.original_error_type == "ValueError"
+    assert rebuilt.compensated == ("undo a",)
+    assert rebuilt.compensation_failures == (("undo b", "E", "m"),)
+    assert not rebuilt.fully_compensated
+    assert SagaError("no data").compensated == ()
