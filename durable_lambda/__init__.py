@@ -106,7 +106,7 @@ if TYPE_CHECKING:
         WaitForCallbackContext,
     )
     from durable_lambda.core.operations.combinators import AllFailedError, SettledResult
-    from durable_lambda.core.operations.item_batching import BatchedInput
+    from durable_lambda.core.operations.item_groups import BatchedInput
     from durable_lambda.core.operations.replay_safe import OperationMetadata
     from durable_lambda.core.operations.saga import Saga, SagaError
     from durable_lambda.core.operations.wait import WaitHandle
@@ -242,7 +242,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "durable_lambda.core.operations.replay_safe": ("OperationMetadata",),
     "durable_lambda.core.operations.saga": ("Saga", "SagaError"),
     "durable_lambda.core.operations.wait": ("WaitHandle",),
-    "durable_lambda.core.operations.item_batching": ("BatchedInput",),
+    "durable_lambda.core.operations.item_groups": ("BatchedInput",),
     "durable_lambda.core.plugins": ("BasePlugin",),
     "durable_lambda.core.ports": (
         "AttemptInfo",

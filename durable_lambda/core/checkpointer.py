@@ -1,9 +1,10 @@
-"""Sends checkpoint updates to the service: in execution order, in batches, rotating the token.
+"""Sends checkpoint updates to the service: in execution order, many to a call, rotating the token.
 
 Updates are queued in the order operations produce them and sent by a single sender task, so the
 service always sees them in execution order and every call uses the token the previous one returned
-(the first call uses the token from the invocation input). A batch holds at most 250 updates and
-750 KiB of update JSON, the service's limits.
+(the first call uses the token from the invocation input). One call carries at most 250 updates
+and 750 KiB of update JSON, the service's limits. (A "batch" in this code base is a map or a
+parallel; what one checkpoint call carries is a call's updates.)
 
 When a call is made, and what an operation waits for, depends on the checkpoint mode:
 
@@ -17,8 +18,8 @@ When a call is made, and what an operation waits for, depends on the checkpoint 
   of every context around it) before its body runs, and its outcome before ``await ctx.step``
   returns.
 * ``OPTIMISTIC``: nothing is sent until something forces a flush: suspension, the end of the
-  invocation, a full batch, or an at-most-once step about to run its body. A crash loses the
-  outcomes not yet sent, and their steps run again.
+  invocation, a full call's worth of updates, or an at-most-once step about to run its body. A
+  crash loses the outcomes not yet sent, and their steps run again.
 
 Operations the service itself acts on (an invoke's START, a callback's START) are sent blocking in
 every mode; because the service applies updates in order, anything they set off happens after
@@ -39,15 +40,15 @@ from durable_lambda.core.paging import follow_pages
 from durable_lambda.core.ports import DurableService
 from durable_lambda.core.state import DurableState
 
-__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_UPDATES", "Checkpointer"]
+__all__ = ["MAX_CALL_BYTES", "MAX_CALL_UPDATES", "Checkpointer"]
 
-MAX_BATCH_UPDATES = 250
+MAX_CALL_UPDATES = 250
 """The service accepts at most this many updates in one checkpoint call."""
 
-MAX_BATCH_BYTES = 750 * 1024
+MAX_CALL_BYTES = 750 * 1024
 """Update JSON sent in one checkpoint call stays under this many bytes."""
 
-BATCH_LINGER_SECONDS = 0.005
+CALL_LINGER_SECONDS = 0.005
 """How long the BATCHED sender waits for more updates before a call nobody is waiting on."""
 
 # Everything an update carries besides its payload and error (ids, names, enums, JSON keys) fits
@@ -107,16 +108,16 @@ class Checkpointer:
         checkpoint_token: str,
         mode: CheckpointMode = CheckpointMode.BATCHED,
         *,
-        max_batch_updates: int = MAX_BATCH_UPDATES,
-        max_batch_bytes: int = MAX_BATCH_BYTES,
-        linger_seconds: float = BATCH_LINGER_SECONDS,
+        max_call_updates: int = MAX_CALL_UPDATES,
+        max_call_bytes: int = MAX_CALL_BYTES,
+        linger_seconds: float = CALL_LINGER_SECONDS,
     ) -> None:
         self._service = service
         self._state = state
         self.token = checkpoint_token
         self.mode = mode
-        self._max_updates = max_batch_updates
-        self._max_bytes = max_batch_bytes
+        self._max_updates = max_call_updates
+        self._max_bytes = max_call_bytes
         self._linger = linger_seconds
         self._flush_requested = asyncio.Event()
         self._queue: list[OperationUpdate] = []
@@ -160,9 +161,9 @@ class Checkpointer:
             self._outcomes_through = self._enqueued
         # BATCHED sends in the background at once; EAGER sends when the operation settles (so a
         # step's START and outcome share one call); OPTIMISTIC only when forced or full.
-        if self.has_full_batch():
+        if self.has_full_call():
             # A sender lingering for more updates has enough: wake it rather than let the
-            # batch (and every operation settling behind it) wait out the linger.
+            # call (and every operation settling behind it) wait out the linger.
             self._flush_requested.set()
             self._start_sender()
         elif self._sender is None and self.mode is _BATCHED:  # not asked again once running
@@ -216,32 +217,32 @@ class Checkpointer:
             await self.flush()
 
     def must_settle(self) -> bool:
-        """Whether ``settle()`` has anything to do now (EAGER, or a full batch waits).
+        """Whether ``settle()`` has anything to do now (EAGER, or a full call waits).
 
         Asked first on hot paths, so that an operation's completion builds no coroutine for a
         ``settle()`` that would return at once.
         """
-        return self.mode is _EAGER or self.has_full_batch()
+        return self.mode is _EAGER or self.has_full_call()
 
     async def settle(self) -> None:
-        """Flush in EAGER mode; elsewhere return at once unless a full batch waits.
+        """Flush in EAGER mode; elsewhere return at once unless a full call waits.
 
         Called after each operation completes. Durable calls that never suspend (steps of
         ``async def`` functions awaiting nothing) keep the event loop to themselves, so the
-        sender started for a full batch would not run before the invocation ends, and every
-        update would stay queued until then. Yielding once per full batch lets the sender take
+        sender started for a full call would not run before the invocation ends, and every
+        update would stay queued until then. Yielding once per full call lets the sender take
         it: memory stays bounded and the work is checkpointed as it goes.
         """
         if self.mode is CheckpointMode.EAGER:
             await self.flush()
-        elif self.has_full_batch():
+        elif self.has_full_call():
             await asyncio.sleep(0)
 
-    def has_full_batch(self, coming: int = 0) -> bool:
-        """Whether a full batch waits for the sender (which needs a pass of the event loop).
+    def has_full_call(self, coming: int = 0) -> bool:
+        """Whether a full call waits for the sender (which needs a pass of the event loop).
 
         Args:
-            coming: Updates about to be queued, counted as if they were: a batch that they
+            coming: Updates about to be queued, counted as if they were: a call that they
                 would fill is full already.
         """
         return (
@@ -258,7 +259,7 @@ class Checkpointer:
             self.mode is not CheckpointMode.BATCHED
             or self._linger <= 0
             or self._waiters
-            or self.has_full_batch()
+            or self.has_full_call()
         ):
             return
         self._flush_requested.clear()
@@ -269,9 +270,9 @@ class Checkpointer:
         try:
             while self._queue:
                 await self._linger_for_more()
-                batch = self._take_batch()
+                updates = self._take_call()
                 try:
-                    await self._send_batch(batch)
+                    await self._send_call(updates)
                 except CheckpointError as error:
                     self._fail(error)
                     return
@@ -284,12 +285,12 @@ class Checkpointer:
                     failure.__cause__ = error
                     self._fail(failure)
                     return
-                self._acknowledged += len(batch)
+                self._acknowledged += len(updates)
                 self._wake_waiters()
         finally:
             self._sender = None
 
-    def _take_batch(self) -> list[OperationUpdate]:
+    def _take_call(self) -> list[OperationUpdate]:
         taken = 0
         size = 0
         for update_size in self._sizes:
@@ -297,15 +298,15 @@ class Checkpointer:
                 break
             taken += 1
             size += update_size
-        batch = self._queue[:taken]
+        updates = self._queue[:taken]
         del self._queue[:taken]
         del self._sizes[:taken]
         self._queued_bytes -= size
-        return batch
+        return updates
 
-    async def _send_batch(self, batch: list[OperationUpdate]) -> None:
+    async def _send_call(self, updates: list[OperationUpdate]) -> None:
         self.calls += 1
-        response = await self._service.checkpoint(self._state.execution_arn, self.token, batch)
+        response = await self._service.checkpoint(self._state.execution_arn, self.token, updates)
         if response.CheckpointToken:
             self.token = response.CheckpointToken
         self._state.apply(response.NewExecutionState.Operations)

@@ -18,7 +18,7 @@ user's own is handed the ``BatchResult`` itself, as in the official SDK, and mus
 
 The branches themselves are in ``batch_branches.py``; how they are scheduled, bounded and
 suspended, in ``concurrency.py``; when a batch is complete, in ``core/completion.py``; the
-result's shape, in ``batch_result.py``; item batching, in ``item_batching.py``.
+result's shape, in ``batch_result.py``; item groups, in ``item_groups.py``.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ from durable_lambda.core.operations.concurrency import (
     BranchState,
     run_branches,
 )
-from durable_lambda.core.operations.item_batching import batch_items, batching_enabled
+from durable_lambda.core.operations.item_groups import group_items, grouping_enabled
 from durable_lambda.core.operations.skeleton import begin
 from durable_lambda.core.operations.updates import context_update, replays_children
 from durable_lambda.core.ports import SerDes
@@ -154,10 +154,10 @@ async def run_map(
 
 
 def _map_units(ctx: OperationScope, items: Iterable[Any], config: MapConfig) -> Sequence[Any]:
-    """Return what each iteration is given: the items, or batches of them."""
+    """Return what each iteration is given: the items, or groups of them."""
     # Indexes, names and ids are fixed by the items' order, so any iterable is taken as a list.
     items = items if isinstance(items, Sequence) else list(items)
-    if not batching_enabled(config.item_batcher):
+    if not grouping_enabled(config.item_batcher):
         return items
     runtime = ctx.runtime
 
@@ -165,7 +165,7 @@ def _map_units(ctx: OperationScope, items: Iterable[Any], config: MapConfig) -> 
         payload = serialize(runtime.serdes, item, runtime.serdes_context(""))
         return payload_size(payload)
 
-    return batch_items(items, config.item_batcher, size_of)
+    return group_items(items, config.item_batcher, size_of)
 
 
 async def run_parallel(
@@ -241,7 +241,7 @@ async def _run_batch(ctx: OperationScope, spec: _BatchSpec, name: str | None) ->
             policy=CompletionPolicy.from_config(
                 len(spec.names), spec.config.completion_config, spec.names
             ),
-            give_way=runtime.checkpointer.has_full_batch,
+            give_way=runtime.checkpointer.has_full_call,
             abandon=batch.abandon,
         )
     except SuspendExecution as suspension:  # no branch can progress in this invocation

@@ -162,19 +162,19 @@ async def test_batched_mode_lingers_so_neighbouring_updates_share_a_call() -> No
 async def test_a_batch_filling_up_cuts_the_linger_short() -> None:
     service = RecordingService()
     checkpointer = Checkpointer(
-        service, _state(), "t0", CheckpointMode.BATCHED, linger_seconds=60, max_batch_updates=3
+        service, _state(), "t0", CheckpointMode.BATCHED, linger_seconds=60, max_call_updates=3
     )
     checkpointer.enqueue(_update(0))
     await asyncio.sleep(0)  # the sender starts lingering for a minute
     checkpointer.enqueue(_update(1))
-    assert not checkpointer.has_full_batch()
-    assert checkpointer.has_full_batch(coming=1)  # full once one more update comes
+    assert not checkpointer.has_full_call()
+    assert checkpointer.has_full_call(coming=1)  # full once one more update comes
     checkpointer.enqueue(_update(2))
-    assert checkpointer.has_full_batch()
+    assert checkpointer.has_full_call()
     for _ in range(5):  # a few passes of the loop, far less than the linger
         await asyncio.sleep(0)
     assert [[u.Id for u in updates] for _, updates in service.calls] == [["op-0", "op-1", "op-2"]]
-    assert not checkpointer.has_full_batch()
+    assert not checkpointer.has_full_call()
 
 
 async def test_a_failed_call_fails_every_waiter_and_later_enqueues() -> None:
@@ -206,7 +206,5 @@ def test_the_size_estimate_bounds_the_escaped_json_of_any_text(text: str) -> Non
     assert _escaped_bound(text) >= len(json.dumps(text)) - 2
 
 
-def test_the_size_estimate_of_accented_text_is_what_escaping_costs() -> (
-    None
-):
+def test_the_size_estimate_of_accented_text_is_what_escaping_costs() -> None:
     assert _escaped_bound("é" * 100) == len(json.dumps("é" * 100)) - 2 == 600

@@ -36,7 +36,7 @@ from durable_lambda.core.model import (
     OperationType,
 )
 from durable_lambda.core.operations.batch_result import BatchResult
-from durable_lambda.core.operations.item_batching import BatchedInput, batch_items
+from durable_lambda.core.operations.item_groups import BatchedInput, group_items
 from durable_lambda.core.ports import SerDesContext
 from durable_lambda.core.serdes import EnvelopeSerDes
 from durable_lambda.service import advance, invocation_input, next_due, record_invocation
@@ -627,21 +627,21 @@ async def test_an_operation_level_serdes_gets_the_batch_result_and_reads_it_back
 # -- batching --------------------------------------------------------------------------------
 
 
-def test_batch_items_groups_by_count_and_by_bytes() -> None:
+def test_group_items_groups_by_count_and_by_bytes() -> None:
     def unused_size(item: int) -> int:
         raise AssertionError("sizes are measured only for a byte limit")
 
     batcher = ItemBatcher(max_items_per_batch=3, batch_input="in")
-    by_count = batch_items(list(range(7)), batcher, unused_size)
+    by_count = group_items(list(range(7)), batcher, unused_size)
     assert [(b.items, b.first_index, b.batch_input) for b in by_count] == [
         ([0, 1, 2], 0, "in"),
         ([3, 4, 5], 3, "in"),
         ([6], 6, "in"),
     ]
     words = ["aaaa", "bb", "cc", "dddddddd", "e"]
-    by_bytes = batch_items(words, ItemBatcher(max_item_bytes_per_batch=6), len)
+    by_bytes = group_items(words, ItemBatcher(max_item_bytes_per_batch=6), len)
     assert [b.items for b in by_bytes] == [["aaaa", "bb"], ["cc"], ["dddddddd"], ["e"]]
-    assert batch_items([], ItemBatcher(max_items_per_batch=2), len) == []
+    assert group_items([], ItemBatcher(max_items_per_batch=2), len) == []
 
 
 async def test_an_item_batcher_runs_each_batch_as_one_iteration() -> None:
