@@ -12,9 +12,11 @@ bodies run in the loop's default pool, so a bounded pool shared by both could fi
 items and never run a step.
 
 When the loop abandons a piece of user code (a map completed early and cancelled its unfinished
-items), the durable call its thread is waiting for is cancelled and every later call raises
+items), the durable call its thread is waiting for is cancelled, and awaited, before the item's
+task ends, as the call would have been had it run in that task; every later call raises
 ``asyncio.CancelledError`` in that thread, so abandoned code stops at its next durable call
-instead of checkpointing under a completed parent.
+instead of checkpointing under a completed parent. A call's task is made on the loop's thread,
+where abandoning happens too, so a call cannot slip in after its code was abandoned.
 """
 
 from __future__ import annotations
@@ -40,19 +42,24 @@ class Lane:
         abandoned: Set once the loop stopped waiting for it.
     """
 
-    __slots__ = ("_pending", "abandoned", "loop")
+    __slots__ = ("_task", "abandoned", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.abandoned = False
-        self._pending: concurrent.futures.Future[Any] | None = None
+        self._task: asyncio.Task[Any] | None = None  # the durable call being waited for
 
-    def abandon(self) -> None:
-        """Stop the code: cancel the call it waits for; its later calls raise at once."""
+    def abandon(self) -> asyncio.Task[Any] | None:
+        """Stop the code: cancel the call it waits for, and return it; later calls raise at once.
+
+        Called on the loop's thread.
+        """
         self.abandoned = True
-        pending = self._pending
-        if pending is not None:
-            pending.cancel()
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            return task
+        return None
 
     def call(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """Run the coroutine ``make()`` builds on the loop and wait for its outcome.
@@ -68,14 +75,34 @@ class Lane:
                 "a synchronous durable call was made on the event loop's thread; call it from "
                 "the handler's code (durable_lambda.compat.aws runs that in a thread of its own)"
             )
-        future = asyncio.run_coroutine_threadsafe(make(), self.loop)
-        self._pending = future
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def start() -> None:  # on the loop's thread
+            if self.abandoned:
+                future.cancel()
+                return
+            task = self.loop.create_task(make())
+            self._task = task
+            task.add_done_callback(lambda done: self._settle(done, future))
+
+        self.loop.call_soon_threadsafe(start)
         try:
             return future.result()
         except concurrent.futures.CancelledError:
             raise asyncio.CancelledError("the loop no longer waits for this code") from None
-        finally:
-            self._pending = None
+
+    def _settle(self, task: asyncio.Task[T], future: concurrent.futures.Future[T]) -> None:
+        """Hand the call's outcome to the waiting thread."""
+        if self._task is task:
+            self._task = None
+        if task.cancelled():
+            future.cancel()
+            return
+        error = task.exception()
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(task.result())
 
 
 _current = threading.local()
@@ -129,7 +156,9 @@ async def run_in_thread(fn: Callable[..., T], *args: Any) -> T:
     try:
         return await done
     except asyncio.CancelledError:
-        lane.abandon()
+        call = lane.abandon()
+        if call is not None:  # the durable call ends before this task does, as if it ran here
+            await asyncio.wait({call})
         raise
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Sequence
-from contextvars import ContextVar
 from typing import Any, TypeAlias, TypeVar, overload
 
 from durable_lambda.app.lambda_handler import DurableFunction
@@ -32,10 +31,6 @@ __all__ = ["durable_execution"]
 R = TypeVar("R")
 Handler: TypeAlias = Callable[[Any, DurableContext], R]
 
-# The Lambda context object of the invocation running in this task (DurableFunction does not
-# hand it to the handler; the official SDK's DurableContext carries it).
-_LAMBDA_CONTEXT: ContextVar[Any] = ContextVar("durable_lambda_compat_lambda_context", default=None)
-
 
 class SyncDurableFunction(DurableFunction[R]):
     """A ``DurableFunction`` whose handler is a synchronous official-SDK handler.
@@ -45,14 +40,6 @@ class SyncDurableFunction(DurableFunction[R]):
     """
 
     function: Callable[[Any, DurableContext], R]
-
-    def __call__(self, event: object, lambda_context: object = None) -> dict[str, Any]:
-        """Run one invocation, as the Lambda runtime calls a handler."""
-        token = _LAMBDA_CONTEXT.set(lambda_context)
-        try:
-            return super().__call__(event, lambda_context)
-        finally:
-            _LAMBDA_CONTEXT.reset(token)
 
 
 def _plugins(plugins: Sequence[Any] | None) -> tuple[InstrumentationPlugin, ...]:
@@ -112,7 +99,7 @@ def durable_execution(
     def decorate(fn: Callable[[Any, DurableContext], R]) -> SyncDurableFunction[R]:
         async def handler(event: Any, context: AsyncDurableContext) -> R:
             lane = Lane(asyncio.get_running_loop())
-            facade = DurableContext(context, lane, _LAMBDA_CONTEXT.get())
+            facade = DurableContext(context, lane, context.lambda_context)
             return await run_in_thread(fn, event, facade)
 
         functools.update_wrapper(handler, fn)
