@@ -21,22 +21,16 @@ runs a submitter as a retried step to hand its id to the outside world, and retu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from durable_lambda.core.config import CallbackConfig, StepConfig, WaitForCallbackConfig
 from durable_lambda.core.errors import (
-    CallbackError,
-    CallbackExternalError,
-    CallbackTimeoutError,
     CheckpointError,
     ChildContextError,
     ExecutionError,
-    SerDesError,
 )
-from durable_lambda.core.ids import OperationIdSequence
 from durable_lambda.core.model import (
     CallbackOptions,
     Operation,
@@ -46,6 +40,16 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.operations.callback_answers import (
+    RAW_ANSWER,
+    PlainJsonSerDes,
+    submitter_serdes,
+)
+from durable_lambda.core.operations.callback_failures import (
+    CallbackSubmitterError,
+    callback_failure,
+    rebuilt_failure,
+)
 from durable_lambda.core.operations.child import run_child_context
 from durable_lambda.core.operations.skeleton import PROCEED, OperationExecutor, Proceed
 from durable_lambda.core.operations.step import (
@@ -54,9 +58,8 @@ from durable_lambda.core.operations.step import (
     replay_step,
     step_identity,
 )
-from durable_lambda.core.ports import Logger, SerDes, SerDesContext
+from durable_lambda.core.ports import Logger, SerDes
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.serdes import PassThroughSerDes
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
@@ -78,67 +81,6 @@ __all__ = [
 T = TypeVar("T")
 
 _DEFAULT_CONFIG = CallbackConfig()
-# What reads an answer when the config names no serializer: the text as the sender sent it.
-_RAW_ANSWER: SerDes[Any] = PassThroughSerDes()
-
-
-class PlainJsonSerDes:
-    """Plain JSON both ways (``json.dumps`` / ``json.loads``), never our envelope.
-
-    The explicit way to have a callback's answer decoded:
-    ``CallbackConfig(serdes=PlainJsonSerDes())`` turns ``{"approved": true}`` into a dict, and
-    an answer shaped like our envelope (``{"t": "d", "v": "1.50"}``) stays the dict it is. The
-    official SDK's ``JsonSerDes`` does the same.
-
-    Example:
-        >>> PlainJsonSerDes().deserialize('{"t": "d", "v": "1.50"}', SerDesContext("op", "arn"))
-        {'t': 'd', 'v': '1.50'}
-    """
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "PlainJsonSerDes()"
-
-    def serialize(self, value: Any, context: SerDesContext, /) -> str:
-        """Return ``value`` as JSON text.
-
-        Raises:
-            SerDesError: ``value`` is not JSON data.
-        """
-        try:
-            return json.dumps(value, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError) as error:
-            raise SerDesError(
-                f"PlainJsonSerDes writes JSON data only: {error}",
-                operation_id=context.operation_id or None,
-                execution_arn=context.durable_execution_arn or None,
-            ) from None
-
-    def deserialize(self, payload: str, context: SerDesContext, /) -> Any:
-        """Return the value of the JSON text ``payload``.
-
-        Raises:
-            SerDesError: ``payload`` is not JSON (a plain-text answer, say).
-        """
-        try:
-            return json.loads(payload)
-        except ValueError as error:
-            raise SerDesError(
-                f"the answer {payload[:80]!r} is not JSON ({error}); leave the callback's "
-                "serdes unset to receive the answer as text",
-                operation_id=context.operation_id or None,
-                execution_arn=context.durable_execution_arn or None,
-            ) from None
-
-
-class CallbackSubmitterError(CallbackError):
-    """The submitter of a ``wait_for_callback`` failed for good (its retry strategy gave up).
-
-    Carries the submitter's message, data and stack trace (its own error type stays on the
-    submitter step); being a ``CallbackError``, ``except CallbackError`` catches every way a
-    ``wait_for_callback`` can fail.
-    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,33 +156,7 @@ class Callback(Generic[T]):
             return result
         if op.Status is OperationStatus.STARTED:
             raise self._runtime.suspension(op)
-        raise _callback_failure(self._runtime, op)
-
-
-def _callback_failure(runtime: ExecutionRuntime, op: Operation) -> CallbackError:
-    """Return the error a callback that ended without success raises from ``result()``."""
-    error = op.error
-    where = {
-        "execution_arn": runtime.execution_arn,
-        "operation_id": op.Id,
-        "operation_name": op.Name,
-    }
-    message = error.ErrorMessage if error else None
-    data = error.ErrorData if error else None
-    stack_trace = error.StackTrace if error else None
-    reported = error.ErrorType if error else None
-    if op.Status is OperationStatus.TIMED_OUT:
-        message = message or "Callback timed out"
-        return CallbackTimeoutError(
-            message, data=data, stack_trace=stack_trace, reported_error_type=reported, **where
-        )
-    return CallbackExternalError(
-        message or f"Callback {op.Status.value.lower()}",
-        data=data,
-        stack_trace=stack_trace,
-        reported_error_type=reported,
-        **where,
-    )
+        raise callback_failure(self._runtime, op)
 
 
 class CallbackExecutor(OperationExecutor[CallbackConfig, "Callback[Any]"]):
@@ -340,7 +256,7 @@ def _callback(
             operation_id=identity.operation_id,
             operation_name=name,
         )
-    serdes = config.serdes or _RAW_ANSWER
+    serdes = config.serdes or RAW_ANSWER
     return Callback(runtime, identity.operation_id, name, callback_id, serdes)
 
 
@@ -372,7 +288,7 @@ async def run_wait_for_callback(
             ctx, waiter, name, None, sub_type=OperationSubType.WAIT_FOR_CALLBACK
         )
     except ChildContextError as error:
-        rebuilt = _rebuilt(error, ctx.runtime)
+        rebuilt = rebuilt_failure(error, ctx.runtime)
         if rebuilt is None:
             raise
         raise rebuilt from error
@@ -387,7 +303,7 @@ def _waiter(
     prefix = f"{name} " if name else ""
     # As in the official SDK, the callback's serializer also stores the submitter's result.
     step_config = (
-        StepConfig(retry_strategy=config.retry_strategy, serdes=_submitter_serdes(config.serdes))
+        StepConfig(retry_strategy=config.retry_strategy, serdes=submitter_serdes(config.serdes))
         if config
         else None
     )
@@ -410,88 +326,3 @@ def _waiter(
         return await callback.result()
 
     return wait_in_child
-
-
-class _SubmitterResult:
-    """Stores a submitter's result with the callback's serializer; None always as ``null``.
-
-    The official SDK stores a None result with no payload whatever the serializer; a serializer
-    here must write text, and ``PassThroughSerDes`` (the official SDK's choice for raw answers)
-    writes only text, so None would fail a submitter that returns nothing. The result is never
-    read back by ``wait_for_callback``.
-    """
-
-    __slots__ = ("_inner",)
-
-    def __init__(self, inner: SerDes[Any]) -> None:
-        self._inner = inner
-
-    def __repr__(self) -> str:
-        return repr(self._inner)
-
-    def serialize(self, value: Any, context: SerDesContext, /) -> str:
-        """Write ``value`` with the callback's serializer, or None as ``null``."""
-        return "null" if value is None else self._inner.serialize(value, context)
-
-    def deserialize(self, payload: str, context: SerDesContext, /) -> Any:
-        """Read ``payload`` as written (``null`` is None)."""
-        return None if payload == "null" else self._inner.deserialize(payload, context)
-
-
-def _submitter_serdes(serdes: SerDes[Any] | None) -> SerDes[Any] | None:
-    return None if serdes is None else _SubmitterResult(serdes)
-
-
-def _rebuilt(error: ChildContextError, runtime: ExecutionRuntime) -> CallbackError | None:
-    """Rebuild the callback error a failed WaitForCallback context stands for, if it is one.
-
-    Rebuilt from the checkpoints alone, on the first run and on replay alike, so both raise the
-    same error; the sender's own error type is read from the callback inside the context.
-    """
-    error_class = _CHECKPOINTED_CLASSES.get(error.error_type or "")
-    if error_class is None:
-        return None
-    where = {
-        "execution_arn": error.execution_arn,
-        "operation_id": error.operation_id,
-        "operation_name": error.operation_name,
-    }
-    reported = None
-    if error_class is not CallbackSubmitterError:
-        reported = _reported_error_type(runtime, error.operation_id)
-    return error_class(
-        error.message,
-        data=error.error_data,
-        stack_trace=error.stack_trace,
-        reported_error_type=reported,
-        **where,
-    )
-
-
-def _reported_error_type(runtime: ExecutionRuntime, context_id: str | None) -> str | None:
-    """Return the error type recorded on the callback a WaitForCallback context created."""
-    if context_id is None:
-        return None
-    callback = runtime.state.get(OperationIdSequence(context_id).next_id())
-    error = callback.error if callback is not None else None
-    return error.ErrorType if error is not None else None
-
-
-_OFFICIAL_ERRORS = "aws_durable_execution_sdk_python.exceptions."
-# What a WaitForCallback context's ErrorType says about how it failed; the official SDK's
-# fully-qualified names are read too, so an execution it started replays the same way here.
-# A submitter's failure is recorded as its StepError, as the official SDK records it. Before
-# CallbackExternalError existed, durable-lambda recorded a sender's failure as "CallbackError"
-# and a submitter's as "CallbackSubmitterError": both are read as what they meant.
-_CHECKPOINTED_CLASSES: dict[str, type[CallbackError]] = {
-    "StepError": CallbackSubmitterError,
-    f"{_OFFICIAL_ERRORS}StepError": CallbackSubmitterError,
-    "CallbackError": CallbackExternalError,
-    "CallbackExternalError": CallbackExternalError,
-    "CallbackTimeoutError": CallbackTimeoutError,
-    "CallbackSubmitterError": CallbackSubmitterError,
-    f"{_OFFICIAL_ERRORS}CallbackError": CallbackError,
-    f"{_OFFICIAL_ERRORS}CallbackExternalError": CallbackExternalError,
-    f"{_OFFICIAL_ERRORS}CallbackTimeoutError": CallbackTimeoutError,
-    f"{_OFFICIAL_ERRORS}CallbackSubmitterError": CallbackSubmitterError,
-}
