@@ -10,7 +10,7 @@ import uuid
 from functools import partial
 from typing import Any
 
-from durable_lambda import DurableContext, Duration, StepContext
+from durable_lambda import DurableContext, Duration, StepContext, durable_execution
 from durable_lambda.testing import DurableTestRunner
 
 # --8<-- [end:imports]
@@ -121,6 +121,7 @@ def deploy(region: str, step: StepContext) -> str:
     return f"deployed {region}"
 
 
+@durable_execution
 async def deploy_wrong(event: dict[str, Any], ctx: DurableContext) -> list[str]:
     done: list[str] = []
     for region in set(event["regions"]):  # WRONG: the order depends on the process's hash seed
@@ -132,6 +133,7 @@ async def deploy_wrong(event: dict[str, Any], ctx: DurableContext) -> list[str]:
 
 
 # --8<-- [start:set-right]
+@durable_execution
 async def deploy_right(event: dict[str, Any], ctx: DurableContext) -> list[str]:
     done: list[str] = []
     for region in sorted(set(event["regions"])):  # a fixed order in every process
