@@ -127,7 +127,6 @@ def test_pages_are_found_and_read_as_the_site_shows_them() -> None:
     assert section_text("order.py", "handler").startswith(("from", "import", '"""', "#"))
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "page", pages_with_python(), ids=lambda page: page.relative_to(DOCS).as_posix()
 )
