@@ -104,13 +104,19 @@ def _of_payload(target: Any) -> Any:
     return call
 
 
-async def our_outcome(module: types.ModuleType, scenario: dict[str, Any]) -> dict[str, Any]:
-    """Run one scenario of ``module`` (loaded by ``load_ours``) on durable-lambda."""
+async def our_outcome(
+    module: types.ModuleType, scenario: dict[str, Any], *, always_replay: bool = False
+) -> dict[str, Any]:
+    """Run one scenario of ``module`` (loaded by ``load_ours``) on durable-lambda.
+
+    With ``always_replay`` every invocation ends after each newly completed operation, so the
+    handler is replayed from the top again and again.
+    """
     # The official runner calls a plain target as Lambda would, (payload, lambda_context); ours
     # calls a function of the payload alone. The test runners' APIs differ; the handler does not.
     plain = {name: _of_payload(target) for name, target in getattr(module, "FUNCTIONS", {}).items()}
     functions = {**plain, **getattr(module, "DURABLE_FUNCTIONS", {})}
-    runner = DurableTestRunner(module.handler, functions=functions)
+    runner = DurableTestRunner(module.handler, functions=functions, always_replay=always_replay)
     run = await runner.start(scenario.get("event"))
     for answer in scenario.get("answers", []):
         await _answer(run, answer)

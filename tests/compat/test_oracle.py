@@ -18,12 +18,17 @@ from oracle import comparable, corpus_paths, load_ours, our_outcome, switch_impo
 CASES = [(path, scenario) for path in corpus_paths() for scenario in load_ours(path).SCENARIOS]
 
 
+@pytest.mark.parametrize("always_replay", [False, True], ids=["", "always-replay"])
 @pytest.mark.parametrize(
     ("path", "scenario"), CASES, ids=[f"{path.stem}-{scenario}" for path, scenario in CASES]
 )
 async def test_the_same_source_ends_the_same_way_on_both_sdks(
-    path: Path, scenario: str, official_results: dict[tuple[str, str], dict[str, Any]]
+    path: Path,
+    scenario: str,
+    always_replay: bool,
+    official_results: dict[tuple[str, str], dict[str, Any]],
 ) -> None:
+    # With always_replay, ours also replays the handler from the top after every operation.
     module = load_ours(path)
     spec = module.SCENARIOS[scenario]
     rules = {
@@ -31,7 +36,7 @@ async def test_the_same_source_ends_the_same_way_on_both_sdks(
         "own_words": frozenset(spec.get("own_words", ())),
     }
     theirs = comparable(official_results[path.stem, scenario], **rules)
-    ours = comparable(await our_outcome(module, spec), **rules)
+    ours = comparable(await our_outcome(module, spec, always_replay=always_replay), **rules)
     assert ours == theirs
 
 
