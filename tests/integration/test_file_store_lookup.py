@@ -37,10 +37,10 @@ async def test_a_healthy_execution_is_found_by_name_or_arn_past_a_damaged_one(
 ) -> None:
     alpha = sample_record("alpha").arn
 
-    assert await find_execution(store, "alpha") == alpha
-    assert await find_execution(store, "al") == alpha
-    assert await find_execution(store, alpha) == alpha
-    assert await find_execution(store, "bravo") == sample_record("bravo").arn
+    assert await find_execution(store, "alpha", store.root) == alpha
+    assert await find_execution(store, "al", store.root) == alpha
+    assert await find_execution(store, alpha, store.root) == alpha
+    assert await find_execution(store, "bravo", store.root) == sample_record("bravo").arn
 
 
 async def test_a_damaged_execution_named_alone_gives_its_own_error(
@@ -50,10 +50,12 @@ async def test_a_damaged_execution_named_alone_gives_its_own_error(
 
     for reference in ("beta", folder):
         with pytest.raises(CorruptExecutionError, match="the file is empty") as caught:
-            await find_execution(store, reference)
+            await find_execution(store, reference, store.root)
         assert f"durable-lambda repair {folder}" in str(caught.value)
     beta = sample_record("beta").arn
-    assert await find_execution(store, beta) == beta  # a full ARN: its load says what is wrong
+    assert (
+        await find_execution(store, beta, store.root) == beta
+    )  # a full ARN: its load says what is wrong
     with pytest.raises(CorruptExecutionError, match="the file is empty"):
         await store.load(beta)
     for reference in ("beta", folder, beta):
@@ -64,9 +66,9 @@ async def test_a_prefix_of_a_healthy_and_a_damaged_execution_is_ambiguous(
     store: FileExecutionStore,
 ) -> None:
     with pytest.raises(CommandError, match=r"matches 2 executions \(bravo, .*beta.* \(damaged\)"):
-        await find_execution(store, "b")
+        await find_execution(store, "b", store.root)
     with pytest.raises(CommandError, match="no execution matches 'zulu'"):
-        await find_execution(store, "zulu")
+        await find_execution(store, "zulu", store.root)
 
 
 async def test_a_damaged_execution_whose_folder_lost_its_name_is_offered(
@@ -79,6 +81,6 @@ async def test_a_damaged_execution_whose_folder_lost_its_name_is_offered(
     path.write_bytes(b"")
 
     with pytest.raises(CommandError, match="it may be a damaged one") as caught:
-        await find_execution(store, "gamma")
+        await find_execution(store, "gamma", store.root)
     assert path.parent.name in str(caught.value)
     assert await find_folder(store, path.parent.name) == path.parent.name
