@@ -42,6 +42,10 @@ from durable_lambda.app.testing_runner import (
     ExecutionResult,
     ExecutionStuckError,
     OperationView,
+    SyncCallbackHandle,
+    SyncRunnerError,
+    SyncTestExecution,
+    SyncTestRunner,
     TestExecution,
 )
 from durable_lambda.contract import DurableServiceContract, ExecutionStoreContract, sample_record
@@ -76,6 +80,10 @@ __all__ = [
     "Replayer",
     "ServiceLimits",
     "SourceLine",
+    "SyncCallbackHandle",
+    "SyncRunnerError",
+    "SyncTestExecution",
+    "SyncTestRunner",
     "TestExecution",
     "sample_record",
 ]

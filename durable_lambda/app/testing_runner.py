@@ -31,6 +31,12 @@ from durable_lambda.app.local_lambda_context import (
     timeout_seconds,
 )
 from durable_lambda.app.ports import LocalService, ManualClock
+from durable_lambda.app.testing_sync import (
+    SyncCallbackHandle,
+    SyncRunnerError,
+    SyncTestExecution,
+    SyncTestRunner,
+)
 from durable_lambda.core.config import CheckpointMode, Duration
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.errors import ValidationError
@@ -52,6 +58,10 @@ __all__ = [
     "ExecutionResult",
     "ExecutionStuckError",
     "OperationView",
+    "SyncCallbackHandle",
+    "SyncRunnerError",
+    "SyncTestExecution",
+    "SyncTestRunner",
     "TestExecution",
 ]
 
@@ -314,11 +324,21 @@ class DurableTestRunner:
             a function is not a handler, both ``start_time`` and ``clock`` are given, or
             ``lambda_timeout`` is not a positive span of time.
 
+    Two ways to use it: ``async with DurableTestRunner(handler) as runner`` (or no block at all)
+    in a coroutine, whose calls are awaited (``await runner.run(event)``); or ``with
+    DurableTestRunner(handler) as runner`` in a plain test, which gives a ``SyncTestRunner``
+    whose calls block (``runner.run(event)``), on an event loop of its own for as long as the
+    block lasts.
+
     Example:
         >>> async def test_order() -> None:
         ...     async with DurableTestRunner(handler) as runner:
         ...         run = await runner.start({"orderId": "o-1"})
         ...         result = await run.result()
+        ...     assert result.status == "SUCCEEDED"
+        >>> def test_order_in_a_plain_test() -> None:
+        ...     with DurableTestRunner(handler) as runner:
+        ...         result = runner.run({"orderId": "o-1"})
         ...     assert result.status == "SUCCEEDED"
     """
 
@@ -367,6 +387,7 @@ class DurableTestRunner:
         self.function_name = function_name
         self.wait_for_outside = False  # a test answers callbacks itself; nobody else will
         self.poll_interval = 0.0
+        self._blocking: SyncTestRunner | None = None  # inside `with`: the blocking runner
 
     def environment(self) -> Environment:
         """Return the environment each invocation runs in (built anew: overrides take effect).
@@ -391,6 +412,25 @@ class DurableTestRunner:
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
+
+    def __enter__(self) -> SyncTestRunner:
+        """Return the runner for a plain (synchronous) test, its calls blocking: ``SyncTestRunner``.
+
+        An event loop of the runner's own runs on a thread of its own until the ``with`` block
+        ends.
+
+        Raises:
+            SyncRunnerError: the runner is inside a ``with`` block already.
+        """
+        if self._blocking is not None:
+            raise SyncRunnerError("this DurableTestRunner is inside a `with` block already")
+        self._blocking = SyncTestRunner(self)
+        return self._blocking
+
+    def __exit__(self, *exc_info: object) -> None:
+        blocking, self._blocking = self._blocking, None
+        if blocking is not None:
+            blocking.close()
 
     async def start(self, event: Any = None) -> TestExecution:
         """Start an execution with ``event`` as its input; nothing runs until it is driven."""
