@@ -4,8 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.boto3_compare import GUARANTEES as BOTO3_GUARANTEES
 from benchmarks.format import fmt, get, kb, ratio, sizes, table
 from benchmarks.targets import net_replay_us, targets_table
+
+_BOTO3_LABELS = {
+    "steps/BATCHED": "async steps, ours BATCHED (default) vs official",
+    "steps/EAGER": "async steps, ours EAGER vs official",
+    "plain/BATCHED": "plain-function steps, ours BATCHED vs official",
+    "map/None": "map item, unlimited",
+    "map/10": "map item, max_concurrency=10",
+    "map-first/None": "map item, first map in a fresh process, unlimited",
+    "map-first/10": "map item, first map in a fresh process, max_concurrency=10",
+    "memory": "peak bytes per step (tracemalloc), N steps",
+}
+
+
+def boto3_table(results: dict[str, Any]) -> str:
+    """Both SDKs through their Lambda entry points and one stand-in client: paired ratios."""
+    group = results.get("boto3") or {}
+    rows = []
+    for key, figures in (group.get("rows") or {}).items():
+        label = _BOTO3_LABELS.get(key)
+        if label is None and key.startswith("replay/"):
+            label = f"replay per operation, {int(key.split('/')[1]):,} operations over pages"
+        ratios = figures.get("ratios") or []
+        spread = f"{fmt(min(ratios))}-{fmt(max(ratios))}" if ratios else "-"
+        unit = "bytes" if key == "memory" else "us"
+        rows.append(
+            [
+                label or key,
+                f"{fmt(figures.get('ours'), 2)} {unit}",
+                f"{fmt(figures.get('official'), 1)} {unit}",
+                fmt(figures.get("ratio")) + ("" if key != "memory" else " (ours/official)"),
+                spread,
+                fmt(figures.get("calls"), 0),
+            ]
+        )
+    header = ["row", "ours", "official", "paired ratio (median)", "ratio range", "ours calls"]
+    return table(header, rows)
 
 
 def steps_table(results: dict[str, Any]) -> str:
@@ -300,7 +337,10 @@ def render(results: dict[str, Any]) -> str:
         "\n".join(f"- {key}: {value}" for key, value in machine.items()),
         "\n## Targets\n",
         targets_table(results),
-        "\n## Guarantees compared\n",
+        "\n## The boto3 path: both SDKs as Lambda runs them, one stand-in client\n",
+        boto3_table(results),
+        "\n" + BOTO3_GUARANTEES,
+        "\n## Guarantees compared (the rows below: test doubles as much as SDKs)\n",
         GUARANTEES,
         "\n## Sequential steps (us per step, BATCHED: acknowledged before the next side effect)\n",
         steps_table(results),

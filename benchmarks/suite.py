@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import fixed, ours
+from benchmarks import boto3_compare, fixed, ours
 from benchmarks.official import ensure_runtime_python, official_version, run_official
 from benchmarks.replay_floor import replay_floor
 
@@ -38,6 +38,11 @@ class Sizes:
     thread_calls: int
     cold_repeats: int
     runtime_venv: bool
+    boto3_rounds: int = 5
+    boto3_repeats: int = 3
+    boto3_steps: int = 1_000
+    boto3_map: int = 1_000
+    boto3_replay: tuple[int, ...] = (1_000, 10_000)
 
     @classmethod
     def full(cls, official_large: bool = False) -> Sizes:
@@ -78,6 +83,11 @@ class Sizes:
             thread_calls=50,
             cold_repeats=1,
             runtime_venv=False,
+            boto3_rounds=1,
+            boto3_repeats=1,
+            boto3_steps=5,
+            boto3_map=10,
+            boto3_replay=(10,),
         )
 
 
@@ -260,6 +270,21 @@ def _floor(sizes: Sizes, progress: Progress) -> dict[str, Any]:
     }
 
 
+def _boto3(python: Path | None, sizes: Sizes, progress: Progress) -> dict[str, Any]:
+    """Both SDKs through their Lambda entry points with one stand-in boto3 client."""
+    ours_python = str(ensure_runtime_python()) if sizes.runtime_venv else sys.executable
+    return boto3_compare.compare(
+        ours_python,
+        None if python is None else str(python),
+        rounds=sizes.boto3_rounds,
+        repeats=sizes.boto3_repeats,
+        n_steps=sizes.boto3_steps,
+        n_map=sizes.boto3_map,
+        replay=sizes.boto3_replay,
+        progress=progress,
+    )
+
+
 def run_all(
     sizes: Sizes, official_python: Path | None, progress: Progress, only: set[str] | None = None
 ) -> dict[str, Any]:
@@ -269,6 +294,8 @@ def run_all(
         return only is None or group in only
 
     results: dict[str, Any] = {"machine": _machine(official_python), "quick": sizes.repeats == 1}
+    if wanted("boto3"):
+        results["boto3"] = _boto3(official_python, sizes, progress)
     if wanted("steps"):
         results["steps"] = _steps(sizes, progress)
         results["modes"] = _modes(sizes, progress)

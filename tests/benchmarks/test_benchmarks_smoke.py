@@ -43,6 +43,11 @@ def _run_benchmarks(tmp_path: Path, *args: str) -> dict[str, Any]:
 def test_quick_run_measures_every_workload_of_ours(tmp_path: Path) -> None:
     results = _run_benchmarks(tmp_path, "--no-official")
 
+    boto3 = results["boto3"]["rows"]
+    for row in ("steps/BATCHED", "steps/EAGER", "plain/BATCHED", "map/None", "map-first/10"):
+        assert boto3[row]["ours"] > 0
+    assert boto3["steps/EAGER"]["calls"] == 10  # START and SUCCEED acknowledged one by one
+    assert boto3["steps/BATCHED"]["calls"] == 5  # one call per step boundary, the last at the end
     steps = results["steps"]
     for harness in ("runner", "direct", "sdk"):
         for kind in ("async", "sync"):
@@ -77,6 +82,23 @@ def test_official_workloads_still_run_against_the_official_sdk() -> None:
     assert steps["us_per_unit"] > 0
     replay = run_official(python, workload="direct", handler="steps", n=3, repeats=1, replay=True)
     assert replay["calls"] == 0
+
+
+def test_the_boto3_path_drives_both_sdks_through_one_stand_in_client() -> None:
+    from benchmarks.boto3_compare import compare
+
+    python = sys.executable  # this environment has both SDKs (the official one as a dev extra)
+    results = compare(python, python, rounds=1, repeats=1, n_steps=3, n_map=4, replay=(1_500,))
+    rows = results["rows"]
+    for row in ("steps/BATCHED", "steps/EAGER", "map/10", "map-first/None", "replay/1500"):
+        assert rows[row]["ours"] > 0
+        assert rows[row]["official"] > 0
+        assert rows[row]["ratio"] > 0
+    ours, official = results["rounds"][0]["ours"], results["rounds"][0]["official"]
+    # The state beyond the first 1,000 operations came through the client, for both SDKs.
+    assert ours["replay/1500"]["page_calls"] >= 1
+    assert official["replay/1500"]["page_calls"] >= 1
+    assert rows["memory"]["ours"] > 0
 
 
 async def test_the_replay_floor_reads_each_stored_step_and_checks_what_it_replays() -> None:
