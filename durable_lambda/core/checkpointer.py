@@ -24,6 +24,12 @@ When a call is made, and what an operation waits for, depends on the checkpoint 
 Operations the service itself acts on (an invoke's START, a callback's START) are sent blocking in
 every mode; because the service applies updates in order, anything they set off happens after
 every outcome queued before them.
+
+While a call is made, ``call_is_all_that_runs()`` tells the service whether the event loop has
+nothing else to do until the call returns: every task of the loop but the sender is waiting for
+this checkpointer. A service whose calls block (the boto3 adapter) then makes the call on the
+loop's own thread instead of handing it to another thread and back, which costs more than the
+rest of a step; blocking the loop then holds up nothing that could have run.
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ import asyncio
 import contextlib
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 
+from durable_lambda.core._internals import live_task_count
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.model import OperationAction, OperationUpdate
@@ -40,7 +48,7 @@ from durable_lambda.core.paging import follow_pages
 from durable_lambda.core.ports import DurableService
 from durable_lambda.core.state import DurableState
 
-__all__ = ["MAX_CALL_BYTES", "MAX_CALL_UPDATES", "Checkpointer"]
+__all__ = ["MAX_CALL_BYTES", "MAX_CALL_UPDATES", "Checkpointer", "call_is_all_that_runs"]
 
 MAX_CALL_UPDATES = 250
 """The service accepts at most this many updates in one checkpoint call."""
@@ -59,6 +67,24 @@ _UPDATE_OVERHEAD_BYTES = 512
 # are read for every update.
 _EAGER, _BATCHED = CheckpointMode.EAGER, CheckpointMode.BATCHED
 _START = OperationAction.START
+
+# How many tasks beyond the waiting ones ``_everyone_waits`` counts exactly before giving up.
+_EXACT_COUNT_UP_TO = 16
+
+# Set in the sender's task while a call is made on which every other task waits.
+_ALL_THAT_RUNS: ContextVar[bool] = ContextVar("durable_lambda_call_is_all_that_runs", default=False)
+
+
+def call_is_all_that_runs() -> bool:
+    """Whether the checkpoint call being made in this task is all the event loop has to do.
+
+    True while a ``Checkpointer`` makes a call (``DurableService.checkpoint``, and the state
+    pages its answer points to) and every other task of the loop is waiting for that
+    checkpointer: nothing can run before the call returns, so a service may block the loop's
+    thread for it (see the module docstring). False anywhere else.
+    """
+    return _ALL_THAT_RUNS.get()
+
 
 # ASCII control characters (and DEL) that JSON writes as six-byte ``\u00XX`` escapes.
 _SIX_BYTE_ASCII = re.compile("[\\x00-\\x07\\x0b\\x0e-\\x1f\\x7f]")
@@ -306,16 +332,44 @@ class Checkpointer:
 
     async def _send_call(self, updates: list[OperationUpdate]) -> None:
         self.calls += 1
-        response = await self._service.checkpoint(self._state.execution_arn, self.token, updates)
-        if response.CheckpointToken:
-            self.token = response.CheckpointToken
-        self._state.apply(response.NewExecutionState.Operations)
-        marker = response.NewExecutionState.NextMarker
-        if marker:  # a repeating marker raises PagingError (retriable) instead of looping
-            for page in await follow_pages(
-                self._service, self._state.execution_arn, self.token, marker
-            ):
-                self._state.apply(page.Operations)
+        alone = _ALL_THAT_RUNS.set(True) if self._everyone_waits() else None
+        try:
+            response = await self._service.checkpoint(
+                self._state.execution_arn, self.token, updates
+            )
+            if response.CheckpointToken:
+                self.token = response.CheckpointToken
+            self._state.apply(response.NewExecutionState.Operations)
+            marker = response.NewExecutionState.NextMarker
+            if marker:  # a repeating marker raises PagingError (retriable) instead of looping
+                for page in await follow_pages(
+                    self._service, self._state.execution_arn, self.token, marker
+                ):
+                    self._state.apply(page.Operations)
+        finally:
+            if alone is not None:
+                _ALL_THAT_RUNS.reset(alone)
+
+    def _everyone_waits(self) -> bool:
+        """Whether every task of the loop but this one (the sender) waits for this checkpointer.
+
+        A task waits on at most one flush at a time, so each unsettled waiter is a distinct
+        task; a loop with no more tasks than those and the sender has nothing else to run.
+        ``live_task_count`` may count more (finished tasks still referenced, other loops'),
+        never fewer: a miscount only sends the call the slower way.
+        """
+        waiting = 0
+        for _, waiter in self._waiters:
+            if not waiter.done():
+                waiting += 1
+        if not waiting:
+            return False
+        most = live_task_count()
+        if most <= waiting + 1:
+            return True
+        # A few more (finished tasks the garbage collector has yet to free, say the last
+        # invocation's): count exactly, which walks them all, only while they are few.
+        return most <= waiting + 1 + _EXACT_COUNT_UP_TO and len(asyncio.all_tasks()) <= waiting + 1
 
     def _wake_waiters(self) -> None:
         still_waiting = []

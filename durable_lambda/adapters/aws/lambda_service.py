@@ -1,7 +1,19 @@
 """The ``DurableService`` port over boto3's ``lambda`` client: the Lambda durable execution API.
 
-Two calls, ``CheckpointDurableExecution`` and ``GetDurableExecutionState``, run in a worker thread
-(boto3 blocks) so other branches of the execution keep running on the event loop. Transient
+Two calls, ``CheckpointDurableExecution`` and ``GetDurableExecutionState``. boto3 blocks, so where
+they run is chosen per call:
+
+* on the event loop's own thread, when the checkpointer says the call is all the loop has to do
+  (``call_is_all_that_runs``: every other task waits for this checkpoint). Blocking the loop
+  then holds up nothing that could have run, and the call costs no hand-over between threads,
+  which on a busy machine costs more than the rest of a step (``docs/performance.md``). This is
+  the common case of a handler that awaits its durable calls one after another.
+* otherwise on this adapter's sender thread, one long-lived thread fed through a queue (each
+  call's result comes back with ``call_soon_threadsafe``), so that other branches (map items,
+  parallel branches, the user's own tasks) keep running while the call is on the network. One
+  thread is enough: the checkpointer makes one call at a time, in order.
+
+Transient
 failures (throttling, 5xx, dropped connections) are retried here with a short, bounded exponential
 backoff; what is left is mapped onto the core's errors:
 
@@ -40,13 +52,18 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pydantic
 
 from durable_lambda.adapters.aws.failures import Kind, classify, incomplete, to_error
+from durable_lambda.adapters.aws.sender import SenderThread
+from durable_lambda.core._internals import built_model
+from durable_lambda.core.checkpointer import call_is_all_that_runs
 from durable_lambda.core.errors import CheckpointError, ValidationError
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
+    OperationList,
     OperationType,
     OperationUpdate,
 )
+from durable_lambda.core.operation_fields import operation_fields_validator
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.replay_logging import NullLogger
 
@@ -63,6 +80,9 @@ _GET_STATE = "GetDurableExecutionState"
 _STATE_PAGE_KEYS = ("Operations",)
 _CHECKPOINT_KEYS = ("CheckpointToken", "NewExecutionState")
 _CLOSING_CHECKPOINT_KEYS = ("NewExecutionState",)  # the execution is over: no next token
+
+_EXECUTION = OperationType.EXECUTION
+_UUID_MASK = (1 << 128) - 1
 
 _ModelT = TypeVar("_ModelT", bound=pydantic.BaseModel)
 _Sleep = Callable[[float], Awaitable[object]]
@@ -129,6 +149,11 @@ class LambdaDurableService:
                 raise ValidationError(f"{name} must not be negative, got {value}", field=name)
         self._client = client
         self._client_lock = threading.Lock()
+        self._sender = SenderThread()
+        # Client tokens: a random prefix per adapter and a counter, written as a UUID; as unique
+        # as a fresh uuid4 per call, without reading the system's randomness every time.
+        self._token_base = uuid.uuid4().int
+        self._tokens_made = 0
         self._client_settings = (config, region_name, endpoint_url)
         self._max_retries = max_retries
         self._base_delay = base_delay
@@ -177,8 +202,8 @@ class LambdaDurableService:
         """
         self._require_token(_CHECKPOINT, execution_arn, checkpoint_token)
         wire_updates = [update.to_wire() for update in updates]
-        token = client_token or str(uuid.uuid4())
-        closes_execution = any(update.Type is OperationType.EXECUTION for update in updates)
+        token = client_token or self._client_token()
+        closes_execution = any(update.Type is _EXECUTION for update in updates)
         response = await self._call(
             _CHECKPOINT,
             execution_arn,
@@ -191,7 +216,7 @@ class LambdaDurableService:
             ),
             _CLOSING_CHECKPOINT_KEYS if closes_execution else _CHECKPOINT_KEYS,
         )
-        return _parse(CheckpointResponse, response, _CHECKPOINT, execution_arn)
+        return _checkpoint_answer(response, execution_arn)
 
     async def get_state(
         self,
@@ -231,7 +256,10 @@ class LambdaDurableService:
             ),
             _STATE_PAGE_KEYS,
         )
-        return _parse(ExecutionState, response, _GET_STATE, execution_arn)
+        state = _state_page(response)
+        if state is None:
+            return _parse(ExecutionState, response, _GET_STATE, execution_arn)
+        return state
 
     async def _call(
         self,
@@ -246,7 +274,10 @@ class LambdaDurableService:
             attempt += 1
             cause: Exception | None = None
             try:
-                response = await asyncio.to_thread(self._send, request)
+                if call_is_all_that_runs():
+                    response = self._send(request)  # nothing else can run: see the docstring
+                else:
+                    response = await self._sender.call(self._send, request)
             except Exception as error:
                 failure = classify(error)
                 if failure is None:
@@ -278,6 +309,12 @@ class LambdaDurableService:
             if self._client is None:
                 self._client = _build_client(*self._client_settings)
             return self._client
+
+    def _client_token(self) -> str:
+        """Return a new idempotency token for one checkpoint call (UUID-shaped, 36 characters)."""
+        self._tokens_made += 1
+        text = f"{(self._token_base + self._tokens_made) & _UUID_MASK:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     @staticmethod
     def _require_token(operation: str, execution_arn: str, checkpoint_token: str) -> None:
@@ -332,3 +369,42 @@ def _parse(
             retriable=False,
             execution_arn=execution_arn,
         ) from error
+
+
+def _operations(value: object) -> OperationList | None:
+    """Validate a list of wire operations into an ``OperationList``; None if it is not one."""
+    if type(value) is not list:
+        return None
+    if not value:
+        return OperationList()
+    try:
+        return OperationList(operation_fields_validator().validate_python(value))
+    except ValueError:
+        return None  # the models' own validation says what is wrong
+
+
+def _state_page(answer: Mapping[str, Any]) -> ExecutionState | None:
+    """Read a state page as far as the SDK uses it; None when the models must say what is wrong.
+
+    The operations are validated with the models' rules (``operation_fields``), the marker
+    checked to be text; anything else in the answer is not read.
+    """
+    marker = answer.get("NextMarker")
+    operations = _operations(answer.get("Operations", []))
+    if operations is None or not (marker is None or type(marker) is str):
+        return None
+    return built_model(ExecutionState, {"Operations": operations, "NextMarker": marker})
+
+
+def _checkpoint_answer(answer: Mapping[str, Any], execution_arn: str) -> CheckpointResponse:
+    """Read a checkpoint answer as far as the SDK uses it: the token and the changed operations.
+
+    What the models would refuse is read by them, for the error
+    (``CheckpointError``, not retriable, as ``_parse`` raises).
+    """
+    token = answer.get("CheckpointToken")
+    state = answer.get("NewExecutionState")
+    page = _state_page(state) if type(state) is dict else None
+    if page is None or not (token is None or type(token) is str):
+        return _parse(CheckpointResponse, answer, _CHECKPOINT, execution_arn)
+    return built_model(CheckpointResponse, {"CheckpointToken": token, "NewExecutionState": page})

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -845,3 +845,76 @@ async def test_a_garbled_answer_to_the_closing_checkpoint_is_retried_too(
 
     assert response.CheckpointToken is None
     assert len(answering.requests) == 2
+
+
+# --- where calls run ----------------------------------------------------------------------
+
+
+class ThreadRecordingClient:
+    """Answers checkpoints and notes the thread each call ran on (a client is duck-typed)."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def checkpoint_durable_execution(self, **request: Any) -> dict[str, Any]:
+        self.threads.append(threading.get_ident())
+        return {"CheckpointToken": "tok-next", "NewExecutionState": {"Operations": []}}
+
+
+async def test_a_call_other_work_may_run_beside_goes_to_one_long_lived_sender_thread() -> None:
+    client = ThreadRecordingClient()
+    service = LambdaDurableService(cast("LambdaClient", client))
+    for _ in range(3):
+        await service.checkpoint(ARN, "tok-1", [])
+    loop_thread = threading.get_ident()
+    assert loop_thread not in client.threads
+    assert len(set(client.threads)) == 1  # the same thread every time, not one per call
+
+
+async def test_a_call_every_task_waits_for_runs_on_the_loops_own_thread() -> None:
+    from durable_lambda.core.checkpointer import Checkpointer
+    from durable_lambda.core.config import CheckpointMode
+    from durable_lambda.core.model import Operation
+    from durable_lambda.core.state import DurableState
+
+    client = ThreadRecordingClient()
+    service = LambdaDurableService(cast("LambdaClient", client))
+    execution = Operation(
+        Id="exec", Type=OperationType.EXECUTION, Status=OperationStatus.STARTED, StartTimestamp=T0
+    )
+    checkpointer = Checkpointer(
+        service, DurableState(ARN, [execution]), "tok-1", CheckpointMode.EAGER
+    )
+    update = OperationUpdate(Id="op-1", Type=OperationType.STEP, Action=OperationAction.START)
+    await checkpointer.send(update)
+    assert client.threads == [threading.get_ident()]
+
+
+async def test_an_answer_read_the_short_way_equals_the_models_reading(
+    service: LambdaDurableService, stubber: Stubber
+) -> None:
+    answer = {
+        "CheckpointToken": "tok-2",
+        "NewExecutionState": {
+            "Operations": [
+                {
+                    "Id": "op-1",
+                    "Type": "STEP",
+                    "SubType": "Step",
+                    "Status": "SUCCEEDED",
+                    "StartTimestamp": T0,
+                    "EndTimestamp": T0,
+                    "StepDetails": {"Attempt": 1, "Result": "1"},
+                }
+            ],
+            "NextMarker": "",
+        },
+    }
+    stubber.add_response("checkpoint_durable_execution", answer)
+    response = await service.checkpoint(ARN, "tok-1", [])
+    expected = CheckpointResponse.model_validate(answer)
+    assert response == expected
+    assert response.model_fields_set == expected.model_fields_set
+    assert list(response.NewExecutionState.Operations) == list(
+        expected.NewExecutionState.Operations
+    )
