@@ -457,11 +457,12 @@ CLI = [sys.executable, "-m", "durable_lambda.app.cli"]
 HANDLERS = textwrap.dedent(
     """
     import asyncio
-    from durable_lambda import Duration
+    from durable_lambda import Duration, durable_execution
 
     async def first(step):
         return "first"
 
+    @durable_execution
     async def grouped(event, ctx):
         await ctx.step(first, name="first")
         async with asyncio.TaskGroup() as group:
@@ -471,6 +472,7 @@ HANDLERS = textwrap.dedent(
     class Halt(BaseException):
         pass
 
+    @durable_execution
     async def halts(event, ctx):
         await ctx.step(first, name="first")
         raise BaseExceptionGroup("two problems", [Halt("stop"), ValueError("bad")])
