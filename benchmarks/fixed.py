@@ -132,15 +132,123 @@ class Operation(BaseModel):
     Status: str
 """
 
+# Issue 18's cold start: the handler module (the SDK, a decorated handler with one step), import
+# boto3 and create the client, then the first invocation. The client is real; a botocore hook
+# answers its requests without a network, and notes when the SDK handed its first checkpoint to
+# the client (``first_checkpoint``: botocore's own first-request work comes after that mark, for
+# both SDKs alike) and when the request was ready to go on the wire (``first_send``).
+_CLIENT_PRELUDE = """
+import time
+started = time.perf_counter()
+"""
+
+_CLIENT_OURS = (
+    _CLIENT_PRELUDE
+    + """
+from durable_lambda import durable_execution
+import boto3
+client = boto3.client("lambda", region_name="us-east-1")
+
+async def _one(step):
+    return 1
+
+@durable_execution(client=client)
+async def handler(event, ctx):
+    await ctx.step(_one, name="one")
+    return event
+"""
+)
+
+_CLIENT_OFFICIAL = (
+    _CLIENT_PRELUDE
+    + """
+from aws_durable_execution_sdk_python import durable_execution
+import boto3
+client = boto3.client("lambda", region_name="us-east-1")
+
+def _one(step):
+    return 1
+
+def _handler(event, ctx):
+    ctx.step(_one, name="one")
+    return event
+
+handler = durable_execution(_handler, boto3_client=client)
+"""
+)
+
+_CLIENT_FIRST_CALL = """
+import json as _json
+from botocore.awsrequest import AWSResponse as _AWSResponse
+
+_marks = {}
+
+
+class _Raw:
+    def __init__(self, body):
+        self._body = body
+
+    def stream(self, **kwargs):
+        yield self._body
+
+
+def _handed_over(**kwargs):
+    _marks.setdefault("handed", time.perf_counter())
+
+
+def _answer(request, **kwargs):
+    _marks.setdefault("sent", time.perf_counter())
+    body = {"CheckpointToken": "t1", "NewExecutionState": {"Operations": []}}
+    return _AWSResponse(request.url, 200, {}, _Raw(_json.dumps(body).encode()))
+
+
+_HANDED = "before-parameter-build.lambda.CheckpointDurableExecution"
+client.meta.events.register(_HANDED, _handed_over)
+client.meta.events.register("before-send.lambda.*", _answer)
+
+
+class _Context:
+    aws_request_id = "request-1"
+    function_name = "f"
+    function_version = "1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    memory_limit_in_mb = 1024
+    log_group_name = "/aws/lambda/f"
+    log_stream_name = "s"
+    tenant_id = None
+
+    def get_remaining_time_in_millis(self):
+        return 900000
+
+
+_event = {
+    "DurableExecutionArn": "arn:aws:lambda:us-east-1:123456789012:function:f:1/durable-execution/e",
+    "CheckpointToken": "t0",
+    "InitialExecutionState": {"Operations": [{
+        "Id": "1", "Type": "EXECUTION", "Status": "STARTED", "StartTimestamp": 1767225600000,
+        "ExecutionDetails": {"InputPayload": "{}"},
+    }]},
+}
+import logging as _logging
+_logging.disable(_logging.CRITICAL)
+first_started = time.perf_counter()
+_output = handler(_event, _Context())
+first_call = time.perf_counter() - first_started
+assert _output["Status"] == "SUCCEEDED", _output
+first_checkpoint = _marks["handed"] - first_started
+first_send = _marks["sent"] - first_started
+"""
+
 # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report its parent's.
 _COLD_REPORT = """
 elapsed = time.perf_counter() - started
-first_call = None
+first_call = first_checkpoint = first_send = None
 {first_call}
 import json
 hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM")]
 print(json.dumps({{
     "import_s": elapsed, "first_call_s": first_call,
+    "first_checkpoint_s": first_checkpoint, "first_send_s": first_send,
     "maxrss_kb": int(hwm[0].split()[1]) if hwm else 0,
 }}))
 """
@@ -197,6 +305,32 @@ def ours_variant(name: str, python: str | None = None, *, boto3: bool = False) -
 def official_variant(name: str, python: str) -> ColdVariant:
     """The official SDK's import + one decorated handler, in ``python``."""
     return ColdVariant(name, python, _COLD_OFFICIAL, {})
+
+
+# As on Lambda, the credentials come from the environment (fake ones: nothing is sent).
+_LAMBDA_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "example",
+    "AWS_SESSION_TOKEN": "example",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def ours_client_variant(name: str, python: str | None = None) -> ColdVariant:
+    """Issue 18's cold start of ours: handler module, ``import boto3``, the client, one call."""
+    return ColdVariant(
+        name,
+        python or sys.executable,
+        _CLIENT_OURS,
+        {"PYTHONPATH": str(ROOT), **_LAMBDA_ENV},
+        first_call=_CLIENT_FIRST_CALL,
+        compile_tree=True,
+    )
+
+
+def official_client_variant(name: str, python: str) -> ColdVariant:
+    """Issue 18's cold start of the official SDK, as ``ours_client_variant``."""
+    return ColdVariant(name, python, _CLIENT_OFFICIAL, _LAMBDA_ENV, first_call=_CLIENT_FIRST_CALL)
 
 
 def pydantic_floor_variant(name: str, python: str) -> ColdVariant:
@@ -262,10 +396,15 @@ def _first_call_figures(reports: list[dict[str, Any]]) -> dict[str, float]:
     totals = [
         r["import_s"] + r["first_call_s"] for r in reports if r.get("first_call_s") is not None
     ]
-    return {
+    figures = {
         "first_call_ms": statistics.median(firsts) * 1e3,
         "import_first_ms": statistics.median(totals) * 1e3,
     }
+    for key in ("first_checkpoint", "first_send"):
+        marks = [r[f"{key}_s"] for r in reports if r.get(f"{key}_s") is not None]
+        if marks:
+            figures[f"{key}_ms"] = statistics.median(marks) * 1e3
+    return figures
 
 
 # -- the floor ------------------------------------------------------------------------------

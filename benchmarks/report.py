@@ -266,6 +266,8 @@ def fixed_table(results: dict[str, Any]) -> str:
         "ours-dev": "ours (dev venv: + PyYAML)",
         "official": "official",
         "pydantic-floor": "floor: asyncio + boto3 + pydantic, one model, no SDK",
+        "ours+client": "ours: handler module + import boto3 + client (issue 18)",
+        "official+client": "official: handler module + import boto3 + client (issue 18)",
     }
     for who, label in labels.items():
         fixed = group.get(f"{who}/fixed") or {}
@@ -280,6 +282,8 @@ def fixed_table(results: dict[str, Any]) -> str:
                 fmt(fixed.get("total_ms"), 3),
                 fmt(cold.get("import_ms")),
                 fmt(cold.get("import_first_ms")),
+                fmt(cold.get("first_checkpoint_ms"), 2),
+                fmt(cold.get("first_send_ms"), 2),
                 fmt(cold.get("process_ms")),
                 fmt(cold.get("maxrss_mb")),
                 kb(cold.get("peak_bytes")),
@@ -292,6 +296,8 @@ def fixed_table(results: dict[str, Any]) -> str:
         "empty invocation (ms)",
         "cold import + decorate (ms)",
         "+ first empty invocation (ms)",
+        "first invocation to first checkpoint handed to the client (ms)",
+        "... to the request ready to send (ms)",
         "cold process (ms)",
         "max RSS (MiB)",
         "import peak (KiB, tracemalloc)",

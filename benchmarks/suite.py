@@ -247,14 +247,16 @@ def _fixed(python: Path | None, sizes: Sizes, progress: Progress) -> dict[str, A
     if python is not None:
         results["official/fixed"] = run_official(python, workload="fixed", repeats=repeats)
     variants = [fixed.ours_variant("ours-dev")]
+    runtime = str(ensure_runtime_python()) if sizes.runtime_venv else sys.executable
+    variants.append(fixed.ours_client_variant("ours+client", runtime))
     if sizes.runtime_venv:
-        runtime = str(ensure_runtime_python())
         variants += [
             fixed.ours_variant("ours", runtime),
             fixed.ours_variant("ours+boto3", runtime, boto3=True),
             fixed.pydantic_floor_variant("pydantic-floor", runtime),
         ]
     if python is not None:
+        variants.append(fixed.official_client_variant("official+client", str(python)))
         variants.append(fixed.official_variant("official", str(python)))
     for name, figures in fixed.cold_starts(variants, sizes.cold_repeats).items():
         results[f"{name}/cold"] = figures

@@ -155,6 +155,11 @@ class Checkpointer:
         # START): what ``before_side_effect`` waits for in BATCHED mode.
         self._outcomes_through = 0
         self._sender: asyncio.Task[None] | None = None
+        self._start_scheduled = False  # a pass of the loop will start the sender
+        # A flushing task makes its calls itself when nothing else could run meanwhile
+        # (``_send_from_here``); the sender waits for it to finish.
+        self._calling = False
+        self._not_calling = asyncio.Event()
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._failure: CheckpointError | None = None
         self.calls = 0
@@ -192,8 +197,11 @@ class Checkpointer:
             # call (and every operation settling behind it) wait out the linger.
             self._flush_requested.set()
             self._start_sender()
-        elif self._sender is None and self.mode is _BATCHED:  # not asked again once running
-            self._start_sender()
+        elif self._sender is None and self.mode is _BATCHED and not self._start_scheduled:
+            # Started at the loop's next pass, not now: a flush that comes first (the next
+            # step, before its body) sends the update itself, and then no sender is needed.
+            self._start_scheduled = True
+            asyncio.get_running_loop().call_soon(self._start_if_needed)
 
     async def flush(self) -> None:
         """Return once every update queued so far is acknowledged by the service.
@@ -205,6 +213,9 @@ class Checkpointer:
             raise self._failure
         target = self._enqueued
         if self._acknowledged >= target:
+            return
+        if self._sender is None and not self._calling and self._everyone_waits(0):
+            await self._send_from_here(target)
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((target, waiter))
@@ -279,6 +290,50 @@ class Checkpointer:
         if self._sender is None and self._failure is None:
             self._sender = asyncio.get_running_loop().create_task(self._send_all())
 
+    def _start_if_needed(self) -> None:
+        self._start_scheduled = False
+        if self._queue:
+            self._start_sender()
+
+    async def _send_from_here(self, target: int) -> None:
+        """Make the calls up to ``target`` in the flushing task itself, which would only wait.
+
+        Taken when every other task waits for this checkpointer and no sender runs: the calls
+        then cost no task, no waiter and no pass of the event loop. Should the flushing task be
+        cancelled while a call is out (nothing here does that while it is all that runs), the
+        call's answer is lost with it: the checkpointer fails, retriably, rather than go on with
+        a token it cannot know.
+        """
+        self._calling = True
+        try:
+            while self._acknowledged < target and self._queue:
+                updates = self._take_call()
+                try:
+                    await self._send_call(updates)
+                except asyncio.CancelledError:
+                    self._fail(
+                        CheckpointError(
+                            "a checkpoint call was cancelled before its answer came back",
+                            retriable=True,
+                            execution_arn=self._state.execution_arn,
+                        )
+                    )
+                    raise
+                except CheckpointError as error:
+                    self._fail(error)
+                    raise
+                except Exception as error:  # an adapter bug must not leave waiters hanging
+                    failure = self._unexpected(error)
+                    self._fail(failure)
+                    raise failure from error
+                self._acknowledged += len(updates)
+                self._wake_waiters()
+        finally:
+            self._calling = False
+            self._not_calling.set()
+        if self._waiters and self._queue:
+            self._start_sender()  # a task that asked meanwhile for more than this one did
+
     async def _linger_for_more(self) -> None:
         """In BATCHED mode, give neighbouring updates a moment to join the batch."""
         if (
@@ -292,10 +347,25 @@ class Checkpointer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._flush_requested.wait(), self._linger)
 
+    def _unexpected(self, error: Exception) -> CheckpointError:
+        failure = CheckpointError(
+            f"checkpoint call failed unexpectedly: {error!r}",
+            retriable=True,
+            execution_arn=self._state.execution_arn,
+        )
+        failure.__cause__ = error
+        return failure
+
     async def _send_all(self) -> None:
         try:
             while self._queue:
+                if self._calling:  # a flushing task is making a call itself: one at a time
+                    self._not_calling.clear()
+                    await self._not_calling.wait()
+                    continue
                 await self._linger_for_more()
+                if not self._queue or self._calling:
+                    continue
                 updates = self._take_call()
                 try:
                     await self._send_call(updates)
@@ -303,13 +373,7 @@ class Checkpointer:
                     self._fail(error)
                     return
                 except Exception as error:  # an adapter bug must not leave waiters hanging
-                    failure = CheckpointError(
-                        f"checkpoint call failed unexpectedly: {error!r}",
-                        retriable=True,
-                        execution_arn=self._state.execution_arn,
-                    )
-                    failure.__cause__ = error
-                    self._fail(failure)
+                    self._fail(self._unexpected(error))
                     return
                 self._acknowledged += len(updates)
                 self._wake_waiters()
@@ -332,7 +396,9 @@ class Checkpointer:
 
     async def _send_call(self, updates: list[OperationUpdate]) -> None:
         self.calls += 1
-        alone = _ALL_THAT_RUNS.set(True) if self._everyone_waits() else None
+        # The task making the call (the sender, or a flushing task sending from here) and the
+        # tasks waiting for a flush: if the loop holds nothing else, the call is all that runs.
+        alone = _ALL_THAT_RUNS.set(True) if self._others_wait() else None
         try:
             response = await self._service.checkpoint(
                 self._state.execution_arn, self.token, updates
@@ -350,20 +416,22 @@ class Checkpointer:
             if alone is not None:
                 _ALL_THAT_RUNS.reset(alone)
 
-    def _everyone_waits(self) -> bool:
-        """Whether every task of the loop but this one (the sender) waits for this checkpointer.
-
-        A task waits on at most one flush at a time, so each unsettled waiter is a distinct
-        task; a loop with no more tasks than those and the sender has nothing else to run.
-        ``live_task_count`` may count more (finished tasks still referenced, other loops'),
-        never fewer: a miscount only sends the call the slower way.
-        """
+    def _others_wait(self) -> bool:
+        """Whether every task of the loop but the one making a call waits for a flush."""
         waiting = 0
         for _, waiter in self._waiters:
             if not waiter.done():
                 waiting += 1
-        if not waiting:
-            return False
+        return self._everyone_waits(waiting)
+
+    def _everyone_waits(self, waiting: int) -> bool:
+        """Whether the loop holds no task but this one and ``waiting`` that wait for a flush.
+
+        A task waits on at most one flush at a time, so each unsettled waiter is a distinct
+        task; a loop with no more tasks than those and this one has nothing else to run.
+        ``live_task_count`` may count more (finished tasks still referenced, other loops'),
+        never fewer: a miscount only sends the call the slower way.
+        """
         most = live_task_count()
         if most <= waiting + 1:
             return True

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from durable_lambda.core.body_threads import run_in_thread
 from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.deadline import DEFAULT_DEADLINE_MARGIN_SECONDS, InvocationDeadline
@@ -264,9 +265,9 @@ class ExecutionRuntime:
 async def call_user_function(fn: Callable[..., Any], *args: Any) -> Any:
     """Run a user function that may be ``async def`` or plain, and return what it returns.
 
-    Coroutine functions are awaited on the event loop. Plain functions run in a worker thread so
-    that blocking I/O inside one does not stall other branches; if a plain function (say, a lambda)
-    returns an awaitable, that is awaited on the loop.
+    Coroutine functions are awaited on the event loop. Plain functions run in a worker thread
+    (``core/body_threads.py``) so that blocking I/O inside one does not stall other branches; if a
+    plain function (say, a lambda) returns an awaitable, that is awaited on the loop.
 
     What the function raises reaches the caller as something the SDK handles:
 
@@ -283,7 +284,7 @@ async def call_user_function(fn: Callable[..., Any], *args: Any) -> Any:
     try:
         if _is_async_callable(fn):
             return await fn(*args)
-        result = await asyncio.to_thread(fn, *args)
+        result = await run_in_thread(fn, *args)
         if inspect.isawaitable(result):
             return await result
         return result

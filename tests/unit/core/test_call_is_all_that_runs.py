@@ -117,3 +117,17 @@ async def test_a_background_call_nobody_waits_for_is_not_all_that_runs() -> None
     checkpointer.enqueue(_update(1))  # BATCHED sends in the background
     await asyncio.sleep(0.01)  # the handler goes on with other work meanwhile
     assert service.seen == [False]
+
+
+async def test_a_flush_with_nothing_else_to_run_makes_the_call_itself() -> None:
+    service = SeeingService()
+    checkpointer = _checkpointer(service, CheckpointMode.BATCHED)
+    checkpointer.enqueue(_update(1))
+    tasks_before = len(asyncio.all_tasks())
+    await checkpointer.flush()  # no sender task, no waiter: the call is made from here
+    assert service.seen == [True]
+    assert checkpointer._sender is None
+    assert len(asyncio.all_tasks()) == tasks_before
+    await asyncio.sleep(0)  # the sender start scheduled by enqueue finds nothing to send
+    assert checkpointer._sender is None
+    assert checkpointer.pending == 0
