@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import islice
+from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -156,6 +158,14 @@ class ExecutionRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Kept beside the fields, never copied, compared or serialised (pydantic leaves slots
+    # alone): the operation ids in order (see operation_ids), and the ids of the operations
+    # written while a store tracks a change (see service.changes).
+    __slots__ = ("_operation_order", "_written")
+    if TYPE_CHECKING:
+        _operation_order: tuple[dict[str, Operation], list[str]]
+        _written: dict[str, None] | None
+
     arn: str
     name: str
     function_name: str
@@ -190,6 +200,34 @@ class ExecutionRecord(BaseModel):
                 "history": self.history.copy(),
             }
         )
+
+    def operation_ids(self) -> list[str]:
+        """Return the ids of the operations in the order they were created.
+
+        The list is kept beside the record (do not change it) and brought up to date in time
+        proportional to the operations added since it was last asked for: operations are only
+        ever added at the end (a refused checkpoint removes again only those it added), so a
+        page of state can be found by its position instead of by a scan of every operation.
+        """
+        operations = self.operations
+        cached = cast(
+            "tuple[dict[str, Operation], list[str]] | None",
+            getattr(self, "_operation_order", None),
+        )
+        if cached is not None and cached[0] is operations:
+            ids = cached[1]
+            added = len(operations) - len(ids)
+            if added == 0 and (not ids or next(reversed(operations)) == ids[-1]):
+                return ids
+            if added > 0:
+                # The newest ids, and the one before them, which must be the last one known.
+                tail = list(islice(reversed(operations), added + 1))
+                if not ids or (len(tail) == added + 1 and tail[-1] == ids[-1]):
+                    ids.extend(reversed(tail[:added]))
+                    return ids
+        ids = list(operations)
+        object.__setattr__(self, "_operation_order", (operations, ids))
+        return ids
 
     def replace_with(self, other: ExecutionRecord) -> None:
         """Take every field of ``other`` (used to commit a batch applied to a snapshot)."""

@@ -49,23 +49,57 @@ def replayable_operations(record: ExecutionRecord) -> list[tuple[int, Operation]
     started, without the descendants of a completed context (unless it was completed with
     ``ReplayChildren``), because replay returns that context's stored outcome.
     """
-    hidden: set[str] = set()
-    visible: list[tuple[int, Operation]] = []
-    for position, operation in enumerate(record.operations.values()):
-        parent = operation.ParentId
-        if parent is not None and parent in hidden:
-            hidden.add(operation.Id)
-            continue
-        visible.append((position, operation))
-        if _hides_children(operation):
-            hidden.add(operation.Id)
-    return visible
+    operations = record.operations
+    hidden: dict[str, bool] = {}
+    return [
+        (position, operations[operation_id])
+        for position, operation_id in enumerate(record.operation_ids())
+        if not _is_hidden(operations[operation_id], operations, hidden)
+    ]
+
+
+def _is_hidden(
+    operation: Operation, operations: dict[str, Operation], hidden: dict[str, bool]
+) -> bool:
+    """Tell whether an ancestor of ``operation`` is a completed context that hides it.
+
+    Args:
+        operation: The operation.
+        operations: Every operation, by id.
+        hidden: Whether each context already looked at hides its descendants, by id: filled
+            in as the ancestors are walked, so siblings look at their parent once.
+    """
+    parent_id = operation.ParentId
+    walked: list[str] = []
+    hides = False
+    while parent_id is not None:
+        known = hidden.get(parent_id)
+        if known is not None:
+            hides = known
+            break
+        # A parent is always stored before its children (the service refuses an unknown one).
+        parent = operations.get(parent_id)
+        if parent is None:
+            break
+        walked.append(parent_id)
+        if _hides_children(parent):
+            hides = True
+            break
+        parent_id = parent.ParentId
+    for context_id in walked:
+        hidden[context_id] = hides
+    return hides
 
 
 def _start_position(record: ExecutionRecord, marker: str | None) -> int:
+    """Return the position a marker names; any position among the operations will do."""
     if not marker:
         return 0
-    if not marker.isdigit() or int(marker) > len(record.operations):
+    if (
+        not (marker.isascii() and marker.isdigit())
+        or len(marker) > 19
+        or int(marker) > len(record.operations)
+    ):
         raise ValidationError(
             f"invalid marker {marker!r}", field="Marker", execution_arn=record.arn
         )
@@ -80,6 +114,12 @@ def state_page(
 ) -> ExecutionState:
     """Return one page of the operations a replay needs (``GetDurableExecutionState``).
 
+    A marker is the position, among every operation in the order they were created, of the
+    first operation the page holds: the page is read from there (``record.operation_ids``), so
+    building it costs what the page holds and the hidden operations it passes over, never a
+    scan of every operation before it. Reading every page of an execution is linear in its
+    operations.
+
     Args:
         record: The execution.
         marker: ``NextMarker`` of the previous page; None or empty for the first page.
@@ -92,19 +132,30 @@ def state_page(
         The page, with ``NextMarker`` set when more operations follow.
 
     Raises:
-        ValidationError: The marker was not issued by this execution.
+        ValidationError: The marker is not a position among this execution's operations.
         InvalidCheckpointTokenError: The token was not issued for this execution.
     """
     if checkpoint_token is not None and not token_was_issued(record, checkpoint_token):
         raise InvalidCheckpointTokenError(
             "the checkpoint token was not issued for this execution", execution_arn=record.arn
         )
-    start = _start_position(record, marker)
+    position = _start_position(record, marker)
     size = min(max_items or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    candidates = [item for item in replayable_operations(record) if item[0] >= start]
-    page = candidates[:size]
-    next_marker = str(candidates[size][0]) if len(candidates) > size else None
-    return ExecutionState(Operations=tuple(op for _, op in page), NextMarker=next_marker)
+    ids = record.operation_ids()
+    operations = record.operations
+    hidden: dict[str, bool] = {}
+    page: list[Operation] = []
+    next_marker: str | None = None
+    end = len(ids)
+    while position < end:
+        operation = operations[ids[position]]
+        if not _is_hidden(operation, operations, hidden):
+            if len(page) == size:
+                next_marker = str(position)
+                break
+            page.append(operation)
+        position += 1
+    return ExecutionState(Operations=tuple(page), NextMarker=next_marker)
 
 
 def invocation_input(record: ExecutionRecord, page_size: int | None = None) -> InvocationInput:
