@@ -13,8 +13,9 @@ Configuration keys:
   an in-memory store), ``file`` (the local service over the file store at ``file.root``) or
   ``store`` (the local service over the store set in the ``custom_store`` slot);
 * ``file.root``: the file store's folder (default ``.durable``);
-* ``clock``: ``system`` or ``fake`` (time skips instantly, for tests; it starts at
-  ``fake_clock_start``, a fixed moment by default);
+* ``clock``: ``system``, ``fake`` (time skips instantly, for tests; it starts at
+  ``fake_clock_start``, a fixed moment by default) or ``skip`` (the wall clock, jumping over
+  every sleep: ``durable-lambda run --skip-time``);
 * ``logger``: ``structlog``, or ``lambda`` (the function's Lambda log format, unless the
   application configured structlog itself);
 * ``aws.region_name`` / ``aws.endpoint_url``: how the boto3 client is made (by default, boto3's
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from dependency_injector import containers, providers
 
 from durable_lambda.adapters.aws.lambda_service import LambdaDurableService
-from durable_lambda.adapters.clock.clocks import FakeClock, SystemClock
+from durable_lambda.adapters.clock.clocks import FakeClock, SkipClock, SystemClock
 from durable_lambda.adapters.logging.structlog_logger import StructlogLogger
 from durable_lambda.app.definition import Environment
 from durable_lambda.core.model import ErrorObject
@@ -136,6 +137,7 @@ class Container(containers.DeclarativeContainer):
         config.clock,
         system=providers.Singleton(SystemClock),
         fake=providers.Singleton(_fake_clock, start=config.fake_clock_start),
+        skip=providers.Singleton(SkipClock),
     )
 
     # The slot for a store of the application's own (backend "store").
@@ -219,7 +221,7 @@ def local_container(
     Args:
         store: Any ``ExecutionStore`` of the application's own.
         root: The file store's folder.
-        clock: ``"system"``, ``"fake"`` or a ``Clock``.
+        clock: ``"system"``, ``"fake"``, ``"skip"`` or a ``Clock``.
         start_time: Where a ``"fake"`` clock starts (by default, a fixed moment).
         invoke_refusal: Given a function name ``ctx.invoke`` wrote, the error the invoke fails
             with at once when no such function exists, or None when it does; a host that runs

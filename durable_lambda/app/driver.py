@@ -122,6 +122,16 @@ class DriverHost(Protocol):
         """How often to look for outside changes while waiting, in seconds."""
         ...
 
+    @property
+    def skip_time(self) -> bool:
+        """Whether to jump the clock to the next timer at once, even while waiting for outside.
+
+        Waits and retries then end at once, and so does the execution's time-out while no
+        callback is open; a callback's time-outs still come in the clock's own time, for
+        someone to answer it first (``durable-lambda run --skip-time``).
+        """
+        ...
+
     def environment(self) -> Environment:
         """Return the environment the next invocation runs in (through ``counting_service``)."""
         ...
@@ -184,7 +194,8 @@ class ExecutionDriver:
                 continue
             if _timer_due(seen, self.runner.clock) and await self.service.advance(self.arn):
                 continue
-            target = _time_to_skip_to(seen, skip_deadlines)
+            skip_all = skip_deadlines or (self.runner.skip_time and not _callback_open(seen))
+            target = _time_to_skip_to(seen, skip_all)
             if target is None:
                 if self.runner.wait_for_outside:
                     await asyncio.sleep(self.runner.poll_interval)
@@ -199,7 +210,7 @@ class ExecutionDriver:
 
     async def _sleep_until(self, target: datetime) -> None:
         clock = self.runner.clock
-        if self.runner.wait_for_outside:
+        if self.runner.wait_for_outside and not self.runner.skip_time:
             # Wake up regularly: another process may answer a callback meanwhile.
             target = min(target, clock.now() + timedelta(seconds=self.runner.poll_interval))
         await clock.sleep_until(target)
@@ -241,6 +252,14 @@ class ExecutionDriver:
 def _timer_due(seen: ExecutionSnapshot, clock: Clock) -> bool:
     """Whether a timer has come due: only then can firing timers change anything (a write)."""
     return seen.next_due is not None and seen.next_due <= clock.now()
+
+
+def _callback_open(seen: ExecutionSnapshot) -> bool:
+    """Whether a callback of the execution waits for an answer."""
+    return any(
+        op.Type is OperationType.CALLBACK and op.Status is OperationStatus.STARTED
+        for op in seen.operations
+    )
 
 
 def _time_to_skip_to(seen: ExecutionSnapshot, skip_deadlines: bool) -> datetime | None:

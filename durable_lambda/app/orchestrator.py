@@ -40,6 +40,7 @@ from durable_lambda.app.local_lambda_context import (
 from durable_lambda.app.ports import LocalService
 from durable_lambda.app.replayer import Replayer, ReplayReport
 from durable_lambda.core.config import CheckpointMode, Duration
+from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import OperationStatus, OperationType
 from durable_lambda.core.ports import Clock
 from durable_lambda.service.history import EventType
@@ -49,6 +50,7 @@ from durable_lambda.service.ports import (
     LockingExecutionStore,
 )
 from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
+from durable_lambda.service.snapshot import ExecutionSnapshot
 
 __all__ = [
     "CountingService",
@@ -79,10 +81,15 @@ class LocalOrchestrator:
         lambda_timeout: The time-out of each invocation's ``LocalLambdaContext`` (the
             handler's ``ctx.lambda_context``, and its deadline): 15 minutes, Lambda's longest,
             by default.
+        skip_time: Go by a clock that jumps to each timer (``SkipClock``; not with ``clock``):
+            waits and step retries end at once, and so does the execution's time-out while no
+            callback is open; a callback's time-outs still come in real time, so that someone
+            can answer it first.
 
     Raises:
-        ValidationError: ``checkpoint_mode`` names no mode, a function is not a handler, or
-            ``lambda_timeout`` is not a positive span of time.
+        ValidationError: ``checkpoint_mode`` names no mode, a function is not a handler,
+            ``lambda_timeout`` is not a positive span of time, or both ``clock`` and
+            ``skip_time`` are given.
     """
 
     def __init__(
@@ -94,12 +101,18 @@ class LocalOrchestrator:
         checkpoint_mode: CheckpointMode | str | None = None,
         poll_interval: float = 0.2,
         lambda_timeout: Duration | timedelta | float = DEFAULT_LAMBDA_TIMEOUT,
+        skip_time: bool = False,
     ) -> None:
+        if clock is not None and skip_time:
+            raise ValidationError("give a clock or skip_time, not both", field="skip_time")
         self.lambda_timeout = timeout_seconds(lambda_timeout, "lambda_timeout")
         self.registry = FunctionRegistry(functions or {})
         self.container = local_container(
-            store=store, clock=clock or "system", invoke_refusal=self.registry.refusal
+            store=store,
+            clock=clock or ("skip" if skip_time else "system"),
+            invoke_refusal=self.registry.refusal,
         )
+        self.skip_time = skip_time
         self.store = store
         self.clock: Clock = self.container.clock()
         self.local_service: LocalService = self.container.local_service()
@@ -184,7 +197,14 @@ class LocalOrchestrator:
         pending_answers = dict(answers or {})
 
         def blocked() -> bool:
-            return until == "suspended" and bool(driver.invocations) and not driver.pending_work
+            # Suspended: after an invocation that suspended; or, before any (a resumed
+            # execution), when only the outside world can move it on (a callback nobody has
+            # answered yet), as a timer that comes by itself would run the next invocation.
+            if until != "suspended" or driver.pending_work:
+                return False
+            return bool(driver.invocations) or _waits_on_outside(
+                driver.seen, self.clock, skip_time=self.skip_time
+            )
 
         while True:
             await driver.drive(
@@ -265,6 +285,29 @@ def _invocation_interrupted(record: ExecutionRecord) -> bool:
         or (op.Type is OperationType.STEP and op.Status is OperationStatus.STARTED)
         for op in record.operations.values()
     )
+
+
+def _waits_on_outside(seen: ExecutionSnapshot | None, clock: Clock, *, skip_time: bool) -> bool:
+    """Whether the execution, as last read, can only wait for the outside world.
+
+    Nothing to invoke, no chained invoke to run, no timer due, and no wait or retry that comes
+    by itself before a deadline the outside world may beat (a callback's time-out; with
+    ``skip_time`` and no callback open, the execution's time-out is skipped to instead).
+    """
+    if seen is None or seen.needs_invocation or seen.pending_invokes:
+        return False
+    due = seen.next_due
+    if due is not None and due <= clock.now():
+        return False
+    timer = seen.next_timer
+    if timer is None:
+        return True
+    deadline_first = due is not None and due < timer
+    callback_open = any(
+        op.Type is OperationType.CALLBACK and op.Status is OperationStatus.STARTED
+        for op in seen.operations
+    )
+    return deadline_first and not (skip_time and not callback_open)
 
 
 def _open_callback(driver: ExecutionDriver, answers: Mapping[str, Any]) -> tuple[str, str] | None:

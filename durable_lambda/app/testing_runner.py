@@ -387,6 +387,7 @@ class DurableTestRunner:
         self.function_name = function_name
         self.wait_for_outside = False  # a test answers callbacks itself; nobody else will
         self.poll_interval = 0.0
+        self.skip_time = False  # the fake clock jumps anyway; deadlines skip as each call says
         self._blocking: SyncTestRunner | None = None  # inside `with`: the blocking runner
 
     def environment(self) -> Environment:

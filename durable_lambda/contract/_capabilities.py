@@ -1,4 +1,4 @@
-"""The tests of the capabilities a store may declare: locking and repair (see ``service.ports``).
+"""The tests of the capabilities a store may declare: locking, repair, delete (``service.ports``).
 
 ``ExecutionStoreContract`` inherits them; each is skipped for a store that does not declare
 its capability, and fails for a store that declares part of one.
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from durable_lambda.contract._checks import raises, same
 from durable_lambda.contract._samples import sample_record
 from durable_lambda.service.ports import (
+    DeletingExecutionStore,
     ExecutionLockedError,
     ExecutionNotFoundError,
     ExecutionStore,
@@ -28,7 +29,9 @@ _LOCKING_METHODS = ("lock", "record_lock")
 
 
 class StoreCapabilitiesContract(ABC):
-    """Tests of ``LockingExecutionStore`` and ``RepairableExecutionStore``, where a store has them.
+    """Tests of the capabilities: locking, repair and delete (see ``service.ports``).
+
+    Each runs where the store has the capability, and is skipped where it has not.
 
     Override ``damage_record`` to let the repair tests damage a record the way your storage
     can be damaged.
@@ -194,6 +197,36 @@ class StoreCapabilitiesContract(ABC):
             await store.save(sample_record(finished=True))  # never overwritten on its own
         await store.repair(sample_record(finished=True))
         same(await store.load(arn), sample_record(finished=True), "the repaired record")
+
+    async def _deleting_store(self) -> DeletingExecutionStore:
+        store = await self.make_store()
+        if not isinstance(store, DeletingExecutionStore):
+            raise unittest.SkipTest("the store is not a DeletingExecutionStore")
+        return store
+
+    async def test_delete_removes_the_execution_and_nothing_else(self) -> None:
+        """After ``delete(arn)``, ``load`` refuses it, the list leaves it out, others stay."""
+        store = await self._deleting_store()
+        gone, kept = sample_record("gone", finished=True), sample_record("kept")
+        await store.create(gone)
+        await store.create(kept)
+        await store.delete(gone.arn)
+        with raises(ExecutionNotFoundError):
+            await store.load(gone.arn)
+        same(await store.list_executions(), [kept.summary()], "the list after a delete")
+        same(await store.load(kept.arn), kept, "the execution left")
+        await store.create(gone)  # nothing of it stands in the way
+        same(await store.load(gone.arn), gone, "the execution created again")
+
+    async def test_delete_of_an_unknown_execution_is_refused(self) -> None:
+        """``delete`` of an ARN no execution has raises ``ExecutionNotFoundError``."""
+        store = await self._deleting_store()
+        with raises(ExecutionNotFoundError):
+            await store.delete(sample_record("never").arn)
+        await store.create(sample_record("once"))
+        await store.delete(sample_record("once").arn)
+        with raises(ExecutionNotFoundError):
+            await store.delete(sample_record("once").arn)
 
 
 async def _hold(

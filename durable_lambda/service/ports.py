@@ -9,6 +9,9 @@ capability by defining its methods, with no base class or registration; the cont
 
 * ``LendingExecutionStore``: the store keeps records in this process and lends the stored record
   out uncopied (the in-memory store), so a checkpoint costs the same however long the execution.
+* ``IncrementalExecutionStore``: the store saves each change of a record in proportion to the
+  change, not to the record (the file store's journal); the local service hands it each change
+  as a function (``update``) and reads through ``view``, instead of loading and saving copies.
 * ``LockingExecutionStore``: several processes (or store objects) may share the storage; locks
   keep two drivers off one execution, and two read-modify-writes of one record apart (the file
   store). ``LocalOrchestrator`` holds ``lock`` while it drives an execution; the local service
@@ -16,23 +19,28 @@ capability by defining its methods, with no base class or registration; the cont
   process (the service's own per-execution lock orders the calls of one process).
 * ``RepairableExecutionStore``: the store can replace a record it can no longer read (the file
   store, whose files a power cut can damage).
+* ``DeletingExecutionStore``: the store can remove an execution for good (the in-memory and file
+  stores; ``durable-lambda delete`` and ``prune``).
 
 ``docs/storage-adapters.md`` describes each call and capability.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from durable_lambda.core.errors import DurableExecutionError
 from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
 __all__ = [
+    "DeletingExecutionStore",
     "ExecutionAlreadyExistsError",
     "ExecutionLockedError",
     "ExecutionNotFoundError",
     "ExecutionStore",
+    "IncrementalExecutionStore",
     "LendingExecutionStore",
     "LockingExecutionStore",
     "RepairableExecutionStore",
@@ -123,6 +131,49 @@ class LendingExecutionStore(ExecutionStore, Protocol):
         ...
 
 
+T = TypeVar("T")
+
+
+@runtime_checkable
+class IncrementalExecutionStore(ExecutionStore, Protocol):
+    """An ``ExecutionStore`` that saves a change of a record in proportion to the change.
+
+    ``load`` and ``save`` move whole records: a store that writes the whole record on every
+    checkpoint spends, over an execution, time in the square of its length. A store that
+    keeps a record as a snapshot plus the changes made since (the file store's journal) takes
+    each change as a function instead: ``update`` applies it to the stored record and stores
+    what it changed, which ``service.changes.ChangeTracker`` says (the operations written,
+    the events appended, the fields and containers changed, as a ``RecordChange``). ``view``
+    reads the stored record without copying it. The local service uses both for every call on
+    an execution when its store has them; ``load`` and ``save`` stay for everyone else.
+    """
+
+    async def update(self, arn: str, change: Callable[[ExecutionRecord], T]) -> T:
+        """Apply ``change`` to the stored record of execution ``arn``; store what it changed.
+
+        ``change`` changes the record in place, all or nothing, and returns an outcome: when
+        it raises, the record is as it was and nothing is stored. Atomic for one record, as
+        ``save`` is: a reader sees the record before the change or after it.
+
+        Returns:
+            What ``change`` returned, once the change is stored.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
+        ...
+
+    async def view(self, arn: str, read: Callable[[ExecutionRecord], T]) -> T:
+        """Return ``read(record)`` for the stored record of execution ``arn``, uncopied.
+
+        ``read`` must neither change the record nor keep it (``load`` is for that).
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
+        ...
+
+
 @runtime_checkable
 class LockingExecutionStore(ExecutionStore, Protocol):
     """An ``ExecutionStore`` that several processes may share, with the locks that keep them apart.
@@ -176,5 +227,22 @@ class RepairableExecutionStore(ExecutionStore, Protocol):
 
         Returns:
             Whatever the store wants to report (the file store: where it kept the damaged file).
+        """
+        ...
+
+
+@runtime_checkable
+class DeletingExecutionStore(ExecutionStore, Protocol):
+    """An ``ExecutionStore`` that can remove an execution for good."""
+
+    async def delete(self, arn: str) -> None:
+        """Remove execution ``arn``: afterwards ``load`` and ``list_executions`` know it no more.
+
+        Whether it may go (it has ended; nobody drives it) is for the caller to decide: the
+        caller holds ``lock(arn)`` meanwhile when the store is also a ``LockingExecutionStore``.
+        A crash part-way through must leave the execution either whole or gone.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
         """
         ...

@@ -10,6 +10,7 @@ drive the terminal.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shlex
@@ -113,9 +114,19 @@ def record_file(folder: Path, name: str) -> Path:
     return FileExecutionStore(folder / ".durable").record_path(arn)
 
 
-def callback_id(stderr: str) -> str:
+def callback_id(stderr: str, folder: Path | None = None) -> str:
+    """The callback the printed command answers: its short handle, or with ``folder`` its id."""
     line = next(line for line in stderr.splitlines() if "callback succeed" in line)
-    return shlex.split(line.strip())[3]
+    handle = shlex.split(line.strip())[3]
+    if folder is None:
+        return handle
+    for entry in listing(folder):
+        data = json.loads(ok(cli(folder, "history", entry["DurableExecutionArn"], "--json")).stdout)
+        for op in data["operations"]:
+            full = op.get("CallbackDetails", {}).get("CallbackId", "")
+            if full and hashlib.sha256(full.encode()).hexdigest().startswith(handle):
+                return str(full)
+    raise AssertionError(f"no callback has the handle {handle}")
 
 
 def tree(root: Path) -> dict[str, tuple[int, bytes | str | None]]:
@@ -295,7 +306,7 @@ def test_files_are_0600_and_folders_0700_even_with_a_permissive_umask(tmp_path: 
 def test_a_bad_callback_id_changes_nothing_in_the_store(tmp_path: Path) -> None:
     started = suspended(tmp_path, APPROVAL, "waiting")
     arn = execution(tmp_path, "waiting")["DurableExecutionArn"]
-    real = callback_id(started.stderr)
+    real = callback_id(started.stderr, tmp_path)
     stranger = arn.replace("/waiting/", "/stranger/")
 
     def old_style(arn: str, operation_id: str) -> str:
@@ -322,7 +333,7 @@ def test_a_bad_callback_id_changes_nothing_in_the_store(tmp_path: Path) -> None:
 
 def test_a_callback_id_cannot_be_guessed_from_the_arn(tmp_path: Path) -> None:
     started = suspended(tmp_path, APPROVAL, "secret")
-    real = callback_id(started.stderr)
+    real = callback_id(started.stderr, tmp_path)
     arn = execution(tmp_path, "secret")["DurableExecutionArn"]
     history = json.loads(ok(cli(tmp_path, "history", "secret", "--json")).stdout)
     [callback] = [op for op in history["operations"] if op["Type"] == "CALLBACK"]
@@ -337,7 +348,7 @@ def test_a_callback_id_cannot_be_guessed_from_the_arn(tmp_path: Path) -> None:
     assert len(real) <= len(guess)
     # The same code with the same name gets another id: it carries a secret of its own.
     again = suspended(tmp_path, APPROVAL, "secret2")
-    assert callback_id(again.stderr).split(".")[1] != real.split(".")[1]
+    assert callback_id(again.stderr, tmp_path).split(".")[1] != real.split(".")[1]
 
 
 # 6. User text cannot drive the terminal.

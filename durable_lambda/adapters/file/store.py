@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -70,7 +72,8 @@ class FileExecutionStore:
     Several processes may share a root: writes are atomic, creation is exclusive, and
     ``lock`` keeps two drivers off one execution. Inside one process, saves of one execution
     apply in the order they were called. It declares the ``LockingExecutionStore`` (``lock``,
-    ``record_lock``) and ``RepairableExecutionStore`` (``repair``) capabilities.
+    ``record_lock``), ``RepairableExecutionStore`` (``repair``) and ``DeletingExecutionStore``
+    (``delete``) capabilities.
 
     Args:
         root: The directory to keep executions in; created when first needed.
@@ -243,6 +246,43 @@ class FileExecutionStore:
         identity, moved = await self._write(record.arn, write, "repair")
         self._known[record.arn] = (identity, created)
         return moved
+
+    async def delete(self, arn: str) -> None:
+        """Remove execution ``arn``'s folder (``DeletingExecutionStore``).
+
+        The record goes first, in one step: from then on the execution is gone for ``load``
+        and the listings, and a crash before the rest of the folder goes (its lock files,
+        temporaries, damaged copies kept by ``repair``) leaves only a folder they pass over.
+        The caller holds ``lock(arn)`` meanwhile, so that no driver works on it.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+            UnsafeFileError: The execution's folder is a symbolic link.
+            StoragePermissionError: The folder may not be changed.
+        """
+        directory = self.execution_directory(arn)
+        path = directory / RECORD_FILE
+
+        def remove() -> None:
+            missing = ExecutionNotFoundError("no execution has this ARN", execution_arn=arn)
+            try:
+                mode = os.lstat(directory).st_mode
+            except FileNotFoundError:
+                raise missing from None
+            if stat.S_ISLNK(mode):  # never through a link to somewhere else
+                raise UnsafeFileError(directory, "a symbolic link")
+            if not stat.S_ISDIR(mode):
+                raise missing
+            try:
+                os.unlink(path)  # unlink(2) removes a link itself, never its target
+            except FileNotFoundError:
+                raise missing from None
+            fsync_directory(directory)
+            shutil.rmtree(directory, ignore_errors=True)
+            fsync_directory(directory.parent)
+
+        await self._write(arn, remove, "delete")
+        self._known.pop(arn, None)
 
     async def recover(self, directory: str) -> RepairReport:
         """Repair the execution kept in folder ``directory``, with the best record it still has.

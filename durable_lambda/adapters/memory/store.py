@@ -9,7 +9,9 @@ __all__ = ["InMemoryExecutionStore"]
 
 
 class InMemoryExecutionStore:
-    """Implements ``ExecutionStore`` (and ``LendingExecutionStore``) with a dict.
+    """Implements ``ExecutionStore`` (and ``LendingExecutionStore``, ``DeletingExecutionStore``).
+
+    The records are kept in a dict.
 
     It stores and hands out snapshots (``ExecutionRecord.snapshot``): the containers are
     copied and the frozen values inside are shared, so a caller that changes a record it
@@ -48,6 +50,15 @@ class InMemoryExecutionStore:
         """
         self._stored(record.arn)
         self._records[record.arn] = record.snapshot()
+
+    async def delete(self, arn: str) -> None:
+        """Remove execution ``arn`` (``DeletingExecutionStore``).
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+        """
+        self._stored(arn)
+        del self._records[arn]
 
     def lend(self, arn: str) -> ExecutionRecord:
         """Return the stored record of execution ``arn`` itself (see ``LendingExecutionStore``).

@@ -18,6 +18,7 @@ import click
 from durable_lambda.app.cli.callback_commands import callback
 from durable_lambda.app.cli.common import route_logs_to_stderr
 from durable_lambda.app.cli.inspect_commands import history, list_executions, status
+from durable_lambda.app.cli.lifecycle_commands import delete, prune, stop
 from durable_lambda.app.cli.options import STORE_FACTORY_ENV, CommandError
 from durable_lambda.app.cli.render import printable
 from durable_lambda.app.cli.repair_commands import repair
@@ -67,7 +68,20 @@ def cli(ctx: click.Context, debug: bool, store_factory: str | None) -> None:
         click.echo(ctx.get_help())
 
 
-for _command in (run, resume, replay, list_executions, status, history, callback, repair, lint):
+for _command in (
+    run,
+    resume,
+    replay,
+    list_executions,
+    status,
+    history,
+    callback,
+    stop,
+    delete,
+    prune,
+    repair,
+    lint,
+):
     cli.add_command(_command)
 
 

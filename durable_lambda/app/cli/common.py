@@ -21,6 +21,7 @@ import structlog
 from rich.console import Console
 
 from durable_lambda.app.cli import store_lookup
+from durable_lambda.app.cli.callback_handles import callback_handle
 from durable_lambda.app.cli.options import STORE_ENV, CommandError
 from durable_lambda.app.container import DEFAULT_FILE_ROOT, local_container
 from durable_lambda.app.loading import load_target
@@ -39,6 +40,7 @@ __all__ = [
     "route_logs_to_stderr",
     "run_async",
     "store_factory_spec",
+    "store_label",
     "store_option",
 ]
 
@@ -137,6 +139,14 @@ def store_factory_spec() -> str | None:
     return spec if isinstance(spec, str) and spec else None
 
 
+def store_label(where: Path) -> str:
+    """Return the store a command works on as a message names it (``the store /abs/.durable``)."""
+    spec = store_factory_spec()
+    if spec is None:
+        return f"the store {where.absolute()}"
+    return f"the store --store-factory {spec} made of {where}"
+
+
 def _made_store(spec: str, where: Path) -> ExecutionStore:
     try:
         factory = load_target(spec)
@@ -185,12 +195,14 @@ def _store_arguments(store: Path) -> tuple[str, str]:
 
 
 def answer_hint(callback_id: str, store: Path) -> str:
-    """Return the exact command that answers a callback."""
+    """Return the exact command that answers a callback, by its short handle.
+
+    Short enough that no terminal wraps it, and quoted for the shell wherever it needs it, so
+    that it runs as pasted (``callback_handles``).
+    """
     before, after = _store_arguments(store)
-    return (
-        f"durable-lambda{before} callback succeed {shlex.quote(callback_id)} --payload '{{}}'"
-        f"{after}"
-    )
+    handle = callback_handle(callback_id)
+    return f"durable-lambda{before} callback succeed {handle} --payload '{{}}'{after}"
 
 
 def resume_hint(name: str, store: Path) -> str:

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from durable_lambda.adapters.file.layout import repair_command
 from durable_lambda.adapters.file.listing import DamagedExecution
+from durable_lambda.app.cli.callback_handles import callback_handle
 from durable_lambda.app.cli.common import (
     answer_hint,
     err_console,
@@ -22,6 +23,7 @@ from durable_lambda.app.cli.common import (
     run_async,
     store_option,
 )
+from durable_lambda.app.cli.drivers import Driver, driver_of
 from durable_lambda.app.cli.options import CommandError
 from durable_lambda.app.cli.progress import callback_label
 from durable_lambda.app.cli.render import (
@@ -48,6 +50,18 @@ def _load(store: Path, reference: str) -> ExecutionRecord:
 
     async def go() -> ExecutionRecord:
         return await opened.service.get_record(await find_execution(opened, reference))
+
+    return run_async(go())
+
+
+def _load_with_driver(store: Path, reference: str) -> tuple[ExecutionRecord, Driver | None]:
+    """Return the execution and, while it runs, who drives it (None: nobody does)."""
+    opened = open_store(store)
+
+    async def go() -> tuple[ExecutionRecord, Driver | None]:
+        record = await opened.service.get_record(await find_execution(opened, reference))
+        ended = record.status.is_terminal
+        return record, None if ended else await driver_of(opened.store, record.arn)
 
     return run_async(go())
 
@@ -99,8 +113,12 @@ def _damaged_json(damaged: DamagedExecution) -> dict[str, Any]:
 @store_option
 @_json_option
 def status(execution: str, store: Path, as_json: bool) -> int:
-    """Show where EXECUTION stands (a full ARN or a unique prefix of its name or id)."""
-    record = _load(store, execution)
+    """Show where EXECUTION stands (a full ARN or a unique prefix of its name or id).
+
+    While it runs, says what it waits for, the command that answers each callback, and who
+    drives it (the process of a `durable-lambda run` or `resume`), or how to continue it.
+    """
+    record, driver = _load_with_driver(store, execution)
     if as_json:
         click.echo(json.dumps(describe_execution(record).to_wire(), indent=2))
         return 0
@@ -112,12 +130,20 @@ def status(execution: str, store: Path, as_json: bool) -> int:
             parent = record.operations.get(op.ParentId) if op.ParentId else None
             name = callback_label(op.Name) or (parent.Name if parent else None)
             label = f"callback {name!r}" if name else "a callback"
-            hint = answer_hint(op.CallbackDetails.CallbackId, store)
+            callback_id = op.CallbackDetails.CallbackId
+            hint = answer_hint(callback_id, store)
             console.print(
-                f"{escape(printable(label))} waits for an answer:\n  {escape(printable(hint))}",
+                f"{escape(printable(label))} ({callback_handle(callback_id)}) waits for an "
+                f"answer:\n  {escape(printable(hint))}",
                 soft_wrap=True,
             )
-    if not record.status.is_terminal:
+    if driver is not None:
+        console.print(
+            f"{driver.describe()} drives it (a `durable-lambda run` or `resume`): it goes on "
+            "by itself, and picks up answers sent meanwhile",
+            soft_wrap=True,
+        )
+    elif not record.status.is_terminal:
         hint = resume_hint(record.name, store)
         console.print(f"continue it with: {escape(printable(hint))}", soft_wrap=True)
     return 0

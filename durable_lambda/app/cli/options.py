@@ -7,7 +7,9 @@ which argument, so the command line can print it as is.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ __all__ = [
     "CommandError",
     "absolute_target",
     "load_functions",
+    "parse_duration",
     "parse_json",
     "parse_json_argument",
     "parse_pairs",
@@ -95,6 +98,35 @@ def parse_pairs(values: Iterable[str], what: str) -> list[tuple[str, str]]:
             raise CommandError(f"{what} must look like NAME=VALUE, got {_shorten(value)!r}")
         pairs.append((name.strip(), rest))
     return pairs
+
+
+_DURATION_PART = re.compile(r"(\d+)([wdhms])")
+_UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str, what: str) -> timedelta:
+    """Parse a span of time: a number and a unit, or several (``7d``, ``12h``, ``1d12h``, ``90s``).
+
+    The units are ``w`` (weeks), ``d`` (days), ``h`` (hours), ``m`` (minutes) and ``s``
+    (seconds); ``0`` is no time at all.
+
+    Raises:
+        CommandError: ``text`` is not such a span.
+    """
+    compact = "".join(text.split()).lower()
+    if compact == "0":
+        return timedelta(0)
+    parts = _DURATION_PART.findall(compact)
+    if not compact or "".join(number + unit for number, unit in parts) != compact:
+        raise CommandError(
+            f"{what} must be a span of time like 7d, 12h, 30m, 90s or 1d12h "
+            f"(w, d, h, m, s), got {_shorten(text)!r}"
+        )
+    try:
+        return timedelta(seconds=sum(int(number) * _UNIT_SECONDS[unit] for number, unit in parts))
+    except OverflowError:
+        too_long = f"{what} {_shorten(text)!r} is longer than any clock can count"
+        raise CommandError(too_long) from None
 
 
 def absolute_target(target: str) -> str:

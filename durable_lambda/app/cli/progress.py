@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
+from durable_lambda.app.cli.callback_handles import callback_handle
 from durable_lambda.app.cli.common import answer_hint
 from durable_lambda.app.cli.render import printable
 from durable_lambda.app.driver import Progress
@@ -45,11 +46,19 @@ class ProgressView:
         name: The execution's name.
         store: The store folder (for the answer commands it prints).
         answered: Callback names answered automatically (``--answer``): not announced.
+        now: The time the execution goes by (``--skip-time``'s clock runs ahead of the wall
+            clock), for the countdown to the next timer; the wall clock by default.
     """
 
     def __init__(
-        self, console: Console, name: str, store: Path, answered: Collection[str] = ()
+        self,
+        console: Console,
+        name: str,
+        store: Path,
+        answered: Collection[str] = (),
+        now: Callable[[], datetime] | None = None,
     ) -> None:
+        self.now = now or (lambda: datetime.now(UTC))
         self.console = console
         self.name = name
         self.store = store
@@ -71,11 +80,11 @@ class ProgressView:
             f"{progress.completed_operations} operations completed",
         ]
         waits = [
-            f"callback {callback_label(name) or callback_id[:12]!r}"
+            f"callback {callback_label(name) or callback_handle(callback_id)!r}"
             for name, callback_id in _open(progress)
         ]
         if progress.next_timer is not None:
-            left = (progress.next_timer - (now or datetime.now(UTC))).total_seconds()
+            left = (progress.next_timer - (now or self.now())).total_seconds()
             waits.append(f"next timer in {format_duration(max(left, 0.0))}")
         if waits:
             parts.append("waiting on " + ", ".join(waits))

@@ -59,6 +59,12 @@ _answer_option = click.option(
     metavar="NAME=JSON",
     help="Answer the callback named NAME (or created in a context named NAME) with JSON.",
 )
+_skip_time_option = click.option(
+    "--skip-time",
+    is_flag=True,
+    help="Skip time: waits, step retries and the execution's time-out end at once (a "
+    "callback's time-out still runs in real time, for someone to answer it).",
+)
 _function_option = click.option(
     "--function",
     "functions",
@@ -82,6 +88,7 @@ def _answers(values: Sequence[str]) -> dict[str, Any]:
 @_until_option
 @_answer_option
 @_function_option
+@_skip_time_option
 def run(
     target: str,
     input_: str,
@@ -90,16 +97,20 @@ def run(
     until: Until,
     answers: tuple[str, ...],
     functions: tuple[str, ...],
+    skip_time: bool,
 ) -> int:
     """Start an execution of TARGET (path/to/file.py:handler or package.module:handler).
 
     Prints the result JSON when it succeeds (exit 0); one line with the error when it fails
-    (exit 1). With --until suspended it returns as soon as the execution waits (exit 0).
+    (exit 1). With --until suspended it returns as soon as the execution waits (exit 0). With
+    --skip-time a three-day wait ends at once.
     """
     event = parse_json_argument(input_, "--input")
     spec = absolute_target(target)
     answer_values = _answers(answers)
-    orchestrator = LocalOrchestrator(open_store(store).store, functions=load_functions(functions))
+    orchestrator = LocalOrchestrator(
+        open_store(store).store, functions=load_functions(functions), skip_time=skip_time
+    )
 
     async def go() -> ExecutionRecord:
         arn = await orchestrator.start(spec, event, name=name)
@@ -120,6 +131,7 @@ def run(
 @_until_option
 @_answer_option
 @_function_option
+@_skip_time_option
 def resume(
     execution: str | None,
     all_: bool,
@@ -127,6 +139,7 @@ def resume(
     until: Until,
     answers: tuple[str, ...],
     functions: tuple[str, ...],
+    skip_time: bool,
 ) -> int:
     """Continue an execution a previous process left in progress (or --all of them).
 
@@ -136,7 +149,9 @@ def resume(
         raise CommandError("give an EXECUTION or --all, not both")
     answer_values = _answers(answers)
     opened = open_store(store)
-    orchestrator = LocalOrchestrator(opened.store, functions=load_functions(functions))
+    orchestrator = LocalOrchestrator(
+        opened.store, functions=load_functions(functions), skip_time=skip_time
+    )
 
     async def go() -> list[ExecutionRecord]:
         records = []
@@ -193,7 +208,9 @@ async def _drive(
     answers: Mapping[str, Any],
 ) -> ExecutionRecord:
     """Drive one execution (the orchestrator holds its lock meanwhile), showing progress."""
-    view = ProgressView(err_console(), record.name, store, answered=answers.keys())
+    view = ProgressView(
+        err_console(), record.name, store, answered=answers.keys(), now=orchestrator.clock.now
+    )
     try:
         async with view.showing():
             return await orchestrator.run(
