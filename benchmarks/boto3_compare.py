@@ -102,8 +102,11 @@ def compare(
 ) -> dict[str, Any]:
     """Run ``rounds`` paired rounds; return every round's raw figures and the rows."""
     jobs = _jobs(n_steps, n_map, replay, repeats)
-    ours_env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    official_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # Both as on Lambda, whose runtime sets the function's name (ours reads it, see
+    # app/lambda_handler.py).
+    lambda_env = {"AWS_LAMBDA_FUNCTION_NAME": "bench"}
+    ours_env = {**os.environ, "PYTHONPATH": str(ROOT), **lambda_env}
+    official_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | lambda_env
     sides: dict[str, tuple[str, dict[str, str]]] = {"ours": (ours_python, ours_env)}
     if official_python is not None:
         sides["official"] = (official_python, official_env)

@@ -307,8 +307,9 @@ def official_variant(name: str, python: str) -> ColdVariant:
     return ColdVariant(name, python, _COLD_OFFICIAL, {})
 
 
-# As on Lambda, the credentials come from the environment (fake ones: nothing is sent).
+# As on Lambda: the function's name, and credentials from the environment (fake: nothing is sent).
 _LAMBDA_ENV = {
+    "AWS_LAMBDA_FUNCTION_NAME": "bench",
     "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "example",
     "AWS_SESSION_TOKEN": "example",

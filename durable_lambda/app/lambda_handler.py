@@ -12,6 +12,15 @@ logger overrides it, or the application configured structlog itself, events are 
 function's Lambda log format (JSON or text, ``AWS_LAMBDA_LOG_FORMAT``) at its level
 (``AWS_LAMBDA_LOG_LEVEL`` / ``LOG_LEVEL``), by ``LambdaLogger``; each invocation's events carry
 its Lambda ``requestId``.
+
+Cold start on Lambda: importing this module and the function's own (boto3 among them) creates
+some hundred thousand long-lived objects, which each full pass of the garbage collector walks
+again, during the imports that follow and in every warm invocation. On Lambda (where
+``AWS_LAMBDA_FUNCTION_NAME`` is set) this module therefore hands the objects alive when it is
+imported, and again those alive at the first invocation, to ``gc.freeze()``: the collector
+leaves them alone from then on (they are module-level state, never garbage). A cycle of garbage
+already unreachable at those two moments is then never freed; ``DURABLE_LAMBDA_GC_FREEZE=0``
+turns this off. ``docs/performance.md`` has the figures.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import gc
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
@@ -45,6 +56,15 @@ __all__ = ["DurableFunction", "durable_execution"]
 R = TypeVar("R")
 
 _loop: asyncio.AbstractEventLoop | None = None
+_frozen_at_first_call = False
+
+
+def _freeze_what_is_alive() -> None:
+    """On Lambda, move every object alive now out of the garbage collector's walks (see above)."""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and (
+        os.environ.get("DURABLE_LAMBDA_GC_FREEZE", "1") != "0"
+    ):
+        gc.freeze()
 
 
 def _container_loop() -> asyncio.AbstractEventLoop:
@@ -126,6 +146,10 @@ class DurableFunction(Generic[R]):
             ValidationError: the event is not a durable invocation input.
             InvocationError: Lambda should retry the invocation.
         """
+        global _frozen_at_first_call
+        if not _frozen_at_first_call:
+            _frozen_at_first_call = True
+            _freeze_what_is_alive()  # the function's own imports (boto3...) are done by now
         loop = _container_loop()
         return loop.run_until_complete(self.invoke(event, self.lambda_environment(lambda_context)))
 
@@ -286,3 +310,6 @@ def durable_execution(
     if handler is not None:
         return decorate(handler)
     return decorate
+
+
+_freeze_what_is_alive()  # the SDK's imports, before the function's module imports the rest

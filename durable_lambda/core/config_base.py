@@ -133,7 +133,7 @@ class ConfigModel(BaseModel):
     """
 
     model_config = ConfigDict(
-        frozen=True, strict=True, extra="forbid", arbitrary_types_allowed=True
+        frozen=True, strict=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
     )
 
     keyword_only: ClassVar[frozenset[str]] = frozenset()

@@ -20,7 +20,11 @@ from typing import Annotated, Any, overload
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetPydanticSchema
 from pydantic_core import core_schema
 
-from durable_lambda.core.operation_fields import OperationFields, operation_fields_validator
+from durable_lambda.core.operation_fields import (
+    OperationFields,
+    operation_fields_validator,
+    worth_building,
+)
 from durable_lambda.core.wire_types import (
     InvocationStatus,
     OperationAction,
@@ -303,7 +307,11 @@ class OperationList(Sequence[Operation]):
         ) -> Any:
             if isinstance(value, OperationList):
                 return value
-            if isinstance(value, list | tuple) and all(type(item) is dict for item in value):
+            if (
+                isinstance(value, list | tuple)
+                and worth_building(len(value))
+                and all(type(item) is dict for item in value)
+            ):
                 try:
                     return cls(operation_fields_validator().validate_python(value))
                 except ValueError:

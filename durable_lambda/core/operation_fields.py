@@ -36,6 +36,7 @@ __all__ = [
     "StepDetailsFields",
     "WaitDetailsFields",
     "operation_fields_validator",
+    "worth_building",
 ]
 
 _OperationId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -123,5 +124,21 @@ def operation_fields_validator() -> TypeAdapter[list[OperationFields]]:
     """Return the validator of a list of wire operations (dicts) into ``OperationFields``.
 
     Built on first use, not at import: a cold start that never reads a state pays nothing.
+    Building it takes a few milliseconds; ``worth_building`` says when that pays.
     """
     return TypeAdapter(list[OperationFields])
+
+
+FEW_OPERATIONS = 64
+"""Up to this many operations are validated as models until the dict validator exists."""
+
+
+def worth_building(count: int) -> bool:
+    """Whether ``count`` operations are best validated by ``operation_fields_validator``.
+
+    Once it is built, always; before, only for more than ``FEW_OPERATIONS``: building it costs
+    more than validating a few operations as models, and the first invocation of a new
+    execution (one operation) or a checkpoint's answer (a few) would pay it before its first
+    checkpoint.
+    """
+    return count > FEW_OPERATIONS or operation_fields_validator.cache_info().currsize > 0

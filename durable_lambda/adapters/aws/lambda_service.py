@@ -59,11 +59,12 @@ from durable_lambda.core.errors import CheckpointError, ValidationError
 from durable_lambda.core.model import (
     CheckpointResponse,
     ExecutionState,
+    Operation,
     OperationList,
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.operation_fields import operation_fields_validator
+from durable_lambda.core.operation_fields import operation_fields_validator, worth_building
 from durable_lambda.core.ports import Logger
 from durable_lambda.core.replay_logging import NullLogger
 
@@ -378,7 +379,9 @@ def _operations(value: object) -> OperationList | None:
     if not value:
         return OperationList()
     try:
-        return OperationList(operation_fields_validator().validate_python(value))
+        if worth_building(len(value)):
+            return OperationList(operation_fields_validator().validate_python(value))
+        return OperationList([Operation.model_validate(item) for item in value])
     except ValueError:
         return None  # the models' own validation says what is wrong
 

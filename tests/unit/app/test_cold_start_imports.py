@@ -1,8 +1,12 @@
 """Cold start: what the Lambda path imports, and the public names that load on first access.
 
 ``import durable_lambda`` loads nothing else of the package; the entry point, a decorated handler
-and its first invocation load only what a Lambda function needs. The checks run in fresh
-interpreters, since this test process has imported everything already.
+and its first invocation load only what a Lambda function needs, and build only the validators
+it uses: the first invocation of a new execution reads its one operation without building the
+validator of long state pages, and the configuration models of operations it does not call are
+not built at all. On Lambda, what the imports left alive is frozen out of the garbage
+collector's walks. The checks run in fresh interpreters, since this test process has imported
+everything already.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,9 +78,19 @@ output = handler({
         "ExecutionDetails": {"InputPayload": "{}"},
     }]},
 }, None)
+import gc
+from durable_lambda.core.batch_config import MapConfig
+from durable_lambda.core.config import CallbackConfig
+from durable_lambda.core.operation_fields import operation_fields_validator
 print(json.dumps({
     "after_import": after_import, "decorated": decorated, "invoked": sorted(sys.modules),
     "status": output["Status"],
+    "frozen": gc.get_freeze_count(),
+    "built": {
+        "operation_fields_validator": operation_fields_validator.cache_info().currsize > 0,
+        "MapConfig": MapConfig.__pydantic_complete__,
+        "CallbackConfig": CallbackConfig.__pydantic_complete__,
+    },
 }))
 """
 
@@ -84,7 +99,7 @@ def _loaded(modules: list[str], banned: str) -> bool:
     return any(name == banned or name.startswith(banned + ".") for name in modules)
 
 
-def _fresh_python(code: str) -> str:
+def _fresh_python(code: str, **env: str) -> str:
     """Run ``code`` in a fresh interpreter that sees only this checkout; return what it printed."""
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -93,19 +108,51 @@ def _fresh_python(code: str) -> str:
         check=True,
         timeout=120,
         cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        env={"PYTHONPATH": str(ROOT), "PATH": "", **env},
     )
     return result.stdout.strip()
 
 
 @pytest.fixture(scope="module")
-def lambda_path() -> dict[str, list[str] | str]:
-    report: dict[str, list[str] | str] = json.loads(_fresh_python(_LAMBDA_PATH).splitlines()[-1])
+def lambda_path() -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(_fresh_python(_LAMBDA_PATH).splitlines()[-1])
     return report
 
 
+@pytest.fixture(scope="module")
+def on_lambda() -> dict[str, Any]:
+    code = _fresh_python(_LAMBDA_PATH, AWS_LAMBDA_FUNCTION_NAME="orders")
+    report: dict[str, Any] = json.loads(code.splitlines()[-1])
+    return report
+
+
+def test_on_lambda_what_the_imports_left_alive_is_frozen(
+    on_lambda: dict[str, Any], lambda_path: dict[str, Any]
+) -> None:
+    assert on_lambda["status"] == "SUCCEEDED"
+    assert on_lambda["frozen"] > 10_000  # the SDK's imports, then the function's
+    assert lambda_path["frozen"] == 0  # elsewhere (tests, local runs) the collector is left be
+
+
+def test_the_freeze_can_be_turned_off() -> None:
+    code = _fresh_python(
+        _LAMBDA_PATH, AWS_LAMBDA_FUNCTION_NAME="orders", DURABLE_LAMBDA_GC_FREEZE="0"
+    )
+    assert json.loads(code.splitlines()[-1])["frozen"] == 0
+
+
+def test_the_first_invocation_builds_only_the_validators_it_uses(
+    lambda_path: dict[str, Any],
+) -> None:
+    assert lambda_path["built"] == {
+        "operation_fields_validator": False,  # one operation: read as a model
+        "MapConfig": False,
+        "CallbackConfig": False,
+    }
+
+
 def test_importing_the_package_loads_none_of_its_modules(
-    lambda_path: dict[str, list[str] | str],
+    lambda_path: dict[str, Any],
 ) -> None:
     assert lambda_path["after_import"] == ["durable_lambda"]
 
@@ -113,7 +160,7 @@ def test_importing_the_package_loads_none_of_its_modules(
 @pytest.mark.parametrize("stage", ["decorated", "invoked"])
 @pytest.mark.parametrize("banned", NOT_ON_THE_LAMBDA_PATH)
 def test_the_lambda_path_leaves_out_what_it_does_not_use(
-    lambda_path: dict[str, list[str] | str], stage: str, banned: str
+    lambda_path: dict[str, Any], stage: str, banned: str
 ) -> None:
     assert lambda_path["status"] == "SUCCEEDED"
     modules = lambda_path[stage]
@@ -122,7 +169,7 @@ def test_the_lambda_path_leaves_out_what_it_does_not_use(
 
 
 def test_the_lambda_path_loads_the_entry_point_and_the_step(
-    lambda_path: dict[str, list[str] | str],
+    lambda_path: dict[str, Any],
 ) -> None:
     # The guard above is only meaningful if the stage really ran the Lambda path.
     invoked = lambda_path["invoked"]
