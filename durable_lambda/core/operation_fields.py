@@ -129,16 +129,23 @@ def operation_fields_validator() -> TypeAdapter[list[OperationFields]]:
     return TypeAdapter(list[OperationFields])
 
 
-FEW_OPERATIONS = 64
-"""Up to this many operations are validated as models until the dict validator exists."""
+FEW_OPERATIONS = 256
+"""Operations validated as models in this process before the dict validator is built."""
+
+_validated_as_models = 0
 
 
 def worth_building(count: int) -> bool:
     """Whether ``count`` operations are best validated by ``operation_fields_validator``.
 
-    Once it is built, always; before, only for more than ``FEW_OPERATIONS``: building it costs
-    more than validating a few operations as models, and the first invocation of a new
-    execution (one operation) or a checkpoint's answer (a few) would pay it before its first
-    checkpoint.
+    Building it takes a few milliseconds, more than validating a few operations as models: the
+    first invocation of a new execution (one operation) and the first checkpoint answers (a few)
+    would pay it before their first checkpoint. So the first ``FEW_OPERATIONS`` operations of
+    the process (in pages of at most that many) are validated as models; after that, or for a
+    longer page, the validator is built once and used for everything.
     """
-    return count > FEW_OPERATIONS or operation_fields_validator.cache_info().currsize > 0
+    global _validated_as_models
+    if operation_fields_validator.cache_info().currsize > 0:
+        return True
+    _validated_as_models += count
+    return _validated_as_models > FEW_OPERATIONS
