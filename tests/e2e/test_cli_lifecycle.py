@@ -278,12 +278,16 @@ def test_stop_ends_a_waiting_execution_stopped_and_its_callback_can_no_longer_be
     started = ok(cli(tmp_path, "resume", "s-1", "--skip-time", "--until", "suspended"))
 
     stopped = ok(cli(tmp_path, "stop", "s-1", "--error-type", "Cancelled",
-                     "--error-message", "order withdrawn"))  # fmt: skip
+                     "--error-message", "order withdrawn", "--error-data", "ticket 7"))  # fmt: skip
 
     assert "s-1 STOPPED" in stopped.stderr
     assert executions(tmp_path)["s-1"]["Status"] == "STOPPED"
     described = json.loads(ok(cli(tmp_path, "status", "s-1", "--json")).stdout)
-    assert described["Error"] == {"ErrorType": "Cancelled", "ErrorMessage": "order withdrawn"}
+    assert described["Error"] == {
+        "ErrorType": "Cancelled",
+        "ErrorMessage": "order withdrawn",
+        "ErrorData": "ticket 7",
+    }
     events = json.loads(ok(cli(tmp_path, "history", "s-1", "--json")).stdout)["events"]
     assert events[-1]["EventType"] == "ExecutionStopped"
     late = cli(tmp_path, *shlex.split(printed_answer(started.stderr))[1:])
@@ -390,6 +394,24 @@ def test_prune_deletes_what_ended_long_enough_ago(tmp_path: Path) -> None:
     forced = ok(cli(tmp_path, "prune", "--older-than", "0s", "--force"))
     assert forced.stdout.startswith("deleted live  RUNNING")
     assert executions(tmp_path) == {}
+
+
+def test_stop_delete_and_prune_work_on_the_store_named_by_store(tmp_path: Path) -> None:
+    write(tmp_path, "quick.py", QUICK)
+    write(tmp_path, "approval.py", APPROVAL)
+    store = ("--store", str(tmp_path / "elsewhere"))
+    ok(cli(tmp_path, "run", "quick.py:handler", "--name", "e-1", *store))
+    ok(cli(tmp_path, "run", "quick.py:handler", "--name", "e-2", *store))
+    ok(cli(tmp_path, "run", "approval.py:handler", "--name", "e-3", "--until", "suspended", *store))
+
+    assert "e-3 STOPPED" in ok(cli(tmp_path, "stop", "e-3", *store)).stderr
+    assert ok(cli(tmp_path, "delete", "e-1", *store)).stdout.startswith("deleted e-1  SUCCEEDED")
+    pruned = ok(cli(tmp_path, "prune", "--older-than", "0", *store))
+
+    assert [line.split()[1] for line in pruned.stdout.splitlines()] == ["e-2", "e-3"]
+    assert f"deleted 2 from the store {tmp_path / 'elsewhere'}" in pruned.stderr
+    assert executions(tmp_path, *store) == {}
+    assert not (tmp_path / ".durable").exists()
 
 
 @pytest.mark.parametrize("age", ["3 days", "7", "1.5d", "-1d"])
