@@ -1,7 +1,10 @@
 """Public testing tools: run durable handlers in memory, with time skipped, and assert on them.
 
-``DurableTestRunner`` runs a handler; ``Replayer`` checks today's handler against executions
-recorded earlier (locally, in a saved history file, or on AWS) before it is deployed.
+``DurableTestRunner`` runs a handler (awaited, or from a plain test with ``with``, which gives
+a ``SyncTestRunner`` whose calls block); ``Replayer`` checks today's handler against executions
+recorded earlier (locally, in a saved history file, or on AWS) before it is deployed. The pytest
+plugin installed with the package adds the ``durable_runner`` fixture
+(``durable_lambda.pytest_plugin``).
 
 Example:
     >>> from durable_lambda.testing import DurableTestRunner
@@ -11,6 +14,9 @@ Example:
     ...         await run.callback("approval").succeed({"approved": True})
     ...         result = await run.result()
     ...     assert result.status == "SUCCEEDED"
+    >>> def test_pipeline_in_a_plain_test() -> None:
+    ...     with DurableTestRunner(handler) as runner:
+    ...         assert runner.run({"items": []}).status == "SUCCEEDED"
 """
 
 from durable_lambda.adapters.clock.clocks import FakeClock
