@@ -247,6 +247,46 @@ def test_skip_time_leaves_a_callback_time_for_its_answer_pasted_from_another_ter
     assert f"process {process.pid}, which drives a-1, picks it up" in pasted.stderr
 
 
+HEARTBEATS = """
+    from durable_lambda import (
+        DurableContext, Duration, PlainJsonSerDes, WaitForCallbackConfig, durable_execution,
+    )
+
+    @durable_execution
+    async def handler(event, ctx: DurableContext):
+        await ctx.wait(Duration.from_days(2), name="weekend")
+        return await ctx.wait_for_callback(
+            lambda callback_id, c: None,
+            name="review",
+            config=WaitForCallbackConfig(
+                serdes=PlainJsonSerDes(), heartbeat_timeout=Duration.from_hours(1)
+            ),
+        )
+"""
+
+
+def test_answers_and_heartbeats_from_another_terminal_keep_to_a_skipped_executions_time(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "review.py", HEARTBEATS)
+
+    with running(tmp_path, "run", "review.py:handler", "--name", "rv", "--skip-time") as process:
+        command = shlex.split(printed_answer(read_until(process, "callback succeed")))
+        handle = command[3]
+        # Two days ahead of the wall clock: a heartbeat's new time-out is an hour after the
+        # execution's now, not an hour after the wall clock's (long past, for the execution).
+        ok(cli(tmp_path, "callback", "heartbeat", handle))
+        ok(cli(tmp_path, "callback", "heartbeat", handle))
+        ok(cli(tmp_path, "callback", "succeed", handle, "--payload", '"looks good"'))
+        stdout, stderr = process.communicate(timeout=_HANG_GUARD)
+
+    assert process.returncode == 0, stderr
+    assert json.loads(stdout) == "looks good"
+    events = json.loads(ok(cli(tmp_path, "history", "rv", "--json")).stdout)["events"]
+    stamps = [event["EventTimestamp"] for event in events]
+    assert stamps == sorted(stamps)  # the answer came after the skipped weekend, not before
+
+
 # -- resume --until suspended -------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ looked in, and looking creates nothing there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from rich.markup import escape
 
 from durable_lambda.app.cli.callback_handles import resolve_callback
 from durable_lambda.app.cli.common import (
+    at_executions_time,
     err_console,
     open_store,
     resume_hint,
@@ -66,8 +68,11 @@ def _answer(
 
     async def go() -> tuple[Operation, str]:
         callback_id = await resolve_callback(opened.store, opened.service, reference, where)
+        service = opened.service
+        with contextlib.suppress(UnknownCallbackError):  # a junk id: the send says so below
+            service = await at_executions_time(opened, execution_arn_from_callback_id(callback_id))
         try:
-            operation = await send(opened.service, callback_id)
+            operation = await send(service, callback_id)
         except CallbackClosedError:
             raise
         except UnknownCallbackError as error:

@@ -13,6 +13,7 @@ import shlex
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,12 +27,13 @@ from durable_lambda.app.cli.options import STORE_ENV, CommandError
 from durable_lambda.app.container import DEFAULT_FILE_ROOT, local_container
 from durable_lambda.app.loading import load_target
 from durable_lambda.app.ports import LocalService
-from durable_lambda.core.errors import ValidationError
+from durable_lambda.core.errors import DurableExecutionError, ValidationError
 from durable_lambda.service.ports import ExecutionStore
 
 __all__ = [
     "OpenStore",
     "answer_hint",
+    "at_executions_time",
     "err_console",
     "find_execution",
     "open_store",
@@ -129,6 +131,45 @@ def open_store(where: Path) -> OpenStore:
     else:
         container = local_container(store=_made_store(spec, where))
     return OpenStore(container.execution_store(), container.local_service(), where)
+
+
+class _AheadClock:
+    """The wall clock, moved ahead by a fixed span (to where a ``--skip-time`` run left it)."""
+
+    def __init__(self, ahead: timedelta) -> None:
+        self.ahead = ahead
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+    async def sleep_until(self, moment: datetime) -> None:
+        delay = (moment - self.now()).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+async def at_executions_time(opened: OpenStore, arn: str) -> LocalService:
+    """Return the local service on execution ``arn``'s own time, to change it from outside.
+
+    That is the wall clock, unless a ``run --skip-time`` jumped the execution ahead of it: then
+    the clock is moved to the execution's latest moment, so that what this command records
+    (an answer, a heartbeat's new time-out, a stop) comes after what the run recorded, not days
+    before it. An execution the store cannot read is left to the call that follows to report.
+    """
+    try:
+        history = (await opened.service.get_record(arn)).history
+    except DurableExecutionError:
+        return opened.service
+    # The newest event is the latest moment the execution has seen (an invocation's end
+    # included); a loaded history is built already, so reading it costs nothing more.
+    latest = history[-1].EventTimestamp if len(history) else None
+    ahead = latest - datetime.now(UTC) if latest is not None else timedelta(0)
+    if ahead <= timedelta(0):
+        return opened.service
+    service: LocalService = local_container(
+        store=opened.store, clock=_AheadClock(ahead)
+    ).local_service()
+    return service
 
 
 def store_factory_spec() -> str | None:

@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from durable_lambda.app.cli.common import (
     OpenStore,
+    at_executions_time,
     err_console,
     find_execution,
     open_store,
@@ -72,7 +73,8 @@ def stop(
     async def go() -> tuple[bool, ExecutionSummary, Driver | None]:
         arn = await find_execution(opened, execution)
         driver = await driver_of(opened.store, arn)
-        stopped = await opened.service.stop_execution(arn, error)
+        service = await at_executions_time(opened, arn)
+        stopped = await service.stop_execution(arn, error)
         return stopped, (await opened.service.get_record(arn)).summary(), driver
 
     stopped, summary, driver = run_async(go())
