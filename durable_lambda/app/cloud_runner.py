@@ -31,7 +31,7 @@ from durable_lambda.app.cloud_api import (
 )
 from durable_lambda.app.driver import ExecutionStuckError
 from durable_lambda.app.replayer.recorded import from_history
-from durable_lambda.app.testing_runner import ExecutionResult, OperationView
+from durable_lambda.app.testing_execution import ExecutionResult, OperationView
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
 from durable_lambda.service.history import EventType, HistoryEvent

@@ -15,24 +15,44 @@ import asyncio
 import threading
 from collections.abc import Coroutine
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from durable_lambda.core.errors import DurableExecutionError
 from durable_lambda.core.model import ErrorObject, InvocationOutput, OperationType
 from durable_lambda.service.history import HistoryEvent
 
 if TYPE_CHECKING:
-    from durable_lambda.app.testing_runner import (
+    from durable_lambda.app.testing_execution import (
         CallbackHandle,
-        DurableTestRunner,
         ExecutionResult,
         OperationView,
         TestExecution,
     )
 
-__all__ = ["SyncCallbackHandle", "SyncRunnerError", "SyncTestExecution", "SyncTestRunner"]
+__all__ = [
+    "AsyncRunner",
+    "SyncCallbackHandle",
+    "SyncRunnerError",
+    "SyncTestExecution",
+    "SyncTestRunner",
+]
 
 T = TypeVar("T")
+
+
+class AsyncRunner(Protocol):
+    """What a blocking runner drives: ``DurableTestRunner``'s coroutines.
+
+    Named structurally, so that this module does not import the runner that imports it.
+    """
+
+    async def run(self, event: Any = None) -> ExecutionResult:
+        """Start an execution and drive it to its end."""
+        ...
+
+    async def start(self, event: Any = None) -> TestExecution:
+        """Start an execution; nothing runs until it is driven."""
+        ...
 
 
 class SyncRunnerError(DurableExecutionError, RuntimeError):
@@ -211,7 +231,7 @@ class SyncTestRunner:
         ...     assert result.status == "SUCCEEDED"
     """
 
-    def __init__(self, runner: DurableTestRunner) -> None:
+    def __init__(self, runner: AsyncRunner) -> None:
         self.runner = runner
         self._loop = _LoopThread(name=f"durable-test-runner-{id(self):x}")
 

@@ -330,7 +330,10 @@ def holds(check: Check) -> bool:
         case Parameter(module, attribute, parameter):
             target = resolve(module, attribute)
             assert callable(target)
-            return parameter in inspect.signature(target).parameters
+            # A configuration model takes its fields by keyword (and in order) whatever its
+            # __init__ spells; its signature is only built once the model is first used.
+            fields = getattr(target, "model_fields", {})
+            return parameter in fields or parameter in inspect.signature(target).parameters
         case Coroutine(module, attribute):
             return inspect.iscoroutinefunction(resolve(module, attribute))
         case Command(verb, option):
