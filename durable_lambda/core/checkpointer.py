@@ -63,10 +63,6 @@ CALL_LINGER_SECONDS = 0.005
 # well within this many bytes; estimating rather than rendering JSON keeps enqueueing cheap.
 _UPDATE_OVERHEAD_BYTES = 512
 
-# Read once: on Python 3.11 reading an enum member from its class costs about 60 ns, and these
-# are read for every update.
-_EAGER, _BATCHED = CheckpointMode.EAGER, CheckpointMode.BATCHED
-_START = OperationAction.START
 
 # How many tasks beyond the waiting ones ``_everyone_waits`` counts exactly before giving up.
 _EXACT_COUNT_UP_TO = 16
@@ -188,7 +184,7 @@ class Checkpointer:
         self._sizes.append(size)
         self._enqueued += 1
         self._queued_bytes += size
-        if update.Action is not _START:
+        if update.Action is not OperationAction.START:
             self._outcomes_through = self._enqueued
         # BATCHED sends in the background at once; EAGER sends when the operation settles (so a
         # step's START and outcome share one call); OPTIMISTIC only when forced or full.
@@ -197,7 +193,11 @@ class Checkpointer:
             # call (and every operation settling behind it) wait out the linger.
             self._flush_requested.set()
             self._start_sender()
-        elif self._sender is None and self.mode is _BATCHED and not self._start_scheduled:
+        elif (
+            self._sender is None
+            and self.mode is CheckpointMode.BATCHED
+            and not self._start_scheduled
+        ):
             # Started at the loop's next pass, not now: a flush that comes first (the next
             # step, before its body) sends the update itself, and then no sender is needed.
             self._start_scheduled = True
@@ -234,9 +234,9 @@ class Checkpointer:
         Asked first on hot paths, so that a step whose predecessors are all acknowledged builds
         no coroutine for it.
         """
-        if self.mode is _BATCHED:
+        if self.mode is CheckpointMode.BATCHED:
             return self._acknowledged < self._outcomes_through
-        if self.mode is _EAGER:
+        if self.mode is CheckpointMode.EAGER:
             return self._acknowledged < self._enqueued
         return False  # OPTIMISTIC trades this guarantee for fewer calls
 
@@ -259,7 +259,7 @@ class Checkpointer:
         Asked first on hot paths, so that an operation's completion builds no coroutine for a
         ``settle()`` that would return at once.
         """
-        return self.mode is _EAGER or self.has_full_call()
+        return self.mode is CheckpointMode.EAGER or self.has_full_call()
 
     async def settle(self) -> None:
         """Flush in EAGER mode; elsewhere return at once unless a full call waits.

@@ -2,10 +2,11 @@
 
 An invocation input (and every ``GetDurableExecutionState`` page) lists the execution's
 operations, thousands of them for a long execution, and every invocation reads all of them
-again. Validating each into an ``Operation`` model cost about 3.5 µs, half of it the garbage
-collector walking the models' ``__dict__`` and fields sets. ``operation_fields_validator()``
-validates the same data, with the same rules, into plain dicts (a TypedDict per wire shape) at
-about a quarter of that; timestamps stay the wire's epoch milliseconds until a model is built.
+again. Validating each into an ``Operation`` model costs several times what validating it into
+a dict does, half of it the garbage collector walking the models' ``__dict__`` and fields sets
+(``docs/performance.md``, round 4). ``operation_fields_validator()`` validates the same data,
+with the same rules, into plain dicts (a TypedDict per wire shape); timestamps stay the wire's
+epoch milliseconds until a model is built.
 ``OperationList`` keeps the dicts, and builds an ``Operation`` from one only when it is asked
 for; replay reads the few fields it compares straight from the dict (see ``DurableState``).
 

@@ -12,7 +12,6 @@ from durable_lambda.core.body_threads import run_in_thread
 from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.deadline import DEFAULT_DEADLINE_MARGIN_SECONDS, InvocationDeadline
-from durable_lambda.core.envelope import read_payload
 from durable_lambda.core.errors import (
     BaseExceptionRaisedError,
     ReplayHorizonReached,
@@ -24,7 +23,7 @@ from durable_lambda.core.orphans import OrphanGuard
 from durable_lambda.core.plugins import InstrumentationPlugin, PluginDispatcher
 from durable_lambda.core.ports import Clock, Logger, RandomSource, SerDes, SerDesContext
 from durable_lambda.core.replay_logging import ReplayAwareLogger
-from durable_lambda.core.serdes import deserialize, reads_plainly
+from durable_lambda.core.serdes import plain_reader_of, read_value
 from durable_lambda.core.state import DurableState, OperationIdentity
 from durable_lambda.core.suspensions import SuspensionLedger, settle_group
 
@@ -118,8 +117,8 @@ class ExecutionRuntime:
         self.deadline = deadline
         self.checkpointer = checkpointer
         self.serdes = serdes
-        # The serializer replay reads most, remembered if it reads plainly (see ``read``).
-        self._plain_reader: object = serdes if reads_plainly(serdes) else None
+        # The fast lane of the serializer replay reads most, taken once (see ``read``).
+        self._default_reader = plain_reader_of(serdes)
         self.clock = clock
         self.random = random
         self.options = options
@@ -225,18 +224,20 @@ class ExecutionRuntime:
         return SerDesContext(operation_id=operation_id, durable_execution_arn=self.execution_arn)
 
     def read(self, serdes: SerDes[Any], payload: str | None, operation_id: str) -> Any:
-        """Deserialize a stored payload of ``operation_id``; an absent payload reads as None."""
+        """Read a stored payload of ``operation_id`` (``read_value``); absent reads as None.
+
+        A payload that cannot be read fails the execution (``state.fatal_error``).
+        """
         if payload is None:
             return None
-        if serdes is self._plain_reader or reads_plainly(serdes):
-            # The common case on replay: skip building a context and the error-wrapping layer;
-            # a payload it cannot read goes the long way round for the full error message.
+        reader = self._default_reader
+        if reader is not None and serdes is self.serdes:
             try:
-                return read_payload(payload)
+                return reader(payload)  # read_value's fast lane, already looked up
             except (ValueError, TypeError, RecursionError):
                 pass
         try:
-            return deserialize(serdes, payload, self.serdes_context(operation_id))
+            return read_value(serdes, payload, operation_id, self.execution_arn)
         except SerDesError as error:
             # A stored payload that cannot be read back will never be readable: terminal.
             self.state.fatal_error = self.state.fatal_error or error

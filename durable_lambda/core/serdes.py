@@ -16,15 +16,18 @@ the service limits a payload's UTF-8 bytes and an escape takes three to six time
 Either reads the other's. The envelope itself is encoded and decoded by
 ``durable_lambda.core.envelope``.
 
-This module is the door: ``serialize`` and ``deserialize`` run any serializer, a user's own
-included, and turn whatever it raises into a located ``SerDesError``. It re-exports the
-serializer port (``SerDes``, ``SerDesContext``, defined with the core's other ports in
-``durable_lambda.core.ports``), the built-in serializers (``durable_lambda.core.serializers``)
-and the payload helpers (``durable_lambda.core.payloads``).
+This module is the door. ``read_value`` and ``write_value`` are the one read and the one write
+every operation uses for what it checkpoints: they take a built-in serializer's fast lane where it
+offers one (its ``plain_reader`` and ``plain_text`` methods), and otherwise ``deserialize`` and
+``serialize``, which run any serializer, a user's own included, and turn whatever it raises into
+a located ``SerDesError``. It re-exports the serializer port (``SerDes``, ``SerDesContext``,
+defined with the core's other ports in ``durable_lambda.core.ports``), the built-in serializers
+(``durable_lambda.core.serializers``) and the payload helpers (``durable_lambda.core.payloads``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, overload
 
 from typing_extensions import TypeVar
@@ -43,6 +46,7 @@ from durable_lambda.core.serializers import (
     EnvelopeSerDes,
     JsonSerDes,
     PassThroughSerDes,
+    _StandardSerDes,
     reads_back_unchanged,
     reads_plainly,
     serdes_for_type,
@@ -56,14 +60,18 @@ __all__ = [
     "PassThroughSerDes",
     "SerDes",
     "SerDesContext",
+    "Written",
     "deserialize",
     "int_limit_exceeded",
     "payload_size",
+    "plain_reader_of",
+    "read_value",
     "reads_back_unchanged",
     "reads_plainly",
     "serdes_for_type",
     "serialize",
     "write_plain_json",
+    "write_value",
 ]
 
 T = TypeVar("T", default=Any)
@@ -137,3 +145,64 @@ def deserialize(serdes: SerDes[Any] | None, payload: str, context: SerDesContext
     except Exception as error:
         message = f"{active!r} failed to deserialize payload {describe_payload(payload)}: {error!r}"
         raise SerDesError(message, **payload_location(context)) from error
+
+
+def plain_reader_of(serdes: object) -> Callable[[str], Any] | None:
+    """Return the fast lane ``read_value`` takes for ``serdes`` (its ``plain_reader``), or None.
+
+    For callers that read many payloads with one serializer and look the lane up once.
+    """
+    return serdes.plain_reader() if isinstance(serdes, _StandardSerDes) else None
+
+
+def read_value(
+    serdes: SerDes[Any] | None, payload: str, operation_id: str, execution_arn: str
+) -> Any:
+    """Read a stored payload of ``operation_id``: the one read every operation uses.
+
+    A built-in serializer's ``plain_reader`` reads it when it offers one, without a context or
+    the error wrapping; a payload that lane cannot read, and every payload of any other
+    serializer, goes through ``deserialize``.
+
+    Raises:
+        SerDesError: the payload cannot be read (located at the operation).
+    """
+    active: SerDes[Any] = DEFAULT_SERDES if serdes is None else serdes
+    reader = plain_reader_of(active)
+    if reader is not None:
+        try:
+            return reader(payload)
+        except (ValueError, TypeError, RecursionError):
+            pass  # the long way, for the full error
+    return deserialize(active, payload, SerDesContext(operation_id, execution_arn))
+
+
+Written = tuple[str, bool]
+"""What ``write_value`` returns: the payload to checkpoint, and whether reading it back gives the
+value itself (then no read-back is needed)."""
+
+
+def write_value(
+    serdes: SerDes[Any] | None,
+    value: Any,
+    operation_id: str,
+    execution_arn: str,
+    *,
+    known_plain: bool = False,
+) -> Written:
+    """Write ``value`` for ``operation_id``: the one write every operation uses.
+
+    A built-in serializer's ``plain_text`` writes a lone scalar that reads back as itself (and,
+    with ``known_plain``, a value the caller built of such scalars, which reads back equal);
+    everything else goes through ``serialize``. What replay will see is ``value`` itself when
+    ``same``, else ``read_value`` of the payload.
+
+    Raises:
+        SerDesError: the serializer cannot write ``value`` (located at the operation).
+    """
+    active: SerDes[Any] = DEFAULT_SERDES if serdes is None else serdes
+    if isinstance(active, _StandardSerDes):
+        text = active.plain_json(value) if known_plain else active.plain_text(value)
+        if text is not None:
+            return text, True
+    return serialize(active, value, SerDesContext(operation_id, execution_arn)), False

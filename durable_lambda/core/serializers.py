@@ -1,8 +1,11 @@
 """The built-in serializers: ``JsonSerDes`` (default), ``EnvelopeSerDes``, ``PassThroughSerDes``.
 
 What they write and read is told in ``durable_lambda.core.serdes``, which re-exports everything
-here; so are the fast lanes (``reads_plainly``, ``reads_back_unchanged``, ``write_plain_json``)
-that let the operations skip a built-in serializer's error wrapping when it cannot matter.
+here, and whose ``read_value`` and ``write_value`` are the one read and the one write every
+operation uses. The fast lanes those take are methods of the built-in serializers
+(``plain_reader``, ``plain_text``): a serializer that offers none (any serializer of a user's
+own) or overrides how it reads or writes (a subclass) always goes the long way, through its own
+``serialize`` and ``deserialize``.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def _str_json(value: str) -> str:
 
 
 # What _PLAIN_JSON writes for a lone scalar of these exact types, without its encode(), which
-# builds a C encoder on every call for anything but a str (about 1 µs, on every step's result).
+# builds a C encoder on every call for anything but a str (on every step's result).
 _SCALAR_JSON: dict[type, Callable[[Any], str]] = {
     str: _str_json,
     int: int.__repr__,
@@ -78,7 +81,7 @@ _SCALAR_JSON: dict[type, Callable[[Any], str]] = {
 class _StandardSerDes(Generic[T]):
     """What JsonSerDes and EnvelopeSerDes share: the reader and the optional result type."""
 
-    __slots__ = ("_adapter", "result_type")
+    __slots__ = ("_adapter", "_plain_writes", "_reader", "result_type")
     _supports: ClassVar[str] = _SUPPORTED
 
     @overload
@@ -98,6 +101,57 @@ class _StandardSerDes(Generic[T]):
                 raise ValidationError(
                     f"pydantic cannot validate {result_type!r}: {error}", field="result_type"
                 ) from error
+        # ``deserialize`` is ``read_payload`` plus error wrapping, unless a result type
+        # validates what it reads or a subclass reads its own way.
+        plain = self._adapter is None and type(self).deserialize is _StandardSerDes.deserialize
+        self._reader: Callable[[str], Any] | None = read_payload if plain else None
+        # ``serialize`` writes a lone scalar as ``write_plain_json`` does (JsonSerDes's own).
+        self._plain_writes = (
+            plain
+            and type(self).serialize is _StandardSerDes.serialize
+            and getattr(type(self), "_write", None) is getattr(JsonSerDes, "_write", False)
+        )
+
+    def plain_reader(self) -> Callable[[str], Any] | None:
+        """Return what ``deserialize`` reads a payload with, without its error wrapping.
+
+        The fast lane of ``read_value``: ``read_payload``, for this serializer without a
+        ``result_type`` and with its own ``deserialize``; None otherwise. Whatever it raises
+        (``ValueError``, ``TypeError``, ``RecursionError``) means: call ``deserialize`` for the
+        full error.
+        """
+        return self._reader
+
+    def plain_text(self, value: Any) -> str | None:
+        """Return ``value`` as ``serialize`` writes it, when that reads back as ``value`` itself.
+
+        The fast lane of ``write_value``: a lone None, bool, int, str or finite float of exactly
+        those types (JSON writes their shortest exact form) under a serializer that writes and
+        reads them as ``JsonSerDes`` does (no ``result_type``, its own ``serialize`` and
+        ``deserialize``); None for anything else (an IntEnum, a str subclass, a container, any
+        value under ``EnvelopeSerDes``), which ``serialize`` writes after its walk.
+        """
+        if not self._plain_writes:
+            return None
+        kind = type(value)
+        scalar = _SCALAR_JSON.get(kind)
+        if scalar is not None:
+            if kind is int and value.bit_length() > _SURELY_WRITABLE_INT_BITS:
+                return None  # too long for Python to write as text: the long way, to its error
+            return scalar(value)
+        if kind is float and math.isfinite(value):
+            return float.__repr__(value)
+        return None
+
+    def plain_json(self, value: Any) -> str | None:
+        """Return ``value``, built by the caller as plain JSON, as ``serialize`` writes it.
+
+        The fast lane of ``write_value(..., known_plain=True)``: the caller vouches that
+        ``value`` holds only such scalars as ``plain_text`` takes, in lists and str-keyed dicts,
+        and is no envelope look-alike; it is written without the walk and reads back equal.
+        None (take ``serialize``) under a serializer that writes otherwise.
+        """
+        return write_plain_json(value) if self._plain_writes else None
 
     def __repr__(self) -> str:
         typed = "" if self.result_type is None else f"result_type={self.result_type!r}"
@@ -296,37 +350,28 @@ class PassThroughSerDes:
 DEFAULT_SERDES: JsonSerDes[Any] = JsonSerDes()
 """The serializer used when none is configured."""
 
-# Exact classes only: a subclass may override deserialize, and then its own reading counts.
-_PLAIN_READERS = frozenset({JsonSerDes, EnvelopeSerDes})
-
 
 def reads_plainly(serdes: object) -> bool:
     """Tell whether ``serdes`` reads every payload exactly as ``read_payload`` does.
 
-    True for ``JsonSerDes`` and ``EnvelopeSerDes`` without a ``result_type``, whichever
-    instance (``DEFAULT_SERDES`` among them): their ``deserialize`` is ``read_payload`` plus
-    error wrapping, so a caller may call ``read_payload`` directly, without building a
-    ``SerDesContext``, and take the long way round only for the error of an unreadable payload.
+    True when ``serdes`` is a built-in serializer whose ``plain_reader`` is ``read_payload``
+    (``JsonSerDes`` and ``EnvelopeSerDes`` without a ``result_type``, ``DEFAULT_SERDES``
+    among them, and subclasses that keep their ``deserialize``).
     """
-    # isinstance narrows for the type checker; the exact-class test is what decides.
-    return (
-        isinstance(serdes, _StandardSerDes)
-        and type(serdes) in _PLAIN_READERS
-        and serdes._adapter is None
-    )
+    return isinstance(serdes, _StandardSerDes) and serdes._reader is not None
 
 
 def reads_back_unchanged(serdes: object, value: Any) -> bool:
     """Tell whether ``serdes`` writes ``value`` as ``write_plain_json`` and reads back ``value``.
 
     Reads back ``value`` itself: same type, same value. True for None, bool, int, str and finite
-    floats (JSON writes their shortest exact repr) under an untyped ``JsonSerDes`` (the exact
-    class), so that a caller may write such a value with ``write_plain_json`` and skip reading
-    it back. An IntEnum, a str subclass or a container reads back as something else, and takes
-    the long way.
+    floats (JSON writes their shortest exact repr) under an untyped ``JsonSerDes`` whose
+    ``serialize`` and ``deserialize`` are its own, so that a caller may write such a value with
+    ``write_plain_json`` and skip reading it back. An IntEnum, a str subclass or a container
+    reads back as something else, and takes the long way.
     """
-    if type(serdes) is not JsonSerDes or serdes._adapter is not None:
-        return False
+    if not isinstance(serdes, _StandardSerDes) or not serdes._plain_writes:
+        return False  # only JsonSerDes writes plainly (see _StandardSerDes.__init__)
     kind = type(value)
     if kind is int:
         # An int too long for Python to write as text takes the long way, to its clear error.

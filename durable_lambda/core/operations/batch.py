@@ -75,8 +75,7 @@ from durable_lambda.core.serdes import (
     JsonSerDes,
     payload_size,
     reads_back_unchanged,
-    serialize,
-    write_plain_json,
+    write_value,
 )
 from durable_lambda.core.state import OperationIdentity
 
@@ -91,10 +90,6 @@ ResultT = TypeVar("ResultT")
 """The type of what a map's function or a parallel's branches return."""
 E = TypeVar("E", bound=ExecutionError)
 
-_SUCCEED, _FAIL = OperationAction.SUCCEED, OperationAction.FAIL
-# Read once, as they are for every item: on Python 3.11 reading an enum member from its class
-# costs about 60 ns.
-_BRANCH_SUCCEEDED, _ITEM_SUCCEEDED = BranchState.SUCCEEDED, BatchItemStatus.SUCCEEDED
 
 _DEFAULT_MAP_CONFIG = MapConfig()
 _DEFAULT_PARALLEL_CONFIG = ParallelConfig()
@@ -162,8 +157,7 @@ def _map_units(ctx: OperationScope, items: Iterable[Any], config: MapConfig) -> 
     runtime = ctx.runtime
 
     def size_of(item: Any) -> int:
-        payload = serialize(runtime.serdes, item, runtime.serdes_context(""))
-        return payload_size(payload)
+        return payload_size(write_value(runtime.serdes, item, "", runtime.execution_arn)[0])
 
     return group_items(items, config.item_batcher, size_of)
 
@@ -266,9 +260,9 @@ _validate_item: Callable[[dict[str, Any]], BatchItem[Any]] = (
 
 
 def _item(outcome: BranchOutcome) -> BatchItem[Any]:
-    if outcome.state is _BRANCH_SUCCEEDED:
+    if outcome.state is BranchState.SUCCEEDED:
         return _validate_item(
-            {"index": outcome.index, "status": _ITEM_SUCCEEDED, "result": outcome.result}
+            {"index": outcome.index, "status": BatchItemStatus.SUCCEEDED, "result": outcome.result}
         )
     if outcome.state is BranchState.FAILED:
         return AnyBatchItem(index=outcome.index, status=BatchItemStatus.FAILED, error=outcome.error)
@@ -299,21 +293,25 @@ class _Batch:
     async def complete(self, result: BatchResult[Any]) -> BatchResult[Any]:
         """Checkpoint the parent's SUCCEED with ``result`` and return it as replay will."""
         runtime = self.runtime
-        context = runtime.serdes_context(self.identity.operation_id)
         # A serializer of the user's own is handed the BatchResult itself, as in the official
         # SDK; the built-in ones write its dict form, which keeps the results' own types
         # (datetime, tuple...) where a pydantic dump would turn them into strings and lists.
         builtin = isinstance(self.serdes, JsonSerDes | EnvelopeSerDes)
+        # Untyped JSON, and only scalars in the dict form: plain JSON, known without a walk.
         simple = self._reads_back_unchanged(result)
-        if simple:
-            # Untyped JSON, and only scalars in the dict form: plain JSON, known without a walk.
-            payload = write_plain_json(result.to_dict())
-        else:
-            payload = serialize(self.serdes, result.to_dict() if builtin else result, context)
+        payload = write_value(
+            self.serdes,
+            result.to_dict() if builtin else result,
+            self.identity.operation_id,
+            runtime.execution_arn,
+            known_plain=simple,
+        )[0]
         if isinstance(self.serdes, EnvelopeSerDes):
             payload = _official_batch_envelope(payload)
         if payload_size(payload) <= runtime.options.max_operation_payload_bytes:
-            runtime.checkpointer.enqueue(context_update(self.identity, _SUCCEED, payload))
+            runtime.checkpointer.enqueue(
+                context_update(self.identity, OperationAction.SUCCEED, payload)
+            )
             await runtime.after_first_completion()
             if simple:
                 return result  # reading the payload back would build an equal result
@@ -324,18 +322,25 @@ class _Batch:
             )
         except Exception as error:  # the user's summary generator failed: so does the batch
             error_object = error_object_from_exception(error)
-            runtime.checkpointer.enqueue(context_update(self.identity, _FAIL, error=error_object))
+            runtime.checkpointer.enqueue(
+                context_update(self.identity, OperationAction.FAIL, error=error_object)
+            )
             await runtime.after_first_completion()
             raise self.error(error_object) from error
         options = ContextOptions(ReplayChildren=True)
-        update = context_update(self.identity, _SUCCEED, summary, context_options=options)
+        update = context_update(
+            self.identity, OperationAction.SUCCEED, summary, context_options=options
+        )
         runtime.checkpointer.enqueue(update)
         await runtime.after_first_completion()
         return result
 
     def _reads_back_unchanged(self, result: BatchResult[Any]) -> bool:
-        # Errors read back as dicts of their own; results only when they are simple scalars.
+        # Errors read back as dicts of their own; results only when they are simple scalars
+        # (and only a serializer that writes those plainly: ``None`` asks it about itself).
         serdes = self.serdes
+        if not reads_back_unchanged(serdes, None):
+            return False
         for item in result.all:
             if item.error is not None or not reads_back_unchanged(serdes, item.result):
                 return False

@@ -46,15 +46,9 @@ from durable_lambda.core.model import (
 from durable_lambda.core.operations.child import virtual_context_mismatch
 from durable_lambda.core.operations.concurrency import BranchOutcome, BranchState
 from durable_lambda.core.operations.updates import context_update, replays_children
-from durable_lambda.core.ports import SerDes, SerDesContext
+from durable_lambda.core.ports import SerDes
 from durable_lambda.core.runtime import user_code_error
-from durable_lambda.core.serdes import (
-    deserialize,
-    payload_size,
-    reads_back_unchanged,
-    serialize,
-    write_plain_json,
-)
+from durable_lambda.core.serdes import payload_size, read_value, write_value
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
@@ -62,10 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchBranches", "context_update", "replays_children"]
 
-# Read once: on Python 3.11 reading an enum member from its class costs about 60 ns, and these
-# are read for every branch.
-_START, _SUCCEED = OperationAction.START, OperationAction.SUCCEED
-_SUCCEEDED = BranchState.SUCCEEDED
 # Errors that end the invocation or the execution, or refuse an orphan: never a branch's failure.
 _PROPAGATED = (ExecutionError, InvocationError, CheckpointError, OrphanedOperationError)
 
@@ -125,7 +115,7 @@ class BatchBranches:
             return self.run(index, None)
         if op is None:
             self.runtime.note_new_work()
-            self.runtime.checkpointer.enqueue(context_update(identity, _START))
+            self.runtime.checkpointer.enqueue(context_update(identity, OperationAction.START))
         return self.run(index, op)
 
     def checkpoint(self, index: int) -> Operation | None:
@@ -174,7 +164,7 @@ class BatchBranches:
         result = self._succeed(index, raw)
         if not self.virtual and self.runtime.note_first_completion():
             await self.runtime.checkpointer.settle()
-        return BranchOutcome(index, _SUCCEEDED, result)
+        return BranchOutcome(index, BranchState.SUCCEEDED, result)
 
     async def _fail(self, index: int, error: Exception) -> BranchOutcome:
         error_object = error_object_from_exception(error)
@@ -191,24 +181,18 @@ class BatchBranches:
         Not a coroutine: it awaits nothing, and a coroutine per map item costs.
         """
         identity = self.identities[index]
-        # None: a lone scalar under untyped JSON, written as JsonSerDes writes it and read back
-        # as itself, so that neither a serializer context nor a read-back is needed.
-        context: SerDesContext | None = None
-        if reads_back_unchanged(self.serdes, raw):
-            payload = write_plain_json(raw)
-        else:
-            context = self.runtime.serdes_context(identity.operation_id)
-            payload = serialize(self.serdes, raw, context)
+        where = identity.operation_id, self.runtime.execution_arn
+        payload, same = write_value(self.serdes, raw, *where)
         if self.virtual:
-            return raw if context is None else deserialize(self.serdes, payload, context)
+            return raw if same else read_value(self.serdes, payload, *where)
         if payload_size(payload) > self.runtime.options.max_operation_payload_bytes:
             # As the official SDK stores a too-large branch result: no summary, children replayed.
             options = ContextOptions(ReplayChildren=True)
             update = context_update(identity, OperationAction.SUCCEED, "", context_options=options)
             result = raw
         else:
-            update = context_update(identity, _SUCCEED, payload)
+            update = context_update(identity, OperationAction.SUCCEED, payload)
             # Hand back what replay will read, so the first run and every replay agree.
-            result = raw if context is None else deserialize(self.serdes, payload, context)
+            result = raw if same else read_value(self.serdes, payload, *where)
         self.runtime.checkpointer.enqueue(update)
         return result

@@ -38,7 +38,7 @@ from durable_lambda.core.operations.updates import (
     stored_error,
 )
 from durable_lambda.core.ports import SerDes
-from durable_lambda.core.serdes import deserialize, payload_size, serialize
+from durable_lambda.core.serdes import payload_size, read_value, write_value
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
@@ -145,13 +145,13 @@ async def _succeed(
         # Asked for: the result is never written (it need not be serializable); every replay
         # runs the function again and rebuilds it from the children's checkpoints.
         return await _succeed_with_summary(ctx, identity, config, result)
-    serdes_context = runtime.serdes_context(identity.operation_id)
-    payload = serialize(serdes, result, serdes_context)
+    where = identity.operation_id, runtime.execution_arn
+    payload, same = write_value(serdes, result, *where)
     if payload_size(payload) > runtime.options.max_operation_payload_bytes:
         return await _succeed_with_summary(ctx, identity, config, result)
     runtime.checkpointer.enqueue(context_update(identity, OperationAction.SUCCEED, payload))
     await runtime.after_first_completion()
-    return deserialize(serdes, payload, serdes_context)
+    return result if same else read_value(serdes, payload, *where)
 
 
 async def _succeed_with_summary(
@@ -197,9 +197,10 @@ async def _run_virtual(
         ) from error
     finally:
         _DEPTH.set(depth - 1)
-    context = ctx.runtime.serdes_context(identity.operation_id)
     # Round-trip as a checkpointed result would be, so the first run and replays agree.
-    return deserialize(serdes, serialize(serdes, result, context), context)
+    where = identity.operation_id, ctx.runtime.execution_arn
+    payload, same = write_value(serdes, result, *where)
+    return result if same else read_value(serdes, payload, *where)
 
 
 def virtual_context_mismatch(

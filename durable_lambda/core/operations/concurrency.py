@@ -54,11 +54,6 @@ class BranchState(Enum):
     SUSPENDED = "SUSPENDED"
 
 
-# Read once: on Python 3.11 reading an enum member from its class costs about 60 ns, and these
-# are read for every map item.
-_SUCCEEDED, _SUSPENDED = BranchState.SUCCEEDED, BranchState.SUSPENDED
-
-
 @dataclass(slots=True)
 class BranchOutcome:
     """What running one branch came to (never changed once made).
@@ -163,7 +158,7 @@ class _Scheduler:
         items = []
         for index in range(self.total):
             outcome = self.outcomes.get(index)
-            if outcome is not None and outcome.state is _SUCCEEDED:
+            if outcome is not None and outcome.state is BranchState.SUCCEEDED:
                 item = CompletionItemStatus(
                     index, name_of(index), BatchItemStatus.SUCCEEDED, outcome.result
                 )
@@ -235,8 +230,8 @@ class _Scheduler:
 
             The task queues what the branch came to itself (``_run``): a done callback would be
             one more call scheduled on the event loop per branch. Without a task factory the
-            task is made directly, as from 3.12, not through ``loop.create_task``, whose checks
-            cost about 0.2 µs a branch.
+            task is made directly, as from 3.12, not through ``loop.create_task`` and its checks
+            (``docs/performance.md``, round 3).
             """
             self.waiting += 1
             if self.task_factory is not None:
@@ -285,11 +280,11 @@ class _Scheduler:
 
     def take(self, outcome: BranchOutcome) -> None:
         self.running -= 1
-        if outcome.state is _SUSPENDED:
+        if outcome.state is BranchState.SUSPENDED:
             return  # it keeps its slot until a later invocation finishes it
         self.in_flight -= 1
         self.outcomes[outcome.index] = outcome
-        if outcome.state is _SUCCEEDED:
+        if outcome.state is BranchState.SUCCEEDED:
             self.succeeded += 1
         else:
             self.failed += 1

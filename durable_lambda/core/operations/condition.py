@@ -58,7 +58,7 @@ from durable_lambda.core.retry import (
     delay_seconds_for_service,
 )
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.serdes import deserialize, serialize
+from durable_lambda.core.serdes import read_value, write_value
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
@@ -187,15 +187,16 @@ async def _poll(
     attempt: int,
 ) -> tuple[str, WaitForConditionDecision]:
     """Run one check and ask the strategy about it; return the new state's payload and decision."""
-    serdes_context = ctx.runtime.serdes_context(identity.operation_id)
+    where = identity.operation_id, ctx.runtime.execution_arn
     stored = op.result_payload if op is not None else None
     if not stored:
-        stored = serialize(serdes, config.initial_state, serdes_context)
-    state = deserialize(serdes, stored, serdes_context)
+        stored = write_value(serdes, config.initial_state, *where)[0]
+    state = read_value(serdes, stored, *where)
     new_state = await call_user_function(check, state, ctx.check_context(identity, attempt))
-    payload = serialize(serdes, new_state, serdes_context)
+    payload, same = write_value(serdes, new_state, *where)
     # The strategy judges the state as the next poll and every replay will see it.
-    decision = config.wait_strategy(deserialize(serdes, payload, serdes_context), attempt)
+    seen = new_state if same else read_value(serdes, payload, *where)
+    decision = config.wait_strategy(seen, attempt)
     if not isinstance(decision, WaitForConditionDecision):
         raise ValidationError(
             "a wait strategy must return a WaitForConditionDecision, "

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeAlias
 
 from durable_lambda.core.config import StepConfig, StepSemantics
-from durable_lambda.core.envelope import read_payload
 from durable_lambda.core.errors import (
     CheckpointError,
     ExecutionError,
@@ -54,9 +53,8 @@ from durable_lambda.core.operations.updates import (
     step_update,
     stored_error,
 )
-from durable_lambda.core.ports import SerDes, SerDesContext
 from durable_lambda.core.retry import RetryPresets, apply_jitter, delay_seconds_for_service
-from durable_lambda.core.serdes import deserialize, reads_plainly, serialize
+from durable_lambda.core.serdes import read_value, write_value
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
@@ -74,7 +72,8 @@ __all__ = [
 
 DEFAULT_STEP_CONFIG: Final = StepConfig()
 """The configuration of a step given none."""
-# Module constants: a global lookup is cheaper than an enum class attribute on every step.
+# Read once, not from their class on every replayed step: measurable on the replay path
+# (docs/performance.md, round 6); elsewhere such aliases were dropped as inside the noise.
 _STEP = OperationType.STEP
 _STEP_SUB_TYPE = OperationSubType.STEP
 
@@ -117,7 +116,7 @@ class StepExecutor(OperationExecutor[StepRequest, Any]):
 
     __slots__ = ()
 
-    operation_type = _STEP
+    operation_type = OperationType.STEP
 
     def check_result(
         self,
@@ -187,14 +186,14 @@ class StepExecutor(OperationExecutor[StepRequest, Any]):
             await _retry_or_fail(scope, identity, config, error, attempt)
 
         serdes = config.serdes or runtime.serdes
-        serdes_context = runtime.serdes_context(identity.operation_id)  # not needed by replays
+        operation_id, execution_arn = identity.operation_id, runtime.execution_arn
         try:
-            payload = serialize(serdes, raw, serdes_context)
+            payload, same = write_value(serdes, raw, operation_id, execution_arn)
         except SerDesError as error:
             await _unwritable(scope, identity, error)
         # Hand back what replay would hand back, so the first run and every replay see equal
         # values.
-        result = _read_back(serdes, payload, serdes_context)
+        result = raw if same else read_value(serdes, payload, operation_id, execution_arn)
         checkpointer.enqueue(step_update(identity, OperationAction.SUCCEED, payload=payload))
         if runtime.note_first_completion():
             await checkpointer.settle()
@@ -207,21 +206,9 @@ STEP: Final = StepExecutor()
 
 def step_identity(scope: OperationScope, operation_id: str, name: str | None) -> OperationIdentity:
     """Describe the step ``replay_step`` took the id ``operation_id`` of, for ``STEP.resume``."""
-    return OperationIdentity(operation_id, _STEP, _STEP_SUB_TYPE, name, scope.parent_id)
-
-
-def _read_back(serdes: SerDes[Any], payload: str, context: SerDesContext) -> Any:
-    """Read a payload just written back as replay will.
-
-    A serializer that reads plainly skips the error-wrapping layer; a payload it cannot read goes
-    the long way round, for the full error.
-    """
-    if reads_plainly(serdes):
-        try:
-            return read_payload(payload)
-        except (ValueError, TypeError, RecursionError):
-            pass
-    return deserialize(serdes, payload, context)
+    return OperationIdentity(
+        operation_id, OperationType.STEP, OperationSubType.STEP, name, scope.parent_id
+    )
 
 
 async def _unwritable(

@@ -69,10 +69,22 @@ def test_only_untyped_json_counts() -> None:
     assert not reads_back_unchanged(JsonSerDes(result_type=int), 1)
     assert not reads_back_unchanged(EnvelopeSerDes(), 1)
 
-    class Custom(JsonSerDes[Any]):
-        pass
 
-    assert not reads_back_unchanged(Custom(), 1)
+def test_a_subclass_that_writes_or_reads_its_own_way_takes_the_long_way() -> None:
+    class Writes(JsonSerDes[Any]):
+        def serialize(self, value: Any, context: SerDesContext, /) -> str:
+            return "[" + super().serialize(value, context) + "]"
+
+    class Reads(JsonSerDes[Any]):
+        def deserialize(self, payload: str, context: SerDesContext, /) -> Any:
+            return ("read", super().deserialize(payload, context))
+
+    class Same(JsonSerDes[Any]):
+        pass  # reads and writes exactly as JsonSerDes: the fast lane is the same path
+
+    assert not reads_back_unchanged(Writes(), 1)
+    assert not reads_back_unchanged(Reads(), 1)
+    assert reads_back_unchanged(Same(), 1)
 
 
 async def _first_and_replayed(items: list[Any]) -> tuple[Any, Any]:
