@@ -29,6 +29,8 @@ from uuid import UUID
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from durable_lambda.core._internals import scan_json
+
 __all__ = [
     "ENVELOPE_JSON",
     "JSON_SCALARS",
@@ -345,11 +347,10 @@ def _decode(tag: Any, value: Any) -> Any:
     return decoder(value)
 
 
-# The C scanner behind json.loads, called directly: json.loads adds two regular-expression
-# matches (leading and trailing whitespace) and a BOM check, which cost three times what the
-# scan of a short payload does. A decoder with default settings is json.loads's own.
-# (typeshed does not declare the attribute, which every JSONDecoder sets in its constructor.)
-_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+# The C scanner behind json.loads, called directly (see core/_internals.py): json.loads adds
+# two regular-expression matches (leading and trailing whitespace) and a BOM check, which cost
+# more than the scan of a short payload does.
+_SCAN = scan_json
 
 
 def parse_json(payload: str) -> Any:
