@@ -26,6 +26,7 @@ invocation when the handler ends (a task created and never awaited, or left behi
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Iterable, Iterator
 from types import FrameType
 from typing import Any
@@ -56,7 +57,10 @@ class OrphanGuard:
         self._logger = logger
         self._tasks: set[asyncio.Task[Any]] = set()
         self._contexts: set[str] = set()
-        self._owner: asyncio.Task[Any] | None = None
+        # Held weakly: the finished task of an invocation is otherwise kept alive (the runtime
+        # is in reference cycles) into the next warm invocation, where the checkpointer counts
+        # it among the loop's tasks. Once freed, ``_owner()`` is None: every task is refused.
+        self._owner: weakref.ref[asyncio.Task[Any]] | None = None
         self.active = False
         """Whether anything has been abandoned or closed (until then ``check`` is not asked)."""
 
@@ -68,7 +72,7 @@ class OrphanGuard:
 
     def close(self, owner: asyncio.Task[Any] | None) -> None:
         """Refuse every update but those ``owner`` makes: the handler has ended."""
-        self._owner = owner
+        self._owner = None if owner is None else weakref.ref(owner)
         self.active = True
 
     def check(self, update: OperationUpdate) -> None:
@@ -85,7 +89,7 @@ class OrphanGuard:
             )
         elif update.ParentId is not None and update.ParentId in self._contexts:
             reason = "its parent context had completed (a cancelled, unfinished item)"
-        elif self._owner is not None and task is not self._owner:
+        elif self._owner is not None and task is not self._owner():
             reason = "the handler had already returned (a task it never awaited)"
         else:
             return

@@ -131,3 +131,33 @@ async def test_a_flush_with_nothing_else_to_run_makes_the_call_itself() -> None:
     await asyncio.sleep(0)  # the sender start scheduled by enqueue finds nothing to send
     assert checkpointer._sender is None
     assert checkpointer.pending == 0
+
+
+def test_a_finished_invocations_task_is_not_kept_for_the_next_one() -> None:
+    # The orphan guard holds the invocation's task weakly: a finished invocation leaves no task
+    # among the loop's (where the next invocation's checkpointer would count it, and make its
+    # calls the slower way).
+    import gc
+    import weakref
+
+    from durable_lambda.core.orphans import OrphanGuard
+    from durable_lambda.core.replay_logging import NullLogger
+
+    loop = asyncio.new_event_loop()
+    try:
+        guard = OrphanGuard(ARN, NullLogger())
+
+        async def invocation() -> None:
+            guard.close(asyncio.current_task())
+
+        task = loop.create_task(invocation())
+        loop.run_until_complete(task)
+        finished = weakref.ref(task)
+        del task
+        gc.disable()  # freed by reference counting alone, as between two warm invocations
+        try:
+            assert finished() is None
+        finally:
+            gc.enable()
+    finally:
+        loop.close()
