@@ -96,12 +96,14 @@ class EventLog(MutableSequence[HistoryEvent]):
         events: The events it starts with.
     """
 
-    __slots__ = ("_built", "_items")
+    __slots__ = ("_built", "_edited", "_items")
 
     def __init__(self, events: Iterable[HistoryEvent] = ()) -> None:
         # _items[:_built] are HistoryEvents, _items[_built:] PendingEvents (recorded since).
         self._items: list[Any] = list(events)
         self._built = len(self._items)
+        # The first position changed other than by appending since forget_edits (None: none).
+        self._edited: int | None = None
 
     # What the service does: record, count, cut back; none of it builds pending events.
 
@@ -130,18 +132,52 @@ class EventLog(MutableSequence[HistoryEvent]):
 
     def truncate(self, length: int) -> None:
         """Keep only the first ``length`` events (``del log[length:]``, without building any)."""
+        self._note_index(slice(length, None))
         del self._items[length:]
         self._built = min(self._built, len(self._items))
 
     def copy(self) -> EventLog:
-        """Return an independent log with the same events.
+        """Return an independent log with the same events (and the same edits noted).
 
         Pending events stay pending, and are built once for the log and all its copies.
         """
         log = EventLog()
         log._items = self._items.copy()
         log._built = self._built
+        log._edited = self._edited
         return log
+
+    # Which events changed: a store that saves only what changed (see service.changes) asks.
+
+    def forget_edits(self) -> None:
+        """Start noting edits afresh: ``edited_from`` is None until an event changes again."""
+        self._edited = None
+
+    def edited_from(self) -> int | None:
+        """Return the first position changed other than by appending since ``forget_edits``.
+
+        Every event from there on may differ (replaced, removed, moved); None when events were
+        only appended.
+        """
+        return self._edited
+
+    def _note_edit(self, position: int) -> None:
+        if self._edited is None or position < self._edited:
+            self._edited = position
+
+    def _note_index(self, index: int | slice) -> None:
+        """Note a change at ``index`` (as a list reads it), before it is made."""
+        length = len(self._items)
+        if isinstance(index, slice):
+            start, stop, step = index.indices(length)
+            # What a slice with a positive step changes starts at its start (an empty slice
+            # assigned to inserts there); with a negative step, at its lowest position.
+            position = start if step > 0 else min(range(start, stop, step), default=length)
+            if step > 0 and start >= stop and start >= length:
+                return  # e.g. del log[len(log):], or truncate to the length it has: nothing
+        else:
+            position = index + length if index < 0 else index
+        self._note_edit(min(max(position, 0), length))
 
     # Everything else reads events, so it builds the pending ones first.
 
@@ -173,15 +209,19 @@ class EventLog(MutableSequence[HistoryEvent]):
     def __setitem__(self, index: slice, value: Iterable[HistoryEvent]) -> None: ...
 
     def __setitem__(self, index: int | slice, value: Any) -> None:
+        self._note_index(index)
         self.events()[index] = value
         self._built = len(self._items)
 
     def __delitem__(self, index: int | slice) -> None:
+        self._note_index(index)
         del self.events()[index]
         self._built = len(self._items)
 
     def insert(self, index: int, value: HistoryEvent) -> None:
         """Insert an event before ``index``, as ``list.insert``."""
+        length = len(self._items)
+        self._note_edit(min(max(index + length if index < 0 else index, 0), length))
         self.events().insert(index, value)
         self._built = len(self._items)
 
@@ -192,12 +232,16 @@ class EventLog(MutableSequence[HistoryEvent]):
 
     def pop(self, index: int = -1) -> HistoryEvent:
         """Remove and return an event (the last by default), as ``list.pop``."""
+        if self._items:
+            self._note_index(index)
         event: HistoryEvent = self.events().pop(index)
         self._built = len(self._items)
         return event
 
     def clear(self) -> None:
         """Remove every event."""
+        if self._items:
+            self._note_edit(0)
         self._items.clear()
         self._built = 0
 

@@ -189,8 +189,13 @@ class ExecutionRecord(BaseModel):
     callback_key: str | None = None
 
     def snapshot(self) -> ExecutionRecord:
-        """Return an independent copy, cheaply: containers are copied, frozen values shared."""
-        return self.model_copy(
+        """Return an independent copy, cheaply: containers are copied, frozen values shared.
+
+        While a store tracks a change of this record (``service.changes.ChangeTracker``), the
+        copy's writes of operations are noted with this record's: a change applied to a copy
+        and taken over with ``replace_with`` is tracked whole.
+        """
+        copy = self.model_copy(
             update={
                 "operations": dict(self.operations),
                 "callbacks": dict(self.callbacks),
@@ -200,6 +205,10 @@ class ExecutionRecord(BaseModel):
                 "history": self.history.copy(),
             }
         )
+        written = getattr(self, "_written", None)
+        if written is not None:
+            object.__setattr__(copy, "_written", written)
+        return copy
 
     def operation_ids(self) -> list[str]:
         """Return the ids of the operations in the order they were created.

@@ -54,9 +54,16 @@ def set_timer(
 
 
 def put_operation(record: ExecutionRecord, operation: Operation) -> Operation:
-    """Store ``operation`` and remember that the handler has not seen this version yet."""
+    """Store ``operation`` and remember that the handler has not seen this version yet.
+
+    While a store tracks the change under way (``service.changes.ChangeTracker``), the write is
+    noted for it too: the operations are the one part of a record it cannot compare cheaply.
+    """
     record.operations[operation.Id] = operation
     record.undelivered[operation.Id] = None
+    written = getattr(record, "_written", None)
+    if written is not None:
+        written[operation.Id] = None
     return operation
 
 

@@ -149,7 +149,7 @@ async def test_a_newer_format_version_is_refused_but_not_called_corrupt(
 ) -> None:
     await store.create(sample_record())
     path = store.record_path(sample_record().arn)
-    path.write_bytes(path.read_bytes().replace(b'"version":1', b'"version":9', 1))
+    path.write_bytes(path.read_bytes().replace(b'"version":2', b'"version":9', 1))
 
     with pytest.raises(ExecutionStoreError, match="newer durable-lambda") as caught:
         await store.load(sample_record().arn)

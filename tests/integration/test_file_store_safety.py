@@ -61,12 +61,16 @@ async def test_files_are_0600_and_folders_0700_whatever_the_umask(
     with umask(0):
         await store.create(record)
         await store.save(sample_record(finished=True))
+        await store.update(record.arn, lambda stored: setattr(stored, "invocation_count", 9))
         async with store.lock(record.arn), store.record_lock(record.arn):
             pass
         await store.repair(sample_record())
 
     found = snapshot(store.root)
-    assert len(found) == 6  # executions/, its folder, the record, the kept copy, two locks
+    # executions/, its folder, the record and its journal, the copies the repair kept of both,
+    # two locks
+    assert len(found) == 8
+    assert {Path(path).name.split(".corrupt-")[0] for path in found} >= {"journal"}
     for path, (mode, _) in found.items():
         assert stat.S_IMODE(mode) == (0o700 if stat.S_ISDIR(mode) else 0o600), path
     assert stat.S_IMODE(store.root.stat().st_mode) == 0o700
@@ -269,7 +273,7 @@ async def test_recover_refuses_what_a_repair_would_not_fix(
     record = sample_record()
     await store.create(record)
     path = store.record_path(record.arn)
-    path.write_bytes(path.read_bytes().replace(b'"version":1', b'"version":9', 1))
+    path.write_bytes(path.read_bytes().replace(b'"version":2', b'"version":9', 1))
 
     with pytest.raises(ExecutionStoreError, match="newer durable-lambda"):
         await store.recover(path.parent.name)

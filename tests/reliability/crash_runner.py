@@ -34,10 +34,10 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from workflows import ANSWERS, EVENTS, FUNCTIONS, WORKFLOWS, journal_body
 
@@ -55,6 +55,7 @@ from durable_lambda.core.model import (
 from durable_lambda.service.record import ExecutionRecord, ExecutionStatus
 
 _CHILD_TIME_LIMIT = 30
+T = TypeVar("T")
 
 
 def _kill_if(variable: str, count: int) -> None:
@@ -100,7 +101,10 @@ class CrashingService(CountingService):
 
 
 class CrashingFileStore(FileExecutionStore):
-    """A file store that counts record writes and dies around the one the environment names."""
+    """A file store that counts record writes and dies around the one the environment names.
+
+    A write is a whole record (``save``) or one change of it (``update``, the journal).
+    """
 
     saves = 0
 
@@ -110,6 +114,14 @@ class CrashingFileStore(FileExecutionStore):
         _kill_if("RELIABILITY_KILL_SAVE_BEFORE", self.saves)
         await super().save(record)
         _kill_if("RELIABILITY_KILL_SAVE_AFTER", self.saves)
+
+    async def update(self, arn: str, change: Callable[[ExecutionRecord], T]) -> T:
+        """Change the record; SIGKILL this process around write k if asked to."""
+        CrashingFileStore.saves += 1
+        _kill_if("RELIABILITY_KILL_SAVE_BEFORE", self.saves)
+        outcome = await super().update(arn, change)
+        _kill_if("RELIABILITY_KILL_SAVE_AFTER", self.saves)
+        return outcome
 
 
 def _journal_pipeline() -> None:

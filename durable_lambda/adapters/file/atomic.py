@@ -28,12 +28,14 @@ __all__ = [
     "DIRECTORY_MODE",
     "FILE_MODE",
     "FileIdentity",
+    "append_durably",
     "create_exclusively",
     "fsync_directory",
     "make_directory",
     "open_regular",
     "read_file",
     "read_head",
+    "read_tail",
     "replace_atomically",
 ]
 
@@ -268,6 +270,82 @@ def read_file(path: Path) -> tuple[bytes, FileIdentity] | None:
     finally:
         os.close(fd)
     return b"".join(chunks), identity
+
+
+def read_tail(path: Path, offset: int) -> tuple[bytes, FileIdentity] | None:
+    """Return the bytes of ``path`` from ``offset`` to its end, and the version read.
+
+    None if the file is missing.
+
+    Raises:
+        UnsafeFileError: ``path`` is not a regular file (a link is not followed).
+    """
+    try:
+        fd = open_regular(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        identity = FileIdentity.of(os.fstat(fd))
+        chunks = []
+        position = offset
+        while chunk := os.pread(fd, max(identity.size - position, 1 << 16), position):
+            chunks.append(chunk)
+            position += len(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks), identity
+
+
+def append_durably(path: Path, end: int, data: bytes, inode: tuple[int, int]) -> FileIdentity:
+    """Write ``data`` at offset ``end`` of ``path``, cutting off what follows, and fsync it.
+
+    What follows ``end`` is what a writer killed mid-write left (it was never acknowledged).
+    ``data`` is durable when this returns; if writing fails, the file is cut back to ``end``
+    (as far as it can be) so that nothing half-written stays.
+
+    Args:
+        path: The file; it must exist.
+        end: Where ``data`` goes.
+        data: What to write.
+        inode: The (device, inode) the file must be: the version the caller read.
+
+    Returns:
+        The identity of the file once written.
+
+    Raises:
+        UnsafeFileError: ``path`` is not a regular file (a link is not followed).
+        FileNotFoundError: ``path`` is missing, or was replaced since the caller read it.
+        OSError: Writing failed; nothing of ``data`` is left in the file.
+    """
+    fd = open_regular(path, os.O_WRONLY)
+    try:
+        status = os.fstat(fd)
+        if (status.st_dev, status.st_ino) != inode:
+            raise FileNotFoundError(errno.ENOENT, "replaced since it was read", str(path))
+        try:
+            if status.st_size != end:
+                os.ftruncate(fd, end)
+            view = memoryview(data)
+            position = end
+            while view:
+                written = os.pwrite(fd, view, position)
+                view = view[written:]
+                position += written
+            _sync_data(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, end)
+                _sync_data(fd)
+            raise
+        return FileIdentity.of(os.fstat(fd))
+    finally:
+        os.close(fd)
+
+
+def _sync_data(fd: int) -> None:
+    # fdatasync flushes the data and the size (all a reader needs), not the times.
+    sync = getattr(os, "fdatasync", os.fsync)
+    sync(fd)
 
 
 def read_head(path: Path, limit: int) -> tuple[bytes, int] | None:

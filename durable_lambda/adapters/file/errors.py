@@ -7,7 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from durable_lambda.adapters.file.layout import EXECUTIONS, RECORD_FILE, repair_command
+from durable_lambda.adapters.file.layout import (
+    EXECUTIONS,
+    JOURNAL_FILE,
+    RECORD_FILE,
+    repair_command,
+)
 from durable_lambda.core.errors import DurableExecutionError
 from durable_lambda.service import ports
 
@@ -67,7 +72,7 @@ class CorruptExecutionError(ExecutionStoreError):
 
 
 def _repair_hint(path: Path) -> str:
-    if path.name == RECORD_FILE and path.parent.parent.name == EXECUTIONS:
+    if path.name in (RECORD_FILE, JOURNAL_FILE) and path.parent.parent.name == EXECUTIONS:
         return f"run `{repair_command(path.parent)}`"
     return "replace it with FileExecutionStore.repair"
 

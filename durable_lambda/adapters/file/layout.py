@@ -4,6 +4,8 @@ Layout under the root (``.durable/`` in the working directory by default)::
 
     .durable/executions/<function>.<name>-<sha256 of the ARN, 16 hex>/
         execution.jsonl     the record, after a header line (see ``record_file``)
+        journal             the changes made since the record was last written whole
+                            (see ``journal``); absent until the first change
         lock                the driver's lock; holds the driver's pid while it is held
         record.lock         held around one read-modify-write of the record
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 __all__ = [
     "DEFAULT_ROOT",
     "EXECUTIONS",
+    "JOURNAL_FILE",
     "LOCK_FILE",
     "READABLE_LIMIT",
     "RECORD_FILE",
@@ -35,6 +38,7 @@ EXECUTIONS = "executions"
 """The folder under the root that holds one folder per execution."""
 
 RECORD_FILE = "execution.jsonl"
+JOURNAL_FILE = "journal"
 LOCK_FILE = "lock"
 RECORD_LOCK_FILE = "record.lock"
 READABLE_LIMIT = 80

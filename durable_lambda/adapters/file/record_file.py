@@ -2,14 +2,22 @@
 
 ``execution.jsonl`` holds two JSON lines::
 
-    {"format": "durable-lambda/execution", "version": 1, "record_bytes": 5120,
-     "record_sha256": "...", "created_ns": ..., "summary": {"DurableExecutionArn": ...}}
+    {"format": "durable-lambda/execution", "version": 2, "record_bytes": 5120,
+     "record_sha256": "...", "created_ns": ..., "generation": 3,
+     "summary": {"DurableExecutionArn": ...}}
     {"arn": "...", "operations": {...}, "history": [...], ...}
 
 The header carries the execution's summary, so listing executions reads one short line per
 execution instead of parsing every record; and since header and record live in the same file,
-written atomically, the summary can never disagree with the record. The header also gives the
+written atomically, the summary can never disagree with the record (a change of the summary is
+never left to the journal: the file is written whole for it). The header also gives the
 record's length and SHA-256, so a truncated or altered file is recognised, never half-read.
+
+The record in the file is a snapshot: the changes made since are in the execution's
+``journal`` (see ``journal``), whose header names the ``generation`` (and the SHA-256) of the
+record file it applies to. Each time the file is written whole its generation goes up by one.
+Version 2 added the generation and the journal; a version 1 file (generation 0, no journal)
+is read as it always was.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ __all__ = [
 ]
 
 FORMAT = "durable-lambda/execution"
-VERSION = 1
+VERSION = 2
 MAX_HEADER_BYTES = 1 << 20
 """A header line longer than this is not one the store wrote."""
 
@@ -50,6 +58,8 @@ class ExecutionFileHeader(BaseModel):
         created_ns: When the execution was created (``time.time_ns``): orders executions that
             started at the same moment.
         summary: The record's summary, kept up to date on every save.
+        generation: How many times the file was written whole (1 when created); the journal
+            that applies to it has the same. 0 in a version 1 file.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -60,10 +70,13 @@ class ExecutionFileHeader(BaseModel):
     record_sha256: str
     created_ns: int
     summary: ExecutionSummary
+    generation: int = 0
 
 
-def encode(record: ExecutionRecord, created_ns: int) -> bytes:
-    """Return the bytes of ``record``'s execution file."""
+def encode(
+    record: ExecutionRecord, created_ns: int, generation: int = 1
+) -> tuple[bytes, ExecutionFileHeader]:
+    """Return the bytes of ``record``'s execution file, and its header."""
     body = record.to_json().encode()
     header = ExecutionFileHeader(
         format=FORMAT,
@@ -72,8 +85,9 @@ def encode(record: ExecutionRecord, created_ns: int) -> bytes:
         record_sha256=hashlib.sha256(body).hexdigest(),
         created_ns=created_ns,
         summary=record.summary(),
+        generation=generation,
     )
-    return header.model_dump_json().encode() + b"\n" + body + b"\n"
+    return header.model_dump_json().encode() + b"\n" + body + b"\n", header
 
 
 def parse_header(line: bytes, path: Path, arn: str | None = None) -> ExecutionFileHeader:

@@ -4,14 +4,23 @@ Layout under the root (``.durable/`` in the working directory by default; see ``
 
     .durable/executions/<function>.<name>-<sha256 of the ARN, 16 hex>/
         execution.jsonl     the record, after a header line (see ``record_file``)
+        journal             the changes made since the record was last written whole
         lock                the driver's lock; holds the driver's pid while it is held
 
-Every write is atomic (see ``atomic``): a ``SIGKILL`` at any moment leaves the last complete
-record. A file that is damaged anyway (by a power cut, by hand, by a disk) is reported as
+A change of a record (``update``, what the local service does on every checkpoint) is appended
+to the journal and fsynced, in time proportional to the change; once the journal has grown past
+a fraction of the record (``JournalPolicy``), or the change alters the execution's summary, the
+record is written whole instead and the journal starts afresh (see ``execution_files``). Every
+write is atomic: a ``SIGKILL`` at any moment leaves the record as the last completed change left
+it. A file that is damaged anyway (by a power cut, by hand, by a disk) is reported as
 ``CorruptExecutionError`` for that execution alone, listed apart (``scan``), and never
 overwritten until it is repaired (``recover``, ``repair``). Files are created ``0600`` and
 folders ``0700``, and no link is ever followed where the store keeps a file. All file I/O runs in
 worker threads, so the event loop never blocks on the disk.
+
+The store keeps the executions it read last in memory, and trusts one only as long as its files
+are the versions it read or wrote (two ``stat`` calls tell): reading a long execution again
+costs what changed since, not the whole record.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import os
 import shutil
 import stat
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -31,18 +41,20 @@ from durable_lambda.adapters.file.atomic import (
     create_exclusively,
     fsync_directory,
     make_directory,
-    read_file,
-    remove_stale_temporaries,
-    replace_atomically,
 )
 from durable_lambda.adapters.file.errors import (
-    CorruptExecutionError,
     UnsafeFileError,
     storage_error,
+)
+from durable_lambda.adapters.file.execution_files import (
+    ExecutionFiles,
+    JournalPolicy,
+    StoredExecution,
 )
 from durable_lambda.adapters.file.layout import (
     DEFAULT_ROOT,
     EXECUTIONS,
+    JOURNAL_FILE,
     LOCK_FILE,
     RECORD_FILE,
     RECORD_LOCK_FILE,
@@ -51,32 +63,41 @@ from durable_lambda.adapters.file.layout import (
 from durable_lambda.adapters.file.listing import ExecutionListing, scan_executions
 from durable_lambda.adapters.file.locking import ExecutionLock, local_lock
 from durable_lambda.adapters.file.recovery import (
-    RecordCopy,
     RepairOutcome,
     RepairReport,
     best_copy,
+    check_folder,
     record_copies,
 )
 from durable_lambda.core.errors import ValidationError
+from durable_lambda.service.changes import ChangeTracker, RecordChange
 from durable_lambda.service.ports import ExecutionAlreadyExistsError, ExecutionNotFoundError
 from durable_lambda.service.record import ExecutionRecord, ExecutionSummary
 
-__all__ = ["DEFAULT_ROOT", "FileExecutionStore", "directory_name"]
+__all__ = ["DEFAULT_ROOT", "FileExecutionStore", "JournalPolicy", "directory_name"]
 
 T = TypeVar("T")
+
+_REMEMBERED = 8
+"""How many executions a store keeps in memory (the ones it used last)."""
+_UNKNOWN = FileIdentity(-1, -1, -1, -1)
+"""An identity no file has: an execution remembered with it is read again before any use."""
 
 
 class FileExecutionStore:
     """Implements ``ExecutionStore`` with one directory of files per execution.
 
     Several processes may share a root: writes are atomic, creation is exclusive, and
-    ``lock`` keeps two drivers off one execution. Inside one process, saves of one execution
-    apply in the order they were called. It declares the ``LockingExecutionStore`` (``lock``,
-    ``record_lock``), ``RepairableExecutionStore`` (``repair``) and ``DeletingExecutionStore``
-    (``delete``) capabilities.
+    ``lock`` keeps two drivers off one execution. Inside one process, writes of one execution
+    apply in the order they were called. It declares the ``IncrementalExecutionStore``
+    (``update``, ``view``), ``LockingExecutionStore`` (``lock``, ``record_lock``),
+    ``RepairableExecutionStore`` (``repair``) and ``DeletingExecutionStore`` (``delete``)
+    capabilities.
 
     Args:
         root: The directory to keep executions in; created when first needed.
+        journal_policy: When a change is written as the whole record rather than journalled
+            (``JournalPolicy()``: past half the record's size, and 256 KiB).
 
     Example:
         >>> store = FileExecutionStore(tmp_path)  # doctest: +SKIP
@@ -85,12 +106,14 @@ class FileExecutionStore:
         ...     await store.save(record)
     """
 
-    def __init__(self, root: Path | str = DEFAULT_ROOT) -> None:
+    def __init__(
+        self, root: Path | str = DEFAULT_ROOT, *, journal_policy: JournalPolicy | None = None
+    ) -> None:
         self.root = Path(root).absolute()
+        self.journal_policy = journal_policy or JournalPolicy()
         self._executions = self.root / EXECUTIONS
-        # The version of each file this store last wrote or verified, and its creation time:
-        # a save over a file that has not changed since need not re-verify it.
-        self._known: dict[str, tuple[FileIdentity, int]] = {}
+        # The executions read or written last, as their files held them then (see the module).
+        self._remembered: OrderedDict[str, StoredExecution] = OrderedDict()
 
     def execution_directory(self, arn: str) -> Path:
         """Return the directory that holds execution ``arn`` (it may not exist)."""
@@ -99,6 +122,10 @@ class FileExecutionStore:
     def record_path(self, arn: str) -> Path:
         """Return the file that holds execution ``arn``'s record (it may not exist)."""
         return self.execution_directory(arn) / RECORD_FILE
+
+    def journal_path(self, arn: str) -> Path:
+        """Return the file that holds execution ``arn``'s journal (it may not exist)."""
+        return self.execution_directory(arn) / JOURNAL_FILE
 
     def lock(self, arn: str, wait: bool | float = False) -> ExecutionLock:
         """Return the lock that a driver holds while it works on execution ``arn``.
@@ -151,8 +178,8 @@ class FileExecutionStore:
             StoragePermissionError: The root may not be written.
         """
         path = self.record_path(record.arn)
-        created_ns = time.time_ns()
-        data = record_file.encode(record, created_ns)
+        data, header = record_file.encode(record, time.time_ns())
+        kept = record.snapshot()
 
         def write() -> FileIdentity:
             make_directory(path.parent)
@@ -164,57 +191,124 @@ class FileExecutionStore:
             raise ExecutionAlreadyExistsError(
                 "an execution with this ARN exists already", execution_arn=record.arn
             ) from None
-        self._known[record.arn] = (identity, created_ns)
+        self._remember(record.arn, StoredExecution(kept, header, identity, None))
 
     async def load(self, arn: str) -> ExecutionRecord:
-        """Return the record of execution ``arn``, read from its file.
+        """Return the record of execution ``arn``, as its files hold it.
 
         Raises:
             ExecutionNotFoundError: No such execution.
-            CorruptExecutionError: The file is damaged; it names the path and the damage.
-            StoragePermissionError: The file may not be read.
+            CorruptExecutionError: A file is damaged; it names the path and the damage.
+            StoragePermissionError: A file may not be read.
         """
-        path = self.record_path(arn)
+        return await self.view(arn, ExecutionRecord.snapshot)
 
-        def read() -> tuple[ExecutionRecord, FileIdentity, int]:
-            found = self._read(path, arn)
-            header, body = record_file.verify(found[0], path, arn)
-            return record_file.decode_record(body, path, arn), found[1], header.created_ns
+    async def view(self, arn: str, read: Callable[[ExecutionRecord], T]) -> T:
+        """Return ``read(record)`` for execution ``arn``'s record, without copying it.
 
-        record, identity, created_ns = await asyncio.to_thread(read)
-        self._known[arn] = (identity, created_ns)
-        return record
+        ``IncrementalExecutionStore``: only what changed in the files since this store last
+        read them is read. ``read`` runs in the store's worker thread; it must neither change
+        the record nor keep it.
+
+        Raises:
+            As ``load``.
+        """
+        files = self._files(arn)
+        remembered = self._remembered.get(arn)
+        answer: list[T] = []
+
+        def current() -> StoredExecution:
+            stored = files.read() if remembered is None else files.refresh(remembered)
+            answer.append(read(stored.record))  # here: no change can come in between
+            return stored
+
+        await self._stored(arn, current, "read")
+        return answer[0]
+
+    async def update(self, arn: str, change: Callable[[ExecutionRecord], T]) -> T:
+        """Apply ``change`` to execution ``arn``'s record and store what it changed.
+
+        ``IncrementalExecutionStore``: what ``change`` changed (``service.changes``) is
+        appended to the journal and fsynced, or the record is written whole when the journal is
+        due for it (see ``JournalPolicy``) or the change alters the summary. ``change`` runs in
+        the store's worker thread, between the read and the write: it must change the record in
+        place, all or nothing, and touch nothing else. Hold ``record_lock(arn)`` meanwhile when
+        other processes may change the execution.
+
+        Returns:
+            What ``change`` returned, once the change is durable.
+
+        Raises:
+            ExecutionNotFoundError: No such execution.
+            CorruptExecutionError: A file is damaged: it is left as it is (see ``repair``).
+            StorageFullError: No room on the disk; the stored record is unchanged.
+            StoragePermissionError: A file may not be written.
+        """
+        files = self._files(arn)
+        remembered = self._remembered.get(arn)
+        policy = self.journal_policy
+        outcome: list[T] = []
+
+        def apply() -> StoredExecution:
+            stored = files.read() if remembered is None else files.refresh(remembered)
+            record = stored.record
+            tracker = ChangeTracker(record)
+            try:
+                outcome.append(change(record))
+            except BaseException:
+                tracker.abandon(record)  # the record is as it was: nothing to write
+                raise
+            changes = tracker.finish(record)
+            if not changes.is_empty():
+                try:
+                    _store_change(files, stored, changes, policy)
+                except BaseException:
+                    stored.snapshot = _UNKNOWN  # ahead of the files: read them again first
+                    raise
+            return stored
+
+        await self._stored(arn, apply, "write")
+        return outcome[0]
 
     async def save(self, record: ExecutionRecord) -> None:
         """Replace the stored record of ``record.arn`` with ``record``, atomically.
 
+        The record is written whole (``update`` writes only what a change changed).
+
         Raises:
             ExecutionNotFoundError: No such execution was created.
-            CorruptExecutionError: The stored file is damaged: it is left as it is (see
+            CorruptExecutionError: A stored file is damaged: it is left as it is (see
                 ``repair``).
             StorageFullError: No room on the disk; the stored record is unchanged.
             StoragePermissionError: The file may not be written.
         """
-        path = self.record_path(record.arn)
+        files = self._files(record.arn)
+        remembered = self._remembered.get(record.arn)
+        kept = record.snapshot()
 
-        def write() -> tuple[FileIdentity, int]:
-            created_ns = self._created_ns(path, record.arn)
-            data = record_file.encode(record, created_ns)
-            # What writers killed mid-write left behind goes with the next write that succeeds.
-            identity = replace_atomically(path, data)
-            remove_stale_temporaries(path)
-            return identity, created_ns
+        def write() -> StoredExecution:
+            # What is stored is read (or checked unchanged) first: a damaged file is reported
+            # rather than overwritten.
+            stored = files.read() if remembered is None else files.refresh(remembered)
+            stored.record = kept
+            try:
+                files.compact(stored)
+            except BaseException:
+                stored.snapshot = _UNKNOWN
+                raise
+            return stored
 
-        self._known[record.arn] = await self._write(record.arn, write, "write")
+        await self._stored(record.arn, write, "write")
 
     async def repair(
         self, record: ExecutionRecord, *, created_ns: int | None = None
     ) -> Path | None:
-        """Replace execution ``record.arn``'s file with ``record``, whatever state it is in.
+        """Replace execution ``record.arn``'s files with ``record``, whatever state they are in.
 
         The way past a ``CorruptExecutionError`` when you hold the record to store (``recover``
         finds one in the execution's folder): the damaged file is kept beside the new one,
-        renamed ``execution.jsonl.corrupt-<time>``, for inspection.
+        renamed ``execution.jsonl.corrupt-<time>`` (the journal, if any, as
+        ``journal.corrupt-<time>``), for inspection.
 
         Args:
             record: The record to store (its ARN says which execution).
@@ -228,24 +322,34 @@ class FileExecutionStore:
             StorageFullError: No room on the disk; nothing was changed.
             StoragePermissionError: The directory may not be written.
         """
-        path = self.record_path(record.arn)
+        return (await self._repair(record, created_ns))[0]
+
+    async def _repair(
+        self, record: ExecutionRecord, created_ns: int | None
+    ) -> tuple[Path | None, Path | None]:
+        """``repair``; return where the record file and the journal were kept."""
+        files = self._files(record.arn)
         now = time.time_ns()
         created = now if created_ns is None else created_ns
-        kept = path.with_name(f"{RECORD_FILE}.corrupt-{now}")
+        kept = record.snapshot()
 
-        def write() -> tuple[FileIdentity, Path | None]:
-            make_directory(path.parent)
-            moved: Path | None = kept
-            try:
-                # link(2) takes a symbolic link itself, never its target.
-                os.link(path, kept, follow_symlinks=False)
-            except FileNotFoundError:
-                moved = None
-            return replace_atomically(path, record_file.encode(record, created)), moved
+        def write() -> tuple[StoredExecution, Path | None, Path | None]:
+            make_directory(files.record_path.parent)
+            # Later than any journal left beside it, which is then stale whatever it holds.
+            generation = files.generations() + 1
+            moved = [
+                _keep(path, path.with_name(f"{path.name}.corrupt-{now}"))
+                for path in (files.record_path, files.journal_path)
+            ]
+            return files.write_whole(kept, created, generation), moved[0], moved[1]
 
-        identity, moved = await self._write(record.arn, write, "repair")
-        self._known[record.arn] = (identity, created)
-        return moved
+        try:
+            stored, moved, moved_journal = await self._write(record.arn, write, "repair")
+        except BaseException:
+            self._forget(record.arn)
+            raise
+        self._remember(record.arn, stored)
+        return moved, moved_journal
 
     async def delete(self, arn: str) -> None:
         """Remove execution ``arn``'s folder (``DeletingExecutionStore``).
@@ -282,17 +386,18 @@ class FileExecutionStore:
             fsync_directory(directory.parent)
 
         await self._write(arn, remove, "delete")
-        self._known.pop(arn, None)
+        self._forget(arn)
 
     async def recover(self, directory: str) -> RepairReport:
         """Repair the execution kept in folder ``directory``, with the best record it still has.
 
-        If its file is sound, nothing changes (``HEALTHY``). Otherwise every copy of the record
-        left in the folder is read (the file itself, the complete temporary file of a write a
-        crash interrupted, damaged files earlier repairs kept) and the most advanced one is
-        stored, the damaged file kept beside it (``RESTORED``). When no copy is readable, the
-        damaged file is renamed ``execution.jsonl.corrupt-<time>`` so that the execution is no
-        longer listed (``SET_ASIDE``); nothing is ever deleted.
+        If its files are sound, nothing changes (``HEALTHY``). Otherwise every copy of the
+        record left in the folder is read (the record file itself, with as much of its journal
+        as is sound, the complete temporary file of a write a crash interrupted, damaged files
+        earlier repairs kept) and the most advanced one is stored, the damaged files kept
+        beside it (``RESTORED``). When no copy is readable, the damaged file is renamed
+        ``execution.jsonl.corrupt-<time>`` so that the execution is no longer listed
+        (``SET_ASIDE``); nothing is ever deleted.
 
         It holds the execution's lock meanwhile, so it never races a driver.
 
@@ -319,67 +424,41 @@ class FileExecutionStore:
             ExecutionLock(folder / LOCK_FILE, directory, create_directory=False),
             ExecutionLock(folder / RECORD_LOCK_FILE, directory, wait=True, create_directory=False),
         ):
-            sound, problem = await asyncio.to_thread(self._check_folder, folder)
+            sound, problem, damaged = await asyncio.to_thread(check_folder, folder)
             if problem is None:
                 return RepairReport(folder, RepairOutcome.HEALTHY, restored=sound)
             best = best_copy(await asyncio.to_thread(record_copies, folder))
             if best is None:
                 kept = await self._set_aside(folder)
                 return RepairReport(folder, RepairOutcome.SET_ASIDE, problem, kept=kept)
-            kept = await self.repair(best.record, created_ns=best.created_ns)
+            moved, moved_journal = await self._repair(best.record, best.created_ns)
+            kept = moved_journal if damaged == folder / JOURNAL_FILE else moved
             return RepairReport(folder, RepairOutcome.RESTORED, problem, restored=best, kept=kept)
 
-    def _check_folder(self, folder: Path) -> tuple[RecordCopy | None, str | None]:
-        """Return the sound record of the execution in ``folder``, or what is wrong with it.
-
-        Raises:
-            ExecutionNotFoundError: The folder holds no execution file.
-            ExecutionStoreError: The file may not be read, or has a newer format: a repair
-                would not fix that.
-        """
-        path = folder / RECORD_FILE
-        try:
-            found = read_file(path)
-        except UnsafeFileError as error:
-            return None, f"it is {error.found}"
-        except OSError as error:
-            raise storage_error(error, path, "read") from error
-        if found is None:
-            raise ExecutionNotFoundError(f"{folder} holds no execution file")
-        data = found[0]
-        try:
-            end = data.find(b"\n", 0, record_file.MAX_HEADER_BYTES)
-            if not data:
-                raise CorruptExecutionError(path, "the file is empty")
-            if end < 0:
-                raise CorruptExecutionError(path, "the header line never ends")
-            header = record_file.parse_header(data[:end], path)
-            arn = header.summary.DurableExecutionArn
-            if directory_name(arn) != folder.name:
-                raise CorruptExecutionError(path, f"it holds execution {arn!r}, not this folder's")
-            _, body = record_file.verify(data, path, arn)
-            record = record_file.decode_record(body, path, arn)
-        except CorruptExecutionError as error:
-            return None, error.problem
-        return RecordCopy(path, record, verified=True, created_ns=header.created_ns), None
-
     async def _set_aside(self, folder: Path) -> Path | None:
-        """Rename the folder's execution file out of the way; return its new path."""
-        path = folder / RECORD_FILE
-        kept = path.with_name(f"{RECORD_FILE}.corrupt-{time.time_ns()}")
+        """Rename the folder's execution file (and journal) out of the way; return the first."""
+        now = time.time_ns()
 
         def move() -> Path | None:
-            try:
-                os.rename(path, kept)
-            except FileNotFoundError:
-                return None
+            kept = [
+                path.with_name(f"{path.name}.corrupt-{now}")
+                for path in (folder / RECORD_FILE, folder / JOURNAL_FILE)
+            ]
+            moved: list[Path | None] = []
+            for path, new in zip((folder / RECORD_FILE, folder / JOURNAL_FILE), kept, strict=True):
+                try:
+                    os.rename(path, new)
+                except FileNotFoundError:
+                    moved.append(None)
+                else:
+                    moved.append(new)
             fsync_directory(folder)
-            return kept
+            return moved[0]
 
         try:
             return await asyncio.to_thread(move)
         except OSError as error:
-            raise storage_error(error, path, "set aside") from error
+            raise storage_error(error, folder / RECORD_FILE, "set aside") from error
 
     async def list_executions(self) -> list[ExecutionSummary]:
         """Return a summary of every readable execution, oldest first.
@@ -400,10 +479,42 @@ class FileExecutionStore:
         """
         return await asyncio.to_thread(scan_executions, self._executions)
 
-    async def _write(self, arn: str, write: Callable[[], T], action: str) -> T:
-        """Run ``write`` in a thread, after the saves of ``arn`` that were called before it.
+    def _files(self, arn: str) -> ExecutionFiles:
+        return ExecutionFiles(self.execution_directory(arn), arn)
 
-        It runs to the end even if the caller is cancelled, so the next save cannot overtake it.
+    def _remember(self, arn: str, stored: StoredExecution) -> None:
+        remembered = self._remembered
+        remembered[arn] = stored
+        remembered.move_to_end(arn)
+        while len(remembered) > _REMEMBERED:
+            remembered.popitem(last=False)
+
+    def _forget(self, arn: str) -> None:
+        self._remembered.pop(arn, None)
+
+    async def _stored(
+        self, arn: str, work: Callable[[], StoredExecution], action: str
+    ) -> StoredExecution:
+        """Run ``work`` (read and maybe write the files) and remember the execution it returns.
+
+        Whatever it raises, the execution is forgotten unless ``work`` left it sound (a change
+        that raised left the record as it was).
+        """
+        try:
+            stored = await self._write(arn, work, action)
+        except BaseException:
+            remembered = self._remembered.get(arn)
+            if remembered is not None and remembered.snapshot is _UNKNOWN:
+                self._forget(arn)
+            raise
+        self._remember(arn, stored)
+        return stored
+
+    async def _write(self, arn: str, write: Callable[[], T], action: str) -> T:
+        """Run ``write`` in a thread, after the file work on ``arn`` that was called before it.
+
+        It runs to the end even if the caller is cancelled, so the next call cannot overtake
+        it (nor find what it remembers half changed).
         """
         async with local_lock(f"write:{self.record_path(arn)}"):
             done = asyncio.ensure_future(asyncio.to_thread(write))
@@ -426,31 +537,27 @@ class FileExecutionStore:
                 path = self.record_path(arn)
                 raise storage_error(error, path, action, execution_arn=arn) from error
 
-    def _created_ns(self, path: Path, arn: str) -> int:
-        """Check the file a save replaces; return its creation time.
 
-        A file unchanged since this store wrote or verified it is trusted; any other is read
-        and verified, so a damaged file is reported rather than overwritten.
-        """
-        known = self._known.get(arn)
-        try:
-            if known is not None and FileIdentity.of(path.stat()) == known[0]:
-                return known[1]
-        except FileNotFoundError:
-            pass
-        data, _ = self._read(path, arn)
-        header, body = record_file.verify(data, path, arn)
-        record_file.decode_record(body, path, arn)
-        return header.created_ns
+def _store_change(
+    files: ExecutionFiles, stored: StoredExecution, changes: RecordChange, policy: JournalPolicy
+) -> None:
+    """Make ``changes`` (applied to ``stored.record`` already) durable: journal them, or compact."""
+    if changes.changes_summary():
+        files.compact(stored)  # the record file's header carries the summary
+        return
+    body = changes.to_json()
+    journal = stored.journal
+    journalled = journal.end if journal is not None and journal.applies else 0
+    if policy.due(journalled + len(body), stored.header.record_bytes):
+        files.compact(stored)
+    else:
+        files.append(stored, body)
 
-    def _read(self, path: Path, arn: str) -> tuple[bytes, FileIdentity]:
-        try:
-            found = read_file(path)
-        except UnsafeFileError as error:
-            error.execution_arn = arn
-            raise
-        except OSError as error:
-            raise storage_error(error, path, "read", execution_arn=arn) from error
-        if found is None:
-            raise ExecutionNotFoundError("no execution has this ARN", execution_arn=arn)
-        return found
+
+def _keep(path: Path, kept: Path) -> Path | None:
+    """Keep ``path`` as ``kept`` too (a hard link; a link is linked itself, never followed)."""
+    try:
+        os.link(path, kept, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    return kept

@@ -8,9 +8,10 @@ Which store (memory, files) decides where executions live.
 
 A store that keeps its records in this process (``LendingExecutionStore``, the in-memory one)
 lends the stored record instead: it is changed in place, all-or-nothing, without the two copies
-of the whole record a load and a save would make. Reads that return only a derived value
-(``needs_invocation``, ``next_due``...) look at it without copying it either; ``get_record`` and
-``history`` still hand out copies.
+of the whole record a load and a save would make. A store that saves each change in proportion
+to the change (``IncrementalExecutionStore``, the file store's journal) is handed each change as
+a function. Reads that return only a derived value (``needs_invocation``, ``next_due``...) look
+at the record without copying it either; ``get_record`` still hands out copies.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from durable_lambda.service.history import HistoryEvent, without_execution_data
 from durable_lambda.service.ports import (
     ExecutionNotFoundError,
     ExecutionStore,
+    IncrementalExecutionStore,
     LendingExecutionStore,
     LockingExecutionStore,
 )
@@ -104,6 +106,11 @@ class LocalDurableService:
         self._new_callback_key = new_callback_key
         self._locks: dict[str, asyncio.Lock] = {}
         self._lending = store if isinstance(store, LendingExecutionStore) else None
+        self._incremental = (
+            store
+            if self._lending is None and isinstance(store, IncrementalExecutionStore)
+            else None
+        )
         self._locking = store if isinstance(store, LockingExecutionStore) else None
 
     def _lock(self, arn: str) -> asyncio.Lock:
@@ -132,15 +139,13 @@ class LocalDurableService:
             # Nothing below awaits, so no other call on this loop can come in between: the
             # change is as isolated as under the lock.
             record = self._lending.lend(arn)
-            if atomic:
-                return change(record)
-            work = record.snapshot()
-            outcome = change(work)
-            record.replace_with(work)
-            return outcome
+            return (change if atomic else _on_a_copy(change))(record)
         locking = self._locking
         guard = locking.record_lock(arn) if locking is not None else contextlib.nullcontext()
         async with self._lock(arn), guard:
+            if self._incremental is not None:
+                # The store applies the change to its own record and stores what it changed.
+                return await self._incremental.update(arn, change if atomic else _on_a_copy(change))
             record = await self.store.load(arn)
             outcome = change(record)
             await self.store.save(record)
@@ -151,14 +156,17 @@ class LocalDurableService:
         async with self._lock(arn):
             return await self.store.load(arn)
 
-    async def _peek(self, arn: str) -> ExecutionRecord:
-        """Return the record for a read that keeps nothing of it but a derived value.
+    async def _view(self, arn: str, read: Callable[[ExecutionRecord], T]) -> T:
+        """Return ``read(record)``, for a read that keeps nothing of the record but its answer.
 
-        A borrowed record is not copied: the caller must not keep it or change it.
+        A borrowed or viewed record is not copied: ``read`` must not keep it or change it.
         """
         if self._lending is not None:
-            return self._lending.lend(arn)
-        return await self._read(arn)
+            return read(self._lending.lend(arn))
+        if self._incremental is not None:
+            async with self._lock(arn):
+                return await self._incremental.view(arn, read)
+        return read(await self._read(arn))
 
     # The DurableService port.
 
@@ -203,8 +211,10 @@ class LocalDurableService:
             ValidationError: The marker is not one this execution issued.
             ExecutionNotFoundError: No such execution.
         """
-        record = await self._peek(execution_arn)
-        return service.state_page(record, marker, max_items, checkpoint_token)
+        return await self._view(
+            execution_arn,
+            lambda record: service.state_page(record, marker, max_items, checkpoint_token),
+        )
 
     # What the service does for an orchestrator.
 
@@ -279,20 +289,21 @@ class LocalDurableService:
 
     async def next_due(self, arn: str, *, include_deadlines: bool = True) -> datetime | None:
         """Return when the execution's next timer fires (see ``service.timers.next_due``)."""
-        record = await self._peek(arn)
-        return service.next_due(record, include_deadlines=include_deadlines)
+        return await self._view(
+            arn, lambda record: service.next_due(record, include_deadlines=include_deadlines)
+        )
 
     async def pending_timers(self, arn: str) -> list[Timer]:
         """Return the execution's armed timers, earliest first."""
-        return service.pending_timers(await self._peek(arn))
+        return await self._view(arn, service.pending_timers)
 
     async def needs_invocation(self, arn: str) -> bool:
         """Whether the handler should be invoked now (something changed it has not seen)."""
-        return service.needs_invocation(await self._peek(arn))
+        return await self._view(arn, service.needs_invocation)
 
     async def has_pending_work(self, arn: str) -> bool:
         """Whether the running execution still waits on a timer, a callback or an invoke."""
-        return service.has_pending_work(await self._peek(arn))
+        return await self._view(arn, service.has_pending_work)
 
     async def stop_execution(self, arn: str, error: ErrorObject | None = None) -> bool:
         """Stop a running execution; False if it had already ended."""
@@ -355,7 +366,7 @@ class LocalDurableService:
 
     async def pending_chained_invokes(self, arn: str) -> list[ChainedInvokeRequest]:
         """Return the chained invokes whose target has not finished, in start order."""
-        return service.pending_chained_invokes(await self._peek(arn))
+        return await self._view(arn, service.pending_chained_invokes)
 
     async def attach_chained_invoke_execution(
         self, arn: str, operation_id: str, child_execution_arn: str
@@ -395,14 +406,15 @@ class LocalDurableService:
             arn: The execution.
             include_execution_data: False to leave payloads out, as the service does by default.
         """
-        events = (await self._peek(arn)).history
         if include_execution_data:
-            return list(events)
-        return [without_execution_data(event) for event in events]
+            return await self._view(arn, lambda record: list(record.history))
+        return await self._view(
+            arn, lambda record: [without_execution_data(event) for event in record.history]
+        )
 
     async def get_execution(self, arn: str) -> service.ExecutionDescription:
         """Describe the execution as ``GetDurableExecution`` does."""
-        return service.describe_execution(await self._peek(arn))
+        return await self._view(arn, service.describe_execution)
 
     async def get_record(self, arn: str) -> ExecutionRecord:
         """Return a copy of everything kept for the execution (for tests and tools)."""
@@ -410,8 +422,20 @@ class LocalDurableService:
 
     async def snapshot(self, arn: str) -> ExecutionSnapshot:
         """Return, from one read of the record, all a run loop asks (see ``service.snapshot``)."""
-        return read_snapshot(await self._peek(arn))
+        return await self._view(arn, read_snapshot)
 
     async def list_executions(self) -> list[ExecutionSummary]:
         """Return a summary of every execution, oldest first."""
         return await self.store.list_executions()
+
+
+def _on_a_copy(change: Callable[[ExecutionRecord], T]) -> Callable[[ExecutionRecord], T]:
+    """Return ``change`` made all-or-nothing: applied to a copy, taken over if it returns."""
+
+    def apply(record: ExecutionRecord) -> T:
+        work = record.snapshot()
+        outcome = change(work)
+        record.replace_with(work)
+        return outcome
+
+    return apply
