@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from durable_lambda.contract._capabilities import StoreCapabilitiesContract
 from durable_lambda.contract._checks import raises, same
+from durable_lambda.contract._incremental import IncrementalStoreContract
 from durable_lambda.contract._samples import START, sample_record
 from durable_lambda.service.ports import (
     ExecutionAlreadyExistsError,
@@ -20,14 +21,15 @@ from durable_lambda.service.record import ExecutionStatus
 __all__ = ["ExecutionStoreContract"]
 
 
-class ExecutionStoreContract(StoreCapabilitiesContract, ABC):
+class ExecutionStoreContract(StoreCapabilitiesContract, IncrementalStoreContract, ABC):
     """The behaviour every ``ExecutionStore`` must have, as pytest tests.
 
     Implement ``make_store`` (a new, empty store for each test); implement ``reopen_store``
     too if your store keeps its data outside the object (files, a database), to check that a
     second instance sees the first one's records. The capabilities the store declares
-    (``LockingExecutionStore``, ``RepairableExecutionStore``) are tested too; implement
-    ``damage_record`` to test the repair of a damaged record.
+    (``LockingExecutionStore``, ``RepairableExecutionStore``, ``DeletingExecutionStore``,
+    ``IncrementalExecutionStore``) are tested too; implement ``damage_record`` to test the
+    repair of a damaged record.
     """
 
     @abstractmethod
