@@ -239,6 +239,30 @@ def test_repair_restores_the_complete_copy_an_interrupted_write_left(tmp_path: P
     assert json.loads(ok(cli(tmp_path, "resume", "cut")).stdout) == 21
 
 
+def test_repair_restores_what_a_damaged_journal_held_before_the_damage(tmp_path: Path) -> None:
+    suspended(tmp_path, WAITING, "torn")
+    journal = record_file(tmp_path, "torn").with_name("journal")
+    header, *changes = journal.read_bytes().splitlines(keepends=True)
+    assert len(changes) >= 2, "the run journalled its changes"
+    damaged = bytearray(changes[0])
+    damaged[damaged.index(b"{") + 2] ^= 0x20  # a bad disk block in the first change
+    journal.write_bytes(header + bytes(damaged) + b"".join(changes[1:]))
+    folder = journal.parent.name
+
+    error = failed(cli(tmp_path, "status", "torn"))
+    assert "change 1 (at byte" in error
+    assert "CRC-32 does not match" in error
+    assert f"durable-lambda repair {folder}" in error
+    repaired = ok(cli(tmp_path, "repair", folder))
+
+    assert "torn repaired (change 1 (at byte" in repaired.stderr
+    assert "restored from execution.jsonl (verified" in repaired.stderr
+    [kept] = journal.parent.glob("journal.corrupt-*")
+    assert kept.read_bytes().startswith(header + bytes(damaged))
+    assert json.loads(ok(cli(tmp_path, "resume", "torn")).stdout) == 21
+    assert "not damaged" in ok(cli(tmp_path, "repair", "torn")).stderr
+
+
 # 2. Links planted where the store keeps its files.
 
 
