@@ -5,6 +5,7 @@ Examples:
     .venv/bin/python -m benchmarks --quick           # tiny sizes: does everything still run?
     .venv/bin/python -m benchmarks --only steps,replay
     .venv/bin/python -m benchmarks --only boto3      # both SDKs as Lambda runs them
+    .venv/bin/python -m benchmarks --only local --no-official   # the local runtime's scaling
     .venv/bin/python -m benchmarks --official-python .venv/bin/python   # reuse an interpreter
 """
 
@@ -20,7 +21,7 @@ from benchmarks.official import ROOT, ensure_official_python
 from benchmarks.report import render
 from benchmarks.suite import Sizes, run_all
 
-GROUPS = ("boto3", "steps", "replay", "concurrency", "latency", "fixed", "floor")
+GROUPS = ("boto3", "steps", "replay", "concurrency", "latency", "fixed", "floor", "local")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ from typing import Any
 
 from benchmarks.boto3_compare import GUARANTEES as BOTO3_GUARANTEES
 from benchmarks.format import fmt, get, kb, ratio, sizes, table
+from benchmarks.local_runtime import local_table
 from benchmarks.targets import net_replay_us, targets_table
 
 _BOTO3_LABELS = {
@@ -364,5 +365,7 @@ def render(results: dict[str, Any]) -> str:
         fixed_table(results),
         "\n## Floor, threads\n",
         floor_table(results),
+        "\n## The local runtime (DurableTestRunner on the file store and in memory)\n",
+        local_table(results),
     ]
     return "\n".join(parts) + "\n"

@@ -9,11 +9,12 @@ import platform
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks import boto3_compare, fixed, ours
+from benchmarks.local_runtime import LocalSizes, run_local
 from benchmarks.official import ensure_runtime_python, official_version, run_official
 from benchmarks.replay_floor import replay_floor
 
@@ -43,6 +44,7 @@ class Sizes:
     boto3_steps: int = 1_000
     boto3_map: int = 1_000
     boto3_replay: tuple[int, ...] = (1_000, 10_000)
+    local: LocalSizes = field(default_factory=LocalSizes.full)
 
     @classmethod
     def full(cls, official_large: bool = False) -> Sizes:
@@ -88,6 +90,7 @@ class Sizes:
             boto3_steps=5,
             boto3_map=10,
             boto3_replay=(10,),
+            local=LocalSizes.quick(),
         )
 
 
@@ -313,4 +316,6 @@ def run_all(
         results["fixed"] = _fixed(official_python, sizes, progress)
     if wanted("floor"):
         results["floor"] = _floor(sizes, progress)
+    if wanted("local"):
+        results["local"] = run_local(sizes.local, progress)
     return results
