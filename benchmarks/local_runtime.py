@@ -7,6 +7,9 @@ drives), measured at growing sizes so that the growth shows:
   the file store (``FileExecutionStore`` in a fresh temporary folder, every checkpoint made
   durable) and, for scale, on the in-memory store. The total wall time should grow with ``n``
   (an exponent near 1), not with ``n`` times the size of the record.
+* ``steps``: ``n`` sequential steps, each checkpointed in a call of its own (the default mode
+  acknowledges a step before the next one starts), on the file store and in memory: the cost of
+  one checkpoint call as the record grows.
 * ``replay``: an execution that completed ``n`` steps and then waits; what a replay does before
   it runs the handler is timed: the local service builds the next invocation's input (its first
   page) and the SDK reads every further page (``GetDurableExecutionState``, 1,000 operations a
@@ -47,6 +50,7 @@ __all__ = [
     "local_table",
     "measure_map",
     "measure_replay_load",
+    "measure_steps",
     "run_local",
 ]
 
@@ -59,6 +63,7 @@ class LocalSizes:
 
     Attributes:
         map_items: Items of the map, per run.
+        steps: Sequential steps, per run.
         replay_operations: Completed steps of the execution whose state is loaded.
         repeats: Timed runs per figure (the median is kept).
         large_map_repeats: Timed runs of a map of 5,000 items or more, without a warm-up run
@@ -66,6 +71,7 @@ class LocalSizes:
     """
 
     map_items: tuple[int, ...]
+    steps: tuple[int, ...]
     replay_operations: tuple[int, ...]
     repeats: int
     large_map_repeats: int
@@ -75,6 +81,7 @@ class LocalSizes:
         """The sizes issue 18's targets name."""
         return cls(
             map_items=(1_000, 10_000),
+            steps=(500, 2_000),
             replay_operations=(1_000, 5_000, 10_000, 20_000),
             repeats=5,
             large_map_repeats=3,
@@ -83,7 +90,10 @@ class LocalSizes:
     @classmethod
     def quick(cls) -> LocalSizes:
         """Tiny sizes: checks that every workload still runs."""
-        return cls(map_items=(10, 20), replay_operations=(10, 30), repeats=1, large_map_repeats=1)
+        return cls(
+            map_items=(10, 20), steps=(5, 10), replay_operations=(10, 30), repeats=1,
+            large_map_repeats=1,
+        )  # fmt: skip
 
 
 def _store(kind: str, folder: Path) -> ExecutionStore:
@@ -140,6 +150,36 @@ async def _map_once(store_kind: str, n: int) -> dict[str, Any]:
 async def measure_map(store_kind: str, n: int, repeats: int, warmup: int = 1) -> dict[str, Any]:
     """Time a map of ``n`` items driven to its end through the runner on ``store_kind``."""
     timing = await time_async(lambda: _map_once(store_kind, n), repeats, warmup)
+    return {
+        "seconds": timing.seconds,
+        "runs": list(timing.runs),
+        "us_per_unit": per(timing.seconds, n),
+        **timing.extra,
+    }
+
+
+async def _steps(event: dict[str, Any], ctx: DurableContext) -> int:
+    for i in range(event["n"]):
+        await ctx.step(_one, name=f"s{i}")
+    return int(event["n"])
+
+
+async def _steps_once(store_kind: str, n: int) -> dict[str, Any]:
+    async def run(folder: Path) -> dict[str, Any]:
+        runner = DurableTestRunner(_steps, store=_store(store_kind, folder))
+        started = time.perf_counter()
+        execution = await runner.start({"n": n})
+        result = await execution.result()
+        elapsed = time.perf_counter() - started
+        assert result.status == "SUCCEEDED", result
+        return {"elapsed": elapsed, "calls": execution.checkpoint_calls}
+
+    return await _in_folder(run)
+
+
+async def measure_steps(store_kind: str, n: int, repeats: int) -> dict[str, Any]:
+    """Time ``n`` sequential steps driven to their end through the runner on ``store_kind``."""
+    timing = await time_async(lambda: _steps_once(store_kind, n), repeats)
     return {
         "seconds": timing.seconds,
         "runs": list(timing.runs),
@@ -216,6 +256,12 @@ def run_local(sizes: LocalSizes, progress: Callable[[str], None]) -> dict[str, A
                 measure_map(store_kind, n, repeats, warmup=0 if large else 1)
             )
     for store_kind in STORES:
+        for n in sizes.steps:
+            progress(f"local steps {store_kind} n={n}")
+            results[f"steps/{store_kind}/{n}"] = asyncio.run(
+                measure_steps(store_kind, n, sizes.repeats)
+            )
+    for store_kind in STORES:
         for n in sizes.replay_operations:
             progress(f"local replay state {store_kind} n={n}")
             results[f"replay/{store_kind}/{n}"] = asyncio.run(
@@ -267,6 +313,19 @@ def local_table(results: dict[str, Any]) -> str:
                 str(file.get("calls", "-")),
             ]
         )
+    steps = sorted({int(key.split("/")[2]) for key in group if key.startswith("steps/")})
+    step_rows = []
+    for n in steps:
+        file, memory = group.get(f"steps/file/{n}") or {}, group.get(f"steps/memory/{n}") or {}
+        step_rows.append(
+            [
+                f"{n:,}",
+                fmt(file.get("seconds"), 3),
+                fmt(file.get("us_per_unit")),
+                fmt(memory.get("us_per_unit")),
+                str(file.get("calls", "-")),
+            ]
+        )
     replays = sorted({int(key.split("/")[2]) for key in group if key.startswith("replay/")})
     replay_rows = []
     for n in replays:
@@ -283,6 +342,7 @@ def local_table(results: dict[str, Any]) -> str:
         )
     big_map = (group.get("map/file/10000") or {}).get("seconds")
     map_exponent, map_span = _exponent(group, "map/file/")
+    steps_exponent, steps_span = _exponent(group, "steps/file/")
     replay_exponent, replay_span = _exponent(group, "replay/memory/")
     file_replay_exponent, file_replay_span = _exponent(group, "replay/file/")
     targets = [
@@ -297,6 +357,12 @@ def local_table(results: dict[str, Any]) -> str:
             fmt(map_exponent, 2),
             f"<= {MAX_EXPONENT}",
             _verdict(map_exponent, map_exponent is not None and map_exponent <= MAX_EXPONENT),
+        ],
+        [
+            f"growth exponent of sequential steps on the file store, {steps_span or '-'}",
+            fmt(steps_exponent, 2),
+            f"<= {MAX_EXPONENT} (a checkpoint's cost does not grow with the record)",
+            _verdict(steps_exponent, steps_exponent is not None and steps_exponent <= MAX_EXPONENT),
         ],
         [
             f"growth exponent of replay state loading (runner, in memory), {replay_span or '-'}",
@@ -330,6 +396,12 @@ def local_table(results: dict[str, Any]) -> str:
                     "checkpoint calls",
                 ],
                 map_rows,
+            ),
+            "N sequential steps (one checkpoint call each) driven to their end by "
+            "DurableTestRunner:",
+            table(
+                ["N", "file store (s)", "file us/step", "in memory us/step", "checkpoint calls"],
+                step_rows,
             ),
             "Loading the state of N completed steps as a replay does (the invocation input, "
             "then every page of 1,000 through GetDurableExecutionState):",

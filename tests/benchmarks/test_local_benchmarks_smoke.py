@@ -37,6 +37,10 @@ def test_the_local_group_runs_through_the_command_line(tmp_path: Path) -> None:
             assert figures["seconds"] > 0
             assert figures["calls"] >= 1
             assert figures["invocations"] >= 1
+        for n in (5, 10):
+            figures = local[f"steps/{store}/{n}"]
+            assert figures["seconds"] > 0
+            assert figures["calls"] >= n  # a call per step, at least
         for n in (10, 30):
             figures = local[f"replay/{store}/{n}"]
             assert figures["seconds"] > 0

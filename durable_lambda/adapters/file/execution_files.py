@@ -49,8 +49,11 @@ class JournalPolicy:
     """When the record is written whole instead of journalling one more change.
 
     The journal may grow to ``fraction`` of the record file, and to ``min_bytes`` whatever the
-    record's size: each byte is then written at most about ``1 + 1 / fraction`` times over an
-    execution's life, and loading reads at most ``1 + fraction`` times the record.
+    record's size. The record file then grows by about that fraction from one whole write to
+    the next, so over an execution's life the whole writes add up to about
+    ``(1 + fraction) / fraction`` times the final record (twice it, by default) besides the
+    journal itself: linear in the execution. Loading reads at most ``1 + fraction`` times the
+    record.
 
     Attributes:
         min_bytes: The journal never needs compacting below this size.
@@ -58,7 +61,7 @@ class JournalPolicy:
     """
 
     min_bytes: int = 256 * 1024
-    fraction: float = 0.5
+    fraction: float = 1.0
 
     def due(self, journal_bytes: int, record_bytes: int) -> bool:
         """Whether a journal of ``journal_bytes`` beside a record of ``record_bytes`` is due."""

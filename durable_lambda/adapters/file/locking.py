@@ -142,20 +142,36 @@ class ExecutionLock:
                 local.release()
 
     async def _hold_file_lock(self, deadline: float | None) -> int:
-        fd = await asyncio.to_thread(self._open)
+        # One trip to a worker thread when nobody holds the lock (the local service takes the
+        # record lock around every change): open it, take it, write the pid.
+        fd, held = await asyncio.to_thread(self._open_and_take)
         try:
             pause = _POLL_FIRST
-            while not _try_flock(fd):
+            while not held:
                 remaining = _remaining(deadline)
                 if remaining == 0:
                     raise self._locked(await asyncio.to_thread(_read_pid, fd))
                 await asyncio.sleep(pause if remaining is None else min(pause, remaining))
                 pause = min(pause * 2, _POLL_MOST)
-            await asyncio.to_thread(_write_pid, fd)
+                held = _try_flock(fd)
+                if held:
+                    await asyncio.to_thread(_write_pid, fd)
         except BaseException:
             os.close(fd)  # closing also releases the flock if it was taken
             raise
         return fd
+
+    def _open_and_take(self) -> tuple[int, bool]:
+        """Open the lock file and try to take it; write the pid if taken (blocking)."""
+        fd = self._open()
+        try:
+            held = _try_flock(fd)
+            if held:
+                _write_pid(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, held
 
     def _open(self) -> int:
         try:

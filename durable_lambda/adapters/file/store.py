@@ -97,7 +97,8 @@ class FileExecutionStore:
     Args:
         root: The directory to keep executions in; created when first needed.
         journal_policy: When a change is written as the whole record rather than journalled
-            (``JournalPolicy()``: past half the record's size, and 256 KiB).
+            (``JournalPolicy()``: once the journal is larger than the record file, and than
+            256 KiB).
 
     Example:
         >>> store = FileExecutionStore(tmp_path)  # doctest: +SKIP
