@@ -33,10 +33,16 @@ GUARANTEES = """Rows of the boto3-path comparison, and what each SDK has acknowl
 - ours EAGER: a step's START is acknowledged before its body runs and its SUCCEED before
   `await ctx.step` returns: two calls a step, at least the official SDK's guarantee.
 - official: a step's SUCCEED is acknowledged before `ctx.step` returns (one call a step).
-- map: each item is a child context (START and SUCCEED) with one step; an item's outcome is
-  acknowledged before the map returns, in both SDKs.
+- map: each item is a child context (its START and SUCCEED, the item's result in the SUCCEED),
+  the function doubling the item; every item's outcome and the map's own are acknowledged
+  before the map returns, in both SDKs. Ours calls on its sender thread here (other items run
+  meanwhile), the official SDK through its checkpointing thread.
 - replay: no call is made; the state beyond the first 1,000 operations is read through the
-  client, a page of 1,000 at a time, by both SDKs.
+  client, a page of 1,000 at a time, by both SDKs. The figure is per replayed operation, net of
+  the same invocation with nothing to replay (each SDK's fixed cost, the official SDK's 100 ms
+  end-of-invocation poll among it).
+- memory: tracemalloc's peak during one warm invocation of N steps, over N (lower is better:
+  the ratio is ours over the official SDK's).
 Both SDKs run through their Lambda entry points (`handler(event, lambda_context)`) with the same
 JSON event and the same stand-in boto3 client (`benchmarks/null_lambda_client.py`).
 """
