@@ -13,14 +13,20 @@ function's Lambda log format (JSON or text, ``AWS_LAMBDA_LOG_FORMAT``) at its le
 (``AWS_LAMBDA_LOG_LEVEL`` / ``LOG_LEVEL``), by ``LambdaLogger``; each invocation's events carry
 its Lambda ``requestId``.
 
-Cold start on Lambda: importing this module and the function's own (boto3 among them) creates
-some hundred thousand long-lived objects, which each full pass of the garbage collector walks
-again, during the imports that follow and in every warm invocation. On Lambda (where
-``AWS_LAMBDA_FUNCTION_NAME`` is set) this module therefore hands the objects alive when it is
-imported, and again those alive at the first invocation, to ``gc.freeze()``: the collector
-leaves them alone from then on (they are module-level state, never garbage). A cycle of garbage
-already unreachable at those two moments is then never freed; ``DURABLE_LAMBDA_GC_FREEZE=0``
-turns this off. ``docs/performance.md`` has the figures.
+Cold start on Lambda (where ``AWS_LAMBDA_FUNCTION_NAME`` is set):
+
+* a function decorated there builds its environment's adapters (the container, the service,
+  the Lambda logger) when it is decorated, in Lambda's initialisation phase, not in its first
+  invocation before the first checkpoint;
+* importing this module and the function's own (boto3 among them) creates some hundred thousand
+  long-lived objects, which each full pass of the garbage collector walks again, during the
+  imports that follow and in every warm invocation. This module therefore hands the objects
+  alive when it is imported, and again those alive at the first invocation, to ``gc.freeze()``:
+  the collector leaves them alone from then on (they are module-level state, never garbage). A
+  cycle of garbage already unreachable at those two moments is then never freed;
+  ``DURABLE_LAMBDA_GC_FREEZE=0`` turns this off.
+
+``docs/performance.md`` (round 6) has the figures.
 """
 
 from __future__ import annotations
@@ -59,11 +65,14 @@ _loop: asyncio.AbstractEventLoop | None = None
 _frozen_at_first_call = False
 
 
+def _on_lambda() -> bool:
+    """Whether this process is a Lambda function's (the runtime sets the function's name)."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
 def _freeze_what_is_alive() -> None:
     """On Lambda, move every object alive now out of the garbage collector's walks (see above)."""
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and (
-        os.environ.get("DURABLE_LAMBDA_GC_FREEZE", "1") != "0"
-    ):
+    if _on_lambda() and os.environ.get("DURABLE_LAMBDA_GC_FREEZE", "1") != "0":
         gc.freeze()
 
 
@@ -119,6 +128,11 @@ class DurableFunction(Generic[R]):
         self._aws_boto_config = boto_config
         self._lambda_container = container
         functools.update_wrapper(self, handler)
+        if _on_lambda():
+            # Decorated while Lambda initialises the function: build the environment's
+            # adapters now (the container, the service, the Lambda logger and what they import)
+            # rather than in the first invocation, before its first checkpoint.
+            self.lambda_environment(None)
 
     @property
     def lambda_container(self) -> Container:

@@ -70,6 +70,7 @@ async def handler(event, ctx):
     return event
 
 decorated = sorted(sys.modules)
+built_when_decorated = handler._lambda_container is not None
 output = handler({
     "DurableExecutionArn": "arn:aws:lambda:us-east-1:123456789012:function:f:1/durable-execution/e",
     "CheckpointToken": "t0",
@@ -86,6 +87,7 @@ print(json.dumps({
     "after_import": after_import, "decorated": decorated, "invoked": sorted(sys.modules),
     "status": output["Status"],
     "frozen": gc.get_freeze_count(),
+    "built_when_decorated": built_when_decorated,
     "built": {
         "operation_fields_validator": operation_fields_validator.cache_info().currsize > 0,
         "MapConfig": MapConfig.__pydantic_complete__,
@@ -132,6 +134,15 @@ def test_on_lambda_what_the_imports_left_alive_is_frozen(
     assert on_lambda["status"] == "SUCCEEDED"
     assert on_lambda["frozen"] > 10_000  # the SDK's imports, then the function's
     assert lambda_path["frozen"] == 0  # elsewhere (tests, local runs) the collector is left be
+
+
+def test_on_lambda_the_environment_is_built_when_the_function_is_decorated(
+    on_lambda: dict[str, Any], lambda_path: dict[str, Any]
+) -> None:
+    # Lambda's initialisation phase builds the container, the service and the logger, not the
+    # first invocation before its first checkpoint; elsewhere nothing is built until used.
+    assert on_lambda["built_when_decorated"] is True
+    assert lambda_path["built_when_decorated"] is False
 
 
 def test_the_freeze_can_be_turned_off() -> None:
