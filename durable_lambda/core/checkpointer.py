@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -47,6 +46,7 @@ from durable_lambda.core.model import OperationAction, OperationUpdate
 from durable_lambda.core.paging import follow_pages
 from durable_lambda.core.ports import DurableService
 from durable_lambda.core.state import DurableState
+from durable_lambda.core.update_size import estimated_size
 
 __all__ = ["MAX_CALL_BYTES", "MAX_CALL_UPDATES", "Checkpointer", "call_is_all_that_runs"]
 
@@ -58,11 +58,6 @@ MAX_CALL_BYTES = 750 * 1024
 
 CALL_LINGER_SECONDS = 0.005
 """How long the BATCHED sender waits for more updates before a call nobody is waiting on."""
-
-# Everything an update carries besides its payload and error (ids, names, enums, JSON keys) fits
-# well within this many bytes; estimating rather than rendering JSON keeps enqueueing cheap.
-_UPDATE_OVERHEAD_BYTES = 512
-
 
 # How many tasks beyond the waiting ones ``_everyone_waits`` counts exactly before giving up.
 _EXACT_COUNT_UP_TO = 16
@@ -80,37 +75,6 @@ def call_is_all_that_runs() -> bool:
     thread for it (see the module docstring). False anywhere else.
     """
     return _ALL_THAT_RUNS.get()
-
-
-# ASCII control characters (and DEL) that JSON writes as six-byte ``\u00XX`` escapes.
-_SIX_BYTE_ASCII = re.compile("[\\x00-\\x07\\x0b\\x0e-\\x1f\\x7f]")
-
-
-def estimated_size(update: OperationUpdate) -> int:
-    """Return an upper bound of the update's size as JSON, in bytes, without rendering it."""
-    size = _UPDATE_OVERHEAD_BYTES
-    if update.Payload:
-        size += _escaped_bound(update.Payload)
-    if update.Error is not None:
-        error = update.Error
-        size += _escaped_bound(error.ErrorMessage or "") + _escaped_bound(error.ErrorData or "")
-        size += sum(_escaped_bound(line) + 4 for line in error.StackTrace or ())
-    return size
-
-
-def _escaped_bound(text: str) -> int:
-    r"""Bound the bytes ``text`` takes as a JSON string inside the request body.
-
-    botocore writes the body with non-ASCII text escaped. Per character: printable ASCII takes at
-    most two bytes (``"`` becomes ``\"``), an ASCII control character at most six (``\u0001``),
-    any other six (``\uXXXX``, twelve for a surrogate pair). ``4 * utf8 - 2 * chars`` is at
-    least that for every character (2, 6, 10 and 14 for UTF-8 lengths 1 to 4), so the bound
-    needs one encode, and ASCII text (the common case) only two scans in C.
-    """
-    controls = len(_SIX_BYTE_ASCII.findall(text)) if _SIX_BYTE_ASCII.search(text) else 0
-    if text.isascii():
-        return 2 * len(text) + 4 * controls
-    return 4 * len(text.encode("utf-8", "surrogatepass")) - 2 * len(text) + 4 * controls
 
 
 class Checkpointer:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from durable_lambda.core.checkpointer import Checkpointer, _escaped_bound
+from durable_lambda.core.checkpointer import Checkpointer
 from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.errors import CheckpointError
 from durable_lambda.core.model import (
@@ -24,6 +24,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.state import DurableState
+from durable_lambda.core.update_size import _escaped_bound
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/e/1"
 
