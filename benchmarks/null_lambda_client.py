@@ -8,10 +8,10 @@ and ``get_durable_execution_state(DurableExecutionArn=, CheckpointToken=, Marker
 the service's answers, without a network:
 
 * a checkpoint answer carries a fresh ``CheckpointToken``, ``ResponseMetadata`` and
-  ``NewExecutionState.Operations``: one changed operation per update, as the service reports an
-  operation after applying an update to it (its status, timestamps as ``datetime`` objects the way
-  botocore parses them, and the details the update set: a result, an error, a wait's end, a
-  callback id). Each update costs O(1); nothing is remembered between calls.
+  ``NewExecutionState.Operations``: each operation the call changed, once, as the service
+  reports it after applying the call's last update to it (its status, timestamps as ``datetime``
+  objects the way botocore parses them, and the details the update set: a result, an error, a
+  wait's end, a callback id). Each update costs O(1); nothing is remembered between calls.
 * a state page is served from pages given up front (``pages``: marker -> operations), O(1) per
   page, with ``NextMarker`` pointing at the next one.
 
@@ -133,10 +133,13 @@ class NullLambdaClient:
             raise ValueError("DurableExecutionArn and CheckpointToken are required")
         self.calls += 1
         self.updates += len(Updates)
+        # One entry per operation changed (a START and a SUCCEED of one operation in one call
+        # change it once), in the order the operations were first touched.
+        changed = {update["Id"]: update for update in Updates}
         return {
             "ResponseMetadata": _METADATA,
             "CheckpointToken": f"token-{self.calls}",
-            "NewExecutionState": {"Operations": [changed_operation(u) for u in Updates]},
+            "NewExecutionState": {"Operations": [changed_operation(u) for u in changed.values()]},
         }
 
     def get_durable_execution_state(
