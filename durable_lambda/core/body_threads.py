@@ -69,12 +69,14 @@ class _Threads:
                 result, error = context.run(fn, *args), None
             except BaseException as raised:  # handed to the awaiting task, whatever it is
                 result, error = None, raised
+            # Idle before the awaiting task can resume: the call it makes next (the next step's
+            # body) then finds this thread, however late the thread is scheduled again.
+            with self._lock:
+                self._idle += 1
             # A loop closed meanwhile (RuntimeError) has nobody waiting any more.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, future, result, error)
             del context, fn, args, future, loop, result, error  # nothing of a call stays here
-            with self._lock:
-                self._idle += 1
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
