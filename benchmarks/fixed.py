@@ -369,8 +369,23 @@ def cold_starts(variants: list[ColdVariant], repeats: int) -> dict[str, dict[str
             "process_ms": statistics.median(elapsed for elapsed, _ in runs) * 1e3,
             "maxrss_mb": statistics.median(report["maxrss_kb"] for _, report in runs) / 1024,
             "peak_bytes": memory["peak_bytes"],
+            # Every round's figures, in round order, for ratios paired by round.
+            "rounds": [
+                {key: report.get(key) for key in ("import_s", "first_checkpoint_s")}
+                for _, report in runs
+            ],
         }
     return results
+
+
+def paired_ratio(mine: dict[str, Any], theirs: dict[str, Any], key: str) -> float | None:
+    """The median over rounds of ``mine[key] / theirs[key]``, both taken in the same round."""
+    pairs = [
+        (a.get(key), b.get(key))
+        for a, b in zip(mine.get("rounds") or [], theirs.get("rounds") or [], strict=False)
+    ]
+    ratios = [a / b for a, b in pairs if a is not None and b]
+    return statistics.median(ratios) if ratios else None
 
 
 def _compile_tree(python: str) -> None:

@@ -63,7 +63,7 @@ class Sizes:
             latency_seconds=0.02,
             floor=10_000,
             thread_calls=5_000,
-            cold_repeats=7,
+            cold_repeats=11,
             runtime_venv=True,
         )
 
