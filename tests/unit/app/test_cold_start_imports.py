@@ -52,7 +52,9 @@ NOT_ON_THE_LAMBDA_PATH = (
 )
 
 _LAMBDA_PATH = """
-import json, sys
+import gc, json, sys
+# Python 3.12 starts with objects of its own frozen already: count only what came after.
+frozen_at_start = gc.get_freeze_count()
 import durable_lambda
 after_import = sorted(m for m in sys.modules if m.startswith("durable_lambda"))
 from durable_lambda import durable_execution
@@ -86,7 +88,7 @@ from durable_lambda.core.operation_fields import operation_fields_validator
 print(json.dumps({
     "after_import": after_import, "decorated": decorated, "invoked": sorted(sys.modules),
     "status": output["Status"],
-    "frozen": gc.get_freeze_count(),
+    "frozen": gc.get_freeze_count() - frozen_at_start,
     "built_when_decorated": built_when_decorated,
     "built": {
         "operation_fields_validator": operation_fields_validator.cache_info().currsize > 0,
