@@ -90,6 +90,11 @@ class _NotPlainError(Exception):
 
 
 _PLAIN_TYPES = frozenset({str, int, bool, float})
+# The wire enums, written as their values (``_value_``: the member's own attribute, read without
+# the ``value`` property).
+_WIRE_ENUMS = frozenset(
+    {InvocationStatus, OperationAction, OperationStatus, OperationSubType, OperationType}
+)
 
 
 def _wire_dict(model: WireModel) -> dict[str, Any]:
@@ -100,6 +105,8 @@ def _wire_dict(model: WireModel) -> dict[str, Any]:
         kind = type(value)
         if kind in _PLAIN_TYPES:
             wire[name] = value
+        elif kind in _WIRE_ENUMS:
+            wire[name] = value._value_
         else:
             wire[name] = _wire_value(value)
     return wire
