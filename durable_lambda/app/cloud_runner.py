@@ -31,7 +31,13 @@ from durable_lambda.app.cloud_api import (
 )
 from durable_lambda.app.driver import ExecutionStuckError
 from durable_lambda.app.replayer.recorded import from_history
-from durable_lambda.app.testing_execution import ExecutionResult, OperationView
+from durable_lambda.app.testing_execution import (
+    ExecutionResult,
+    OperationView,
+    as_step,
+    filtered_views,
+    named_view,
+)
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
 from durable_lambda.service.history import EventType, HistoryEvent
@@ -296,13 +302,7 @@ class CloudExecution:
         self, *, parent: str | None = None, type: OperationType | None = None
     ) -> list[OperationView]:
         """Return the operations seen at the last poll, filtered by parent name or id and type."""
-        ops = [op for op in self._operations_now if op.Type is not OperationType.EXECUTION]
-        if parent is not None:
-            parent_ids = {op.Id for op in self._operations_now if parent in (op.Id, op.Name)}
-            ops = [op for op in ops if op.ParentId in parent_ids]
-        if type is not None:
-            ops = [op for op in ops if op.Type is type]
-        return [OperationView(op) for op in ops]
+        return filtered_views(self._operations_now, parent, type)
 
     def operation(self, name: str) -> OperationView:
         """Return the operation named ``name``, as seen at the last poll.
@@ -310,17 +310,11 @@ class CloudExecution:
         Raises:
             KeyError: no operation has that name.
         """
-        for op in self._operations_now:
-            if op.Name == name:
-                return OperationView(op)
-        raise KeyError(f"no operation named {name!r} (as of the last poll of {self.arn})")
+        return named_view(self._operations_now, name, f"as of the last poll of {self.arn}")
 
     def step(self, name: str) -> OperationView:
         """Return the step named ``name``, as seen at the last poll."""
-        view = self.operation(name)
-        if view.type is not OperationType.STEP:
-            raise KeyError(f"{name!r} is a {view.type.value}, not a STEP")
-        return view
+        return as_step(self.operation(name))
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ Apart from the runner itself (``testing_runner``) so that the blocking wrappers 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,7 +22,16 @@ from durable_lambda.core.model import (
 )
 from durable_lambda.service.history import HistoryEvent
 
-__all__ = ["CallbackHandle", "ExecutionResult", "OperationView", "TestExecution", "TestHost"]
+__all__ = [
+    "CallbackHandle",
+    "ExecutionResult",
+    "OperationView",
+    "TestExecution",
+    "TestHost",
+    "as_step",
+    "filtered_views",
+    "named_view",
+]
 
 
 class TestHost(DriverHost, Protocol):
@@ -219,13 +229,7 @@ class TestExecution(ExecutionDriver):
         self, *, parent: str | None = None, type: OperationType | None = None
     ) -> list[OperationView]:
         """Return the operations seen at the last drive, filtered by parent name or id and type."""
-        ops = [op for op in self.operations_seen if op.Type is not OperationType.EXECUTION]
-        if parent is not None:
-            parent_ids = {op.Id for op in self.operations_seen if parent in (op.Id, op.Name)}
-            ops = [op for op in ops if op.ParentId in parent_ids]
-        if type is not None:
-            ops = [op for op in ops if op.Type is type]
-        return [OperationView(op) for op in ops]
+        return filtered_views(self.operations_seen, parent, type)
 
     def operation(self, name: str) -> OperationView:
         """Return the operation named ``name``.
@@ -233,17 +237,11 @@ class TestExecution(ExecutionDriver):
         Raises:
             KeyError: no operation has that name.
         """
-        for op in self.operations_seen:
-            if op.Name == name:
-                return OperationView(op)
-        raise KeyError(f"no operation named {name!r}")
+        return named_view(self.operations_seen, name)
 
     def step(self, name: str) -> OperationView:
         """Return the step named ``name``."""
-        view = self.operation(name)
-        if view.type is not OperationType.STEP:
-            raise KeyError(f"{name!r} is a {view.type.value}, not a STEP")
-        return view
+        return as_step(self.operation(name))
 
     async def history(self) -> list[HistoryEvent]:
         """Return the execution's history events."""
@@ -253,3 +251,42 @@ class TestExecution(ExecutionDriver):
     def checkpoint_calls(self) -> int:
         """Checkpoint calls made by every invocation of this runner so far."""
         return self.runner.counting_service.checkpoint_calls
+
+
+def filtered_views(
+    operations: Sequence[Operation], parent: str | None, type: OperationType | None
+) -> list[OperationView]:
+    """Return views of ``operations`` but the EXECUTION, under ``parent`` (name or id), of ``type``.
+
+    What ``operations()`` answers for every runner (in memory or deployed).
+    """
+    ops = [op for op in operations if op.Type is not OperationType.EXECUTION]
+    if parent is not None:
+        parent_ids = {op.Id for op in operations if parent in (op.Id, op.Name)}
+        ops = [op for op in ops if op.ParentId in parent_ids]
+    if type is not None:
+        ops = [op for op in ops if op.Type is type]
+    return [OperationView(op) for op in ops]
+
+
+def named_view(operations: Sequence[Operation], name: str, seen: str = "") -> OperationView:
+    """Return the view of the first operation named ``name``.
+
+    Raises:
+        KeyError: none is; ``seen`` (say, "as of the last poll") ends the message.
+    """
+    for op in operations:
+        if op.Name == name:
+            return OperationView(op)
+    raise KeyError(f"no operation named {name!r}{f' ({seen})' if seen else ''}")
+
+
+def as_step(view: OperationView) -> OperationView:
+    """Return ``view`` if it is a step.
+
+    Raises:
+        KeyError: it is another type of operation.
+    """
+    if view.type is not OperationType.STEP:
+        raise KeyError(f"{view.name!r} is a {view.type.value}, not a STEP")
+    return view
