@@ -258,18 +258,7 @@ def read_file(path: Path) -> tuple[bytes, FileIdentity] | None:
     Raises:
         UnsafeFileError: ``path`` is not a regular file (a link is not followed).
     """
-    try:
-        fd = open_regular(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        identity = FileIdentity.of(os.fstat(fd))
-        chunks = []
-        while chunk := os.read(fd, max(identity.size, 1 << 16)):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    return b"".join(chunks), identity
+    return read_tail(path, 0)
 
 
 def read_tail(path: Path, offset: int) -> tuple[bytes, FileIdentity] | None:
