@@ -17,16 +17,13 @@ what the SDK documents for them (``adapters/aws/lambda_service.py``):
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated_lambda import CREDENTIALS, REGION, EmulatorProcess, InvokeEndpoint
-from fault_proxy import FAULTS, FaultProxy
+from fault_proxy import FAULTS
+from fault_rig import Rig, fault_rig
 from workflows import two_steps
 
 from durable_lambda.core.errors import CheckpointError, InvalidCheckpointTokenError
@@ -38,41 +35,11 @@ EXPECTED = {"one": 8, "two": 80}
 INJECTED: Counter[str] = Counter()
 
 
-@dataclass
-class Rig:
-    """The emulator, the proxy in front of it, and the endpoint that runs the handler."""
-
-    emulator: EmulatorProcess
-    proxy: FaultProxy
-    endpoint: InvokeEndpoint
-    log: Path
-
-
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    saved = {key: os.environ.get(key) for key in (*CREDENTIALS, "AWS_DEFAULT_REGION")}
-    os.environ.update(CREDENTIALS | {"AWS_DEFAULT_REGION": REGION})
     log = tmp_path_factory.mktemp("emulator") / "dex-local-runner.log"
-    proxy: FaultProxy | None = None
-    endpoint: InvokeEndpoint | None = None
-    emulator: EmulatorProcess | None = None
-    try:
-        # The proxy needs the emulator's URL and the emulator the endpoint's: start the
-        # endpoint with a placeholder and point it at the proxy once that exists.
-        endpoint = InvokeEndpoint({"TwoSteps": two_steps}, "http://127.0.0.1:9", READ_TIMEOUT)
-        emulator = EmulatorProcess(["TwoSteps"], endpoint.url, log)
-        proxy = FaultProxy(emulator.url, hold_seconds=READ_TIMEOUT + 1.5)
-        endpoint.service_url = proxy.url
-        yield Rig(emulator, proxy, endpoint, log)
-    finally:
-        for part in (proxy, endpoint, emulator):
-            if part is not None:
-                part.close()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with fault_rig({"TwoSteps": two_steps}, log, READ_TIMEOUT) as started:
+        yield started
 
 
 def run_with_faults(rig: Rig, *faults: str) -> tuple[str, dict[str, Any], list[str]]:
