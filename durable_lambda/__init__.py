@@ -18,7 +18,9 @@ Example:
 # the combinators and the batch machinery up front is paid by every cold start.
 from __future__ import annotations
 
+import gc
 import importlib
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -92,6 +94,7 @@ if TYPE_CHECKING:
     )
     from durable_lambda.core.lambda_context import LambdaContext
     from durable_lambda.core.model import ErrorObject, Operation, OperationStatus, OperationType
+    from durable_lambda.core.non_blocking import non_blocking
     from durable_lambda.core.operations.batch_result import (
         BatchCompletionError,
         BatchItem,
@@ -222,6 +225,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "OperationStatus",
         "OperationType",
     ),
+    "durable_lambda.core.non_blocking": ("non_blocking",),
     "durable_lambda.core.operations.batch_result": (
         "BatchCompletionError",
         "BatchItem",
@@ -386,7 +390,26 @@ __all__ = [
     "create_retry_strategy",
     "create_wait_strategy",
     "durable_execution",
+    "non_blocking",
 ]
+
+
+def _pause_the_collector() -> bool:
+    """On Lambda, turn the garbage collector off for an import of the SDK; say if it was on.
+
+    The SDK's import makes tens of thousands of long-lived objects (classes, validators,
+    module state) and almost no garbage (some hundreds of objects in cycles), yet the
+    collector's passes walk them again and again while the import grows them: about a tenth of
+    a cold start. The entry point freezes what its import left alive (``gc.freeze()``, see
+    ``durable_lambda.app.lambda_handler``), so those objects are never walked afterwards
+    either; ``DURABLE_LAMBDA_GC_FREEZE=0`` turns both off. Elsewhere the collector is left be.
+    """
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return False
+    if os.environ.get("DURABLE_LAMBDA_GC_FREEZE", "1") == "0" or not gc.isenabled():
+        return False
+    gc.disable()
+    return True
 
 
 def __getattr__(name: str) -> object:
@@ -394,7 +417,12 @@ def __getattr__(name: str) -> object:
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    paused = _pause_the_collector()
+    try:
+        value = getattr(importlib.import_module(module), name)
+    finally:
+        if paused:
+            gc.enable()
     globals()[name] = value
     return value
 

@@ -13,8 +13,10 @@ The threads are shared by the whole process and bounded by the default executor'
 time-out or the deadline keeps its thread until it ends (see ``core/operations/attempt.py``), so
 another thread is started for the next call when none is idle.
 
-Writing the body ``async def`` is how a user marks it non-blocking: it then runs on the loop,
-with no thread at all (docs/performance.md compares the two).
+A body that does not block needs no thread: written ``async def``, or a plain function marked
+``non_blocking`` (``core/non_blocking.py``), it runs on the loop with no hand-over at all
+(docs/performance.md compares them). The hand-over itself is two thread wake-ups (the worker's,
+then the loop's, through its self-pipe); copying the context is about 0.03 µs of it.
 """
 
 from __future__ import annotations
@@ -65,8 +67,14 @@ class _Threads:
     def _work(self) -> None:
         while True:
             context, fn, args, future, loop = self._jobs.get()
+            error: BaseException | None
             try:
                 result, error = context.run(fn, *args), None
+            except StopIteration as raised:
+                # An asyncio future refuses StopIteration (the awaiting task would wait forever);
+                # it becomes the RuntimeError a coroutine's StopIteration becomes (PEP 479).
+                result, error = None, RuntimeError("the function raised StopIteration")
+                error.__cause__ = raised
             except BaseException as raised:  # handed to the awaiting task, whatever it is
                 result, error = None, raised
             # Idle before the awaiting task can resume: the call it makes next (the next step's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from durable_lambda.core.errors import (
     SuspendExecution,
 )
 from durable_lambda.core.model import Operation
+from durable_lambda.core.non_blocking import is_non_blocking
 from durable_lambda.core.orphans import OrphanGuard
 from durable_lambda.core.plugins import InstrumentationPlugin, PluginDispatcher
 from durable_lambda.core.ports import Clock, Logger, RandomSource, SerDes, SerDesContext
@@ -267,8 +269,11 @@ async def call_user_function(fn: Callable[..., Any], *args: Any) -> Any:
     """Run a user function that may be ``async def`` or plain, and return what it returns.
 
     Coroutine functions are awaited on the event loop. Plain functions run in a worker thread
-    (``core/body_threads.py``) so that blocking I/O inside one does not stall other branches; if a
-    plain function (say, a lambda) returns an awaitable, that is awaited on the loop.
+    (``core/body_threads.py``) so that blocking I/O inside one does not stall other branches,
+    unless marked ``non_blocking`` (``core/non_blocking.py``): those are called on the loop's
+    thread, with no hand-over. Either way a plain function runs in a copy of the caller's
+    context (``contextvars``), and if it (say, a lambda) returns an awaitable, that is awaited
+    on the loop.
 
     What the function raises reaches the caller as something the SDK handles:
 
@@ -285,7 +290,10 @@ async def call_user_function(fn: Callable[..., Any], *args: Any) -> Any:
     try:
         if _is_async_callable(fn):
             return await fn(*args)
-        result = await run_in_thread(fn, *args)
+        if is_non_blocking(fn):
+            result = contextvars.copy_context().run(fn, *args)
+        else:
+            result = await run_in_thread(fn, *args)
         if inspect.isawaitable(result):
             return await result
         return result

@@ -19,6 +19,20 @@
 The attempt then fails with ``StepTimeoutError`` or ``StepDeadlineError``, which the caller
 records like any failure of the body: the retry strategy decides.
 
+A plain body marked ``non_blocking`` (``core/non_blocking.py``) runs on the event loop's own
+thread: it can be neither interrupted nor abandoned, and no timer fires while it runs. The
+limits are applied when it returns:
+
+* past the step's time-out, the attempt fails with ``StepTimeoutError`` all the same and its
+  result is dropped, as a thread abandoned at the time-out has its result dropped: marking a
+  body changes where it runs, not which attempts count as failed;
+* past the deadline margin, its result is kept (the body finished, and recording it costs one
+  checkpoint, while failing it would run its side effects again); the invocation then ends at
+  its next step, as the deadline ends it whenever it passes between two steps.
+
+If an awaitable it returned is still running when a limit expires, that is cancelled as an
+``async def`` body would be.
+
 ``defer_step`` is what a step reached after the deadline does instead of starting its body.
 """
 
@@ -32,6 +46,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from durable_lambda.core.attempt_errors import StepDeadlineError, StepTimeoutError
 from durable_lambda.core.model import Operation, OperationAction, OperationStatus
+from durable_lambda.core.non_blocking import is_non_blocking
 from durable_lambda.core.operations.updates import attempts_made, retry_update, step_update
 from durable_lambda.core.runtime import _is_async_callable, call_user_function
 from durable_lambda.core.state import OperationIdentity
@@ -146,8 +161,10 @@ async def run_attempt(
         return await call_user_function(fn, step_context)
     task = asyncio.current_task()
     assert task is not None  # an attempt runs in a task
-    threaded = not _is_async_callable(fn)
+    inline = not _is_async_callable(fn) and is_non_blocking(fn)
+    threaded = not inline and not _is_async_callable(fn)
     thread: _ThreadWatch | None = None  # set once a worker thread runs the body
+    late = False  # an inline body returned after its time-out expired
     scope = asyncio.timeout(timeout_seconds) if timeout_seconds is not None else None
     if deadline is not None:
         deadline.watch(task, loop)
@@ -157,10 +174,16 @@ async def run_attempt(
                 # An earlier attempt's thread of this step is still running here: never two
                 # attempts of one step at once in one process.
                 await asyncio.shield(previous)
-            if not threaded:
-                return await call_user_function(fn, step_context)
-            thread = _ThreadWatch(fn)
-            return await call_user_function(thread.run, step_context)
+            if threaded:
+                thread = _ThreadWatch(fn)
+                return await call_user_function(thread.run, step_context)
+            result = await call_user_function(fn, step_context)
+            # No timer fires while an inline body holds the loop: read the time-out's clock.
+            when = scope.when() if scope is not None and inline else None
+            if when is None or loop.time() < when:
+                return result
+        # Here only when an inline body returned after its time-out expired.
+        by_deadline, late = False, True
     except TimeoutError:
         if scope is None or not scope.expired():
             raise  # the body's own TimeoutError: a failure like any other
@@ -179,12 +202,18 @@ async def run_attempt(
     abandoned = finished is not None
     if finished is not None:
         _abandon(key, finished)
-    thread_note = (
-        "; its plain-function body keeps running in its worker thread, abandoned, its result "
-        "dropped"
-        if abandoned
-        else ""
-    )
+    if abandoned:
+        thread_note = (
+            "; its plain-function body keeps running in its worker thread, abandoned, its result "
+            "dropped"
+        )
+    elif late:
+        thread_note = (
+            "; its non_blocking body ran on the event loop's thread, which no time-out can "
+            "interrupt, and its result was dropped"
+        )
+    else:
+        thread_note = ""
     where = {
         "execution_arn": runtime.execution_arn,
         "operation_id": identity.operation_id,
