@@ -17,6 +17,11 @@ What this layer does not cover, and the one-line change each needs, is listed in
 ``docs/migration.md``: the official SDK's instrumentation plugin factories, its testing package
 (``DurableFunctionTestRunner``, ``DurableChildContextTestRunner``), and reaching into its
 internals (``context.state`` is durable-lambda's own context here).
+
+One name is durable-lambda's own: ``non_blocking`` marks a step function (or a
+``wait_for_callback`` submitter, a ``wait_for_condition`` check) that does not block, so that it
+runs inline on the event loop, as the official SDK runs its step functions, instead of in a
+worker thread (see ``durable_lambda.non_blocking``).
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ from durable_lambda.compat.aws.exceptions import (
 from durable_lambda.compat.aws.execution import durable_execution
 from durable_lambda.compat.aws.retries import WithRetryConfig, with_retry
 from durable_lambda.compat.aws.types import StepContext
+from durable_lambda.core.non_blocking import non_blocking
 
 __all__ = [
     "BatchCompletionError",
@@ -92,5 +98,6 @@ __all__ = [
     "durable_step",
     "durable_wait_for_callback",
     "durable_with_child_context",
+    "non_blocking",
     "with_retry",
 ]

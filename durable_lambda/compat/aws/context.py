@@ -35,6 +35,7 @@ from durable_lambda.core.config import (
 from durable_lambda.core.context import DurableContext as AsyncDurableContext
 from durable_lambda.core.context import ParallelBranch
 from durable_lambda.core.errors import ValidationError
+from durable_lambda.core.non_blocking import is_non_blocking, non_blocking
 from durable_lambda.core.operations.batch_result import BatchResult
 from durable_lambda.core.operations.step_context import StepContext as AsyncStepContext
 
@@ -184,6 +185,7 @@ class DurableContext:
         def body(context: AsyncStepContext) -> T:
             return func(_step_context(context))
 
+        _carry_mark(func, body)
         step_name = _name(name, func)
         result: T = self._call(lambda: self.state.step(body, step_name, config))
         return result
@@ -242,6 +244,7 @@ class DurableContext:
             details = WaitForCallbackContext(StdlibStyleLogger(context.logger), context.attempt)
             return submitter(callback_id, details)
 
+        _carry_mark(submitter, submit)
         waiter_name = _name(name, submitter)
         return self._call(lambda: self.state.wait_for_callback(submit, waiter_name, config))
 
@@ -278,6 +281,7 @@ class DurableContext:
         def poll(state: T, context: AsyncStepContext) -> T:
             return check(state, _check_context(context))
 
+        _carry_mark(check, poll)
         result: T = self._call(lambda: self.state.wait_for_condition(poll, config, name))
         return result
 
@@ -320,6 +324,21 @@ class DurableContext:
         return ParallelBranch(branch, name)
 
 
+def _carry_mark(
+    func: Callable[..., Any], wrapper: Callable[..., Any], factory: object = None
+) -> None:
+    """Mark ``wrapper`` non-blocking if the user marked ``func`` (``durable_lambda.non_blocking``).
+
+    A step, submitter or check marked so runs on the event loop's thread with no thread hop,
+    as the official SDK runs its step functions; map items, parallel branches and child
+    contexts make blocking durable calls, so they keep a thread of their own. ``factory`` is a
+    decorator's factory of bodies, which the user may have marked instead (``@non_blocking``
+    written above ``@durable_step``).
+    """
+    if is_non_blocking(func) or (callable(factory) and is_non_blocking(factory)):
+        non_blocking(wrapper)
+
+
 def _check_callable(func: object, operation: str, argument: str) -> None:
     if not callable(func):
         raise ValidationError(
@@ -344,6 +363,7 @@ def durable_step(
             return func(step_context, *args, **kwargs)
 
         body._original_name = func.__name__  # type: ignore[attr-defined]
+        _carry_mark(func, body, bind)
         return body
 
     return bind
@@ -397,6 +417,7 @@ def durable_wait_for_callback(
             return func(callback_id, context, *args, **kwargs)
 
         submitter._original_name = func.__name__  # type: ignore[attr-defined]
+        _carry_mark(func, submitter, bind)
         return submitter
 
     return bind
