@@ -33,6 +33,11 @@ GUARANTEES = """Rows of the boto3-path comparison, and what each SDK has acknowl
 - ours EAGER: a step's START is acknowledged before its body runs and its SUCCEED before
   `await ctx.step` returns: two calls a step, at least the official SDK's guarantee.
 - official: a step's SUCCEED is acknowledged before `ctx.step` returns (one call a step).
+- plain-function steps: ours runs an unmarked plain body in a worker thread (two thread
+  hand-overs a step: the body may block without stalling other branches); a body marked
+  `durable_lambda.non_blocking` runs inline on the event loop's thread. The official SDK calls
+  its plain step functions inline on the handler's thread, so the marked row compares like for
+  like; the unmarked row pays for a guarantee the official SDK does not give.
 - map: each item is a child context (its START and SUCCEED, the item's result in the SUCCEED),
   the function doubling the item; every item's outcome and the map's own are acknowledged
   before the map returns, in both SDKs. Ours calls on its sender thread here (other items run
@@ -64,6 +69,7 @@ def _jobs(n_steps: int, n_map: int, replay: tuple[int, ...], repeats: int) -> di
         {"name": "steps/BATCHED", "kind": "steps", "n": n_steps, "mode": "BATCHED"},
         {"name": "steps/EAGER", "kind": "steps", "n": n_steps, "mode": "EAGER"},
         {"name": "plain/BATCHED", "kind": "plain", "n": n_steps, "mode": "BATCHED"},
+        {"name": "plain-inline/BATCHED", "kind": "plain-inline", "n": n_steps, "mode": "BATCHED"},
     ]
     official = [{"name": "steps", "kind": "steps", "n": n_steps}]
     shared: list[dict[str, Any]] = []
@@ -168,6 +174,7 @@ def rows(
         ("steps/BATCHED", "steps/BATCHED", "steps", n_steps),
         ("steps/EAGER", "steps/EAGER", "steps", n_steps),
         ("plain/BATCHED", "plain/BATCHED", "steps", n_steps),
+        ("plain-inline/BATCHED", "plain-inline/BATCHED", "steps", n_steps),
         ("map/None", "map/None", "map/None", n_map),
         ("map/10", "map/10", "map/10", n_map),
         ("map-first/None", "map-first/None", "map-first/None", n_map),

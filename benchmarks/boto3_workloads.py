@@ -11,10 +11,12 @@ JSON object: each job's wall times in seconds (``runs``), its checkpoint calls, 
 
 Jobs: ``steps`` (``n`` sequential no-op steps: ``async def`` bodies for ours, plain functions for
 the official SDK, whose bodies are plain), ``plain`` (the same with plain-function bodies for ours
-too), ``map`` (a map over ``n`` items, ``concurrency`` at most at once), ``replay`` (an
-invocation replaying ``n`` completed steps whose state spans pages of 1,000 operations, served by
-the client), ``memory`` (tracemalloc's peak over one ``steps`` invocation). ``first`` times a
-job's first invocation in the process, before any warm-up: a cold sandbox's first invocation.
+too, run in worker threads), ``plain-inline`` (plain-function bodies marked ``non_blocking`` for
+ours, run inline on the event loop as the official SDK runs its plain bodies), ``map`` (a map
+over ``n`` items, ``concurrency`` at most at once), ``replay`` (an invocation replaying ``n``
+completed steps whose state spans pages of 1,000 operations, served by the client), ``memory``
+(tracemalloc's peak over one ``steps`` invocation). ``first`` times a job's first invocation in
+the process, before any warm-up: a cold sandbox's first invocation.
 """
 
 from __future__ import annotations
@@ -96,12 +98,16 @@ def event_for(n: int, job: dict[str, Any], completed: int = 0) -> tuple[dict[str
 
 def ours_handlers(job: dict[str, Any], client: NullLambdaClient) -> Callable[..., Any]:
     """Return durable-lambda's decorated handler for ``job``."""
-    from durable_lambda import MapConfig, durable_execution
+    from durable_lambda import MapConfig, durable_execution, non_blocking
 
     async def async_one(step: Any) -> int:
         return 1
 
     def plain_one(step: Any) -> int:
+        return 1
+
+    @non_blocking
+    def inline_one(step: Any) -> int:
         return 1
 
     async def double(ctx: Any, item: int, index: int, items: Any) -> int:
@@ -114,7 +120,7 @@ def ours_handlers(job: dict[str, Any], client: NullLambdaClient) -> Callable[...
             config = MapConfig(max_concurrency=event.get("concurrency"))
             result = await ctx.map(list(range(event["n"])), double, name="map", config=config)
             return len(result.get_results())
-        body = plain_one if kind == "plain" else async_one
+        body = {"plain": plain_one, "plain-inline": inline_one}.get(kind, async_one)
         for i in range(event["n"]):
             await ctx.step(body, name=f"s{i}")
         return int(event["n"])

@@ -13,6 +13,7 @@ _BOTO3_LABELS = {
     "steps/BATCHED": "async steps, ours BATCHED (default) vs official",
     "steps/EAGER": "async steps, ours EAGER vs official",
     "plain/BATCHED": "plain-function steps, ours BATCHED vs official",
+    "plain-inline/BATCHED": "plain-function steps marked non_blocking, ours BATCHED vs official",
     "map/None": "map item, unlimited",
     "map/10": "map item, max_concurrency=10",
     "map-first/None": "map item, first map in a fresh process, unlimited",

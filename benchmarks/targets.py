@@ -52,6 +52,11 @@ def _boto3_targets(results: dict[str, Any], add: Callable[..., None]) -> None:
     row("steps/BATCHED", f"per async step, default mode (BATCHED), N={n_steps:,}: >= 30x", 30)
     row("steps/EAGER", f"per async step, EAGER, N={n_steps:,}: >= 20x", 20)
     row("plain/BATCHED", f"per plain-function step, default mode, N={n_steps:,}: >= 30x", 30)
+    row(
+        "plain-inline/BATCHED",
+        f"per plain-function step marked non-blocking, default mode, N={n_steps:,}: >= 30x",
+        30,
+    )
     row("map/None", f"per map item, {n_map:,} items, unlimited: >= 20x", 20)
     row("map/10", f"per map item, {n_map:,} items, max_concurrency=10: >= 20x", 20)
     row("map-first/None", f"first map in a fresh process, {n_map:,} items, unlimited: >= 20x", 20)

@@ -90,7 +90,8 @@ def test_the_boto3_path_drives_both_sdks_through_one_stand_in_client() -> None:
     python = sys.executable  # this environment has both SDKs (the official one as a dev extra)
     results = compare(python, python, rounds=1, repeats=1, n_steps=3, n_map=4, replay=(1_500,))
     rows = results["rows"]
-    for row in ("steps/BATCHED", "steps/EAGER", "map/10", "map-first/None", "replay/1500"):
+    checked = ("steps/BATCHED", "steps/EAGER", "plain-inline/BATCHED", "map/10", "map-first/None")
+    for row in (*checked, "replay/1500"):
         assert rows[row]["ours"] > 0
         assert rows[row]["official"] > 0
         assert rows[row]["ratio"] > 0
