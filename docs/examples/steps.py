@@ -18,6 +18,7 @@ from durable_lambda import (
     StepError,
     StepSemantics,
     create_retry_strategy,
+    non_blocking,
 )
 from durable_lambda.testing import DurableTestRunner
 
@@ -43,6 +44,24 @@ async def basic(event: dict[str, Any], ctx: DurableContext) -> dict[str, Any]:
 
 
 # --8<-- [end:basic]
+
+
+# --8<-- [start:non_blocking]
+async def totals(event: dict[str, Any], ctx: DurableContext) -> int:
+    @non_blocking  # pure computation: it runs on the event loop's thread, no worker thread
+    def total(step: StepContext) -> int:
+        return sum(line["price"] * line["quantity"] for line in event["lines"])
+
+    return await ctx.step(total, name="total")
+
+
+# --8<-- [end:non_blocking]
+
+
+async def test_a_non_blocking_step_returns_its_result() -> None:
+    lines = [{"price": 250, "quantity": 2}, {"price": 99, "quantity": 1}]
+    result = await DurableTestRunner(totals, always_replay=True).run({"lines": lines})
+    assert result.result == 599
 
 
 async def test_steps_return_their_results() -> None:
