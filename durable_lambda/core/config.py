@@ -29,13 +29,6 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from pydantic import model_validator
 
-from durable_lambda.core.batch_config import (
-    CompletionConfig,
-    ItemBatcher,
-    MapConfig,
-    NestingType,
-    ParallelConfig,
-)
 from durable_lambda.core.config_base import ConfigModel
 from durable_lambda.core.config_fields import (
     AttemptTimeout,
@@ -47,6 +40,13 @@ from durable_lambda.core.duration import Duration
 from durable_lambda.core.ports import SerDes
 
 if TYPE_CHECKING:
+    from durable_lambda.core.batch_config import (
+        CompletionConfig,
+        ItemBatcher,
+        MapConfig,
+        NestingType,
+        ParallelConfig,
+    )
     from durable_lambda.core.retry import RetryStrategy, WaitStrategy
 else:
     # retry.py is a floor below the operations' configs and is not imported at run time:
@@ -73,6 +73,24 @@ __all__ = [
     "WaitForCallbackConfig",
     "WaitForConditionConfig",
 ]
+
+# Map and parallel's configuration is re-exported on first access (PEP 562): a function that
+# never calls them does not build its models at cold start.
+_BATCH_NAMES = frozenset(
+    ("CompletionConfig", "ItemBatcher", "MapConfig", "NestingType", "ParallelConfig")
+)
+
+
+def __getattr__(name: str) -> object:
+    """Return map and parallel's configuration names from ``batch_config``, imported now."""
+    if name not in _BATCH_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from durable_lambda.core import batch_config
+
+    value = getattr(batch_config, name)
+    globals()[name] = value
+    return value
+
 
 T = TypeVar("T")
 

@@ -15,20 +15,13 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from durable_lambda.core.config import (
-    ChildConfig,
-    Duration,
-    MapConfig,
-    ParallelConfig,
-    StepConfig,
-)
+from durable_lambda.core.config import ChildConfig, Duration, StepConfig
 from durable_lambda.core.context.arguments import argument, check_callable
 from durable_lambda.core.context.combinators import Combinators
 from durable_lambda.core.context.external import ExternalCalls
 from durable_lambda.core.context.handles import Handles
 from durable_lambda.core.context.replay_safe import ReplaySafeHelpers
 from durable_lambda.core.context.scope import ContextScope
-from durable_lambda.core.operations.child import run_child_context
 from durable_lambda.core.operations.names import recorded_name
 from durable_lambda.core.operations.step import (
     DEFAULT_STEP_CONFIG,
@@ -37,14 +30,14 @@ from durable_lambda.core.operations.step import (
     step_identity,
 )
 from durable_lambda.core.operations.step_context import StepContext
-from durable_lambda.core.operations.wait import run_wait
 from durable_lambda.core.state import NOT_SUCCEEDED
 
-# The operations a handler may never call (map, parallel, callbacks, combinators, conditions,
-# chained invokes) are imported by the method that runs them, on first use: together they cost
-# about 10 ms of every cold start otherwise. The per-call cost of the import statement is a
-# dictionary lookup.
+# The operations a handler may never call (wait, child contexts, map, parallel, callbacks,
+# combinators, conditions, chained invokes) are imported by the method that runs them, on first
+# use: together they cost about 10 ms of every cold start otherwise. The per-call cost of the
+# import statement is a dictionary lookup.
 if TYPE_CHECKING:
+    from durable_lambda.core.config import MapConfig, ParallelConfig
     from durable_lambda.core.operations.batch import ItemT, ResultT
     from durable_lambda.core.operations.batch_result import BatchResult
 
@@ -162,6 +155,8 @@ class DurableContext(ContextScope, ExternalCalls, Combinators, ReplaySafeHelpers
         Raises:
             ValidationError: the duration is out of range.
         """
+        from durable_lambda.core.operations.wait import run_wait
+
         await run_wait(self, duration, name)
 
     async def run_in_child_context(
@@ -189,6 +184,8 @@ class DurableContext(ContextScope, ExternalCalls, Combinators, ReplaySafeHelpers
         """
         body = argument("run_in_child_context", "func", func, "fn", fn)
         check_callable("run_in_child_context", "func", body)
+        from durable_lambda.core.operations.child import run_child_context
+
         result: T = await run_child_context(self, body, recorded_name(body, name), config)
         return result
 

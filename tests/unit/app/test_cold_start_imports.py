@@ -26,11 +26,18 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # Modules a Lambda function must not load for an invocation that does not use them: the SDK's
 # local runtime and tooling, boto3 (built on the first call to AWS), structlog (on the first
-# event logged), and the operations a handler loads by calling them.
+# event logged), the container and dependency-injector (a function with no container of its own
+# takes the Lambda backend's adapters without them), and the operations a handler loads by
+# calling them, map and parallel's configuration among them.
 NOT_ON_THE_LAMBDA_PATH = (
     "boto3",
     "botocore",
     "structlog",
+    "dependency_injector",
+    "durable_lambda.app.container",
+    "durable_lambda.core.batch_config",
+    "durable_lambda.core.operations.child",
+    "durable_lambda.core.operations.wait",
     "durable_lambda.testing",
     "durable_lambda.contract",
     "durable_lambda.adapters.local",
@@ -57,7 +64,10 @@ import gc, json, sys
 frozen_at_start = gc.get_freeze_count()
 import durable_lambda
 after_import = sorted(m for m in sys.modules if m.startswith("durable_lambda"))
+passes = []
+gc.callbacks.append(lambda phase, info: phase == "start" and passes.append(info["generation"]))
 from durable_lambda import durable_execution
+passes_during_import = len(passes)
 
 class StandInClient:
     def checkpoint_durable_execution(self, **request):
@@ -72,7 +82,8 @@ async def handler(event, ctx):
     return event
 
 decorated = sorted(sys.modules)
-built_when_decorated = handler._lambda_container is not None
+built_when_decorated = handler._lambda_adapters is not None
+collector_on_after_import = gc.isenabled()
 output = handler({
     "DurableExecutionArn": "arn:aws:lambda:us-east-1:123456789012:function:f:1/durable-execution/e",
     "CheckpointToken": "t0",
@@ -81,15 +92,18 @@ output = handler({
         "ExecutionDetails": {"InputPayload": "{}"},
     }]},
 }, None)
+invoked = sorted(sys.modules)
 import gc
 from durable_lambda.core.batch_config import MapConfig
 from durable_lambda.core.config import CallbackConfig
 from durable_lambda.core.operation_fields import operation_fields_validator
 print(json.dumps({
-    "after_import": after_import, "decorated": decorated, "invoked": sorted(sys.modules),
+    "after_import": after_import, "decorated": decorated, "invoked": invoked,
     "status": output["Status"],
     "frozen": gc.get_freeze_count() - frozen_at_start,
     "built_when_decorated": built_when_decorated,
+    "collector_on_after_import": collector_on_after_import,
+    "passes_during_import": passes_during_import,
     "built": {
         "operation_fields_validator": operation_fields_validator.cache_info().currsize > 0,
         "MapConfig": MapConfig.__pydantic_complete__,
@@ -147,11 +161,33 @@ def test_on_lambda_the_environment_is_built_when_the_function_is_decorated(
     assert lambda_path["built_when_decorated"] is False
 
 
+def test_on_lambda_the_collector_is_off_while_the_sdk_is_imported(
+    on_lambda: dict[str, Any], lambda_path: dict[str, Any]
+) -> None:
+    # The import makes tens of thousands of long-lived objects and next to no garbage: no
+    # collector pass walks them on Lambda, and the collector is on again afterwards.
+    assert on_lambda["passes_during_import"] == 0
+    assert on_lambda["collector_on_after_import"] is True
+    assert lambda_path["passes_during_import"] > 0  # elsewhere the collector is left be
+    assert lambda_path["collector_on_after_import"] is True
+
+
 def test_the_freeze_can_be_turned_off() -> None:
     code = _fresh_python(
         _LAMBDA_PATH, AWS_LAMBDA_FUNCTION_NAME="orders", DURABLE_LAMBDA_GC_FREEZE="0"
     )
-    assert json.loads(code.splitlines()[-1])["frozen"] == 0
+    report = json.loads(code.splitlines()[-1])
+    assert report["frozen"] == 0
+    assert report["passes_during_import"] > 0
+
+
+def test_a_collector_the_application_turned_off_stays_off() -> None:
+    code = (
+        "import gc; gc.disable()\n"
+        "from durable_lambda import durable_execution\n"
+        "print(gc.isenabled())\n"
+    )
+    assert _fresh_python(code, AWS_LAMBDA_FUNCTION_NAME="orders") == "False"
 
 
 def test_the_first_invocation_builds_only_the_validators_it_uses(
