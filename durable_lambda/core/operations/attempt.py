@@ -161,8 +161,9 @@ async def run_attempt(
         return await call_user_function(fn, step_context)
     task = asyncio.current_task()
     assert task is not None  # an attempt runs in a task
-    inline = not _is_async_callable(fn) and is_non_blocking(fn)
-    threaded = not inline and not _is_async_callable(fn)
+    plain = not _is_async_callable(fn)
+    inline = plain and is_non_blocking(fn)  # on the loop's thread: it cannot be abandoned
+    threaded = plain and not inline
     thread: _ThreadWatch | None = None  # set once a worker thread runs the body
     late = False  # an inline body returned after its time-out expired
     scope = asyncio.timeout(timeout_seconds) if timeout_seconds is not None else None
