@@ -3,8 +3,9 @@
 ``CompletionConfig(should_complete=...)`` takes a ``CompletionRule``;
 ``durable_lambda.core.completion`` (which re-exports these names) tells when it is asked and how
 its decision is recorded. These
-are values only, below the configuration that holds a rule, so ``config.py`` can name the rule's
-type without importing the policy that reads the configuration.
+are values only: ``config.py`` names the rule's type without importing them (only the type
+checker reads it there). ``BatchItemStatus`` is defined in ``completion`` and re-exported here:
+a map without a rule loads that module but not this one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from durable_lambda.core.completion import BatchItemStatus
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import ErrorObject
 
@@ -27,15 +29,6 @@ __all__ = [
     "complete_batch",
     "continue_batch",
 ]
-
-
-class BatchItemStatus(StrEnum):
-    """How one branch of a map or parallel ended (what a completion rule and a result report)."""
-
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    STARTED = "STARTED"
-    """Started but not finished when the batch completed (it was abandoned)."""
 
 
 class CompletionOutcome(StrEnum):

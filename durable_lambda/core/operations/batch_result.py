@@ -8,6 +8,11 @@ stored by either SDK reads back in the other.
 When the stored form would be too large for one checkpoint, the parent is stored with
 ``ReplayChildren`` and a small JSON summary instead (``summary_envelope``); the summary records
 the completion decision (``CompletionRecord``) so that the rebuilt result equals the original.
+
+The models are built on first use (``defer_build``), not at import: a map makes its items and
+its result with ``new_item`` and ``new_result``, which set what validation would set without
+needing a validator, so the first map of a process builds no schema for them. Reading a stored
+result (replay) validates it, and builds them then.
 """
 
 from __future__ import annotations
@@ -18,12 +23,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from durable_lambda.core.completion import (
-    BatchItemStatus,
-    CompletionItemStatus,
-    CompletionPolicy,
-    CompletionReason,
-)
+from durable_lambda.core.completion import BatchItemStatus, CompletionPolicy, CompletionReason
 from durable_lambda.core.config import CompletionConfig
 from durable_lambda.core.errors import ChildContextError, DurableOperationError, SerDesError
 from durable_lambda.core.model import ErrorObject
@@ -38,6 +38,8 @@ __all__ = [
     "BatchResult",
     "CompletionReason",
     "CompletionRecord",
+    "new_item",
+    "new_result",
     "summary_envelope",
 ]
 
@@ -46,6 +48,11 @@ R = TypeVar("R")
 
 # An enum's .value is a descriptor call; a map's result writes one status per item.
 _STATUS_TEXT = {status: status.value for status in BatchItemStatus}
+
+
+# Built on first use: defining these models with their schemas cost a fresh process's first map
+# about 3 ms, and a map that fails no item and fits its result in one checkpoint needs none.
+_DEFERRED = ConfigDict(defer_build=True)
 
 
 class BatchItemError(ErrorObject):
@@ -60,6 +67,8 @@ class BatchItemError(ErrorObject):
         >>> error.type, error.message
         ('StepError', 'card declined')
     """
+
+    model_config = _DEFERRED
 
     @property
     def message(self) -> str | None:
@@ -126,7 +135,7 @@ class BatchItem(BaseModel, Generic[R]):
         error: What it failed with, when it failed.
     """
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     index: int
     status: BatchItemStatus
@@ -177,7 +186,7 @@ class BatchResult(BaseModel, Generic[R]):
         >>> receipts = result.get_results()
     """
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     all: list[BatchItem[R]]
     completion_reason: CompletionReason = Field(serialization_alias="completionReason")
@@ -304,24 +313,76 @@ class BatchResult(BaseModel, Generic[R]):
         succeeded = sum(1 for item in items if item.status is BatchItemStatus.SUCCEEDED)
         failed = sum(1 for item in items if item.status is BatchItemStatus.FAILED)
         # A custom completion rule is asked about the items as stored.
-        statuses = (
-            [
+        statuses = None
+        if policy.should_complete is not None:
+            from durable_lambda.core.completion_rule import CompletionItemStatus
+
+            statuses = [
                 CompletionItemStatus(item.index, None, item.status, item.result, item.error)
                 for item in items
             ]
-            if policy.should_complete is not None
-            else None
-        )
         reason = policy.reason(succeeded, failed, items=statuses)
         return AnyBatchResult(all=items, completion_reason=reason)
 
 
-# Looking a parametrized model up (``BatchItem[Any]``) costs more than building a small one;
-# a map looks these up once per item, so they are looked up once here.
-AnyBatchItem: type[BatchItem[Any]] = BatchItem[Any]
-"""``BatchItem[Any]``, looked up once."""
-AnyBatchResult: type[BatchResult[Any]] = BatchResult[Any]
-"""``BatchResult[Any]``, looked up once."""
+# The models themselves, not ``BatchItem[Any]`` and ``BatchResult[Any]``: pydantic validates
+# and serializes an unparametrized generic model as if parametrized with ``Any`` (its items are
+# ``BatchItem`` instances), and making the two parametrized classes cost a fresh process's first
+# map about 1 ms. The names stay for the code that reads and makes batch results.
+AnyBatchItem: type[BatchItem[Any]] = BatchItem
+"""The class of every item a map or parallel makes or reads back (``BatchItem``)."""
+AnyBatchResult: type[BatchResult[Any]] = BatchResult
+"""The class of every result a map or parallel makes or reads back (``BatchResult``)."""
+
+_set = object.__setattr__
+
+
+def _constructed(model: type[BaseModel], fields: dict[str, Any], given: set[str]) -> Any:
+    # What validating ``given`` of ``fields`` leaves on an instance (pydantic's own
+    # ``model_construct`` sets the same four attributes, at three times the cost): every field's
+    # value in ``__dict__``, the fields given, and no extra or private values. For values the
+    # SDK made itself, already of their fields' types; a test compares both ways' instances.
+    instance = model.__new__(model)
+    _set(instance, "__dict__", fields)
+    _set(instance, "__pydantic_fields_set__", given)
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+def new_item(
+    index: int,
+    status: BatchItemStatus,
+    result: Any = None,
+    error: ErrorObject | None = None,
+) -> BatchItem[Any]:
+    """Return the item ``AnyBatchItem(index=..., status=..., ...)`` makes, without validating.
+
+    ``result`` is given for a ``SUCCEEDED`` item, ``error`` for a ``FAILED`` one, as a map
+    makes them; the error is kept as a ``BatchItemError``, as validation converts it.
+    """
+    if status is BatchItemStatus.SUCCEEDED:
+        given = {"index", "status", "result"}
+    elif status is BatchItemStatus.FAILED:
+        given = {"index", "status", "error"}
+        if error is not None:
+            error = BatchItemError.of(error)
+    else:
+        given = {"index", "status"}
+    fields = {"index": index, "status": status, "result": result, "error": error}
+    item: BatchItem[Any] = _constructed(AnyBatchItem, fields, given)
+    return item
+
+
+def new_result(items: list[BatchItem[Any]], reason: CompletionReason) -> BatchResult[Any]:
+    """Return ``AnyBatchResult(all=items, completion_reason=reason)`` without validating.
+
+    ``items`` must be ``AnyBatchItem`` instances (``new_item`` makes them), as validation would
+    leave them.
+    """
+    fields = {"all": items, "completion_reason": reason}
+    result: BatchResult[Any] = _constructed(AnyBatchResult, fields, {"all", "completion_reason"})
+    return result
 
 
 class CompletionRecord(BaseModel):
@@ -336,7 +397,7 @@ class CompletionRecord(BaseModel):
         started_indexes: Which of them were still running.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     completion_reason: CompletionReason
     started_total: int
