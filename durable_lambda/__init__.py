@@ -399,10 +399,11 @@ def _pause_the_collector() -> bool:
 
     The SDK's import makes tens of thousands of long-lived objects (classes, validators,
     module state) and almost no garbage (some hundreds of objects in cycles), yet the
-    collector's passes walk them again and again while the import grows them: about a tenth of
-    a cold start. The entry point freezes what its import left alive (``gc.freeze()``, see
-    ``durable_lambda.app.lambda_handler``), so those objects are never walked afterwards
-    either; ``DURABLE_LAMBDA_GC_FREEZE=0`` turns both off. Elsewhere the collector is left be.
+    collector's passes walk them again and again while the import grows them (some 20 ms of a
+    cold start, ``docs/performance.md``). The entry point freezes what its import left alive
+    (``gc.freeze()``, see ``durable_lambda.app.lambda_handler``), so those objects are never
+    walked afterwards either; ``DURABLE_LAMBDA_GC_FREEZE=0`` turns both off. Elsewhere the
+    collector is left be.
     """
     if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         return False
