@@ -12,7 +12,7 @@ written as epoch milliseconds in JSON mode, which is what the service puts in in
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, overload
@@ -232,7 +232,7 @@ class Operation(WireModel):
         return None
 
 
-def as_operation(entry: Operation | OperationFields) -> Operation:
+def as_operation(entry: Operation | OperationFields | Mapping[str, Any]) -> Operation:
     """Return ``entry`` as a model: itself, or the ``Operation`` built from its validated dict."""
     if isinstance(entry, Operation):
         return entry

@@ -17,8 +17,9 @@ the model built equals the one that validating the raw input builds.
 
 # No ``from __future__ import annotations``: a TypedDict reads NotRequired from evaluated
 # annotations, for its ``__required_keys__``.
+from collections.abc import Mapping
 from functools import cache
-from typing import Annotated, NotRequired
+from typing import Annotated, Any, NotRequired
 
 from pydantic import Field, TypeAdapter
 
@@ -34,9 +35,13 @@ __all__ = [
     "ErrorFields",
     "ExecutionDetailsFields",
     "OperationFields",
+    "PackedFields",
     "StepDetailsFields",
     "WaitDetailsFields",
     "operation_fields_validator",
+    "packed",
+    "packed_id",
+    "unpacked",
     "worth_building",
 ]
 
@@ -150,3 +155,76 @@ def worth_building(count: int) -> bool:
         return True
     _validated_as_models += count
     return _validated_as_models > FEW_OPERATIONS
+
+
+# -- the packed form: what the state keeps of an operation a checkpoint answered -------------
+
+
+class PackedFields(tuple[Any, ...]):
+    """A validated fields dict packed into one tuple: its keys' tuple, then its values in order.
+
+    An invocation keeps every operation a checkpoint answers until it ends: one for every step
+    it runs. As a dict (and a second dict for its details) an operation takes about 460 bytes;
+    packed, about 180 (``docs/performance.md``, round 6, memory). The keys' tuple is one per
+    shape, shared by every operation with the same keys; a nested dict (details, an error) is
+    packed too. ``unpacked`` gives back the dict, equal to the one packed.
+    """
+
+    __slots__ = ()
+
+
+# Keys whose values may be dicts (details and errors): the positions to look at when packing.
+_NESTED_KEYS = frozenset(
+    {
+        "ExecutionDetails",
+        "ContextDetails",
+        "StepDetails",
+        "WaitDetails",
+        "CallbackDetails",
+        "ChainedInvokeDetails",
+        "Error",
+    }
+)
+_MAX_SHAPES = 1024
+"""Distinct shapes remembered (the wire's fields allow far fewer in practice); past it, a new
+shape is packed with a keys' tuple of its own."""
+_shapes: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[int, ...]]] = {}
+
+
+def packed(fields: Mapping[str, Any], operation_id: str | None = None) -> PackedFields:
+    """Return ``fields`` (a validated dict, nested dicts included) as a ``PackedFields``.
+
+    Args:
+        fields: The dict, as validated (``OperationFields`` or a details or error dict).
+        operation_id: Kept as the ``Id`` instead of ``fields["Id"]`` (an equal string): one
+            copy of an id shared by the state's key and its record.
+    """
+    keys = tuple(fields)
+    shape = _shapes.get(keys)
+    if shape is None:
+        nested = tuple(index + 1 for index, key in enumerate(keys) if key in _NESTED_KEYS)
+        shape = (keys, nested)
+        if len(_shapes) < _MAX_SHAPES:
+            _shapes[keys] = shape
+    keys, nested = shape
+    values = [keys, *fields.values()]
+    for index in nested:
+        value = values[index]
+        if type(value) is dict:
+            values[index] = packed(value)
+    if operation_id is not None:
+        values[keys.index("Id") + 1] = operation_id  # the validator puts Id first
+    return PackedFields(values)
+
+
+def unpacked(entry: PackedFields) -> dict[str, Any]:
+    """Return the dict ``entry`` was packed from (a new one, equal to it)."""
+    return {
+        key: unpacked(value) if type(value) is PackedFields else value
+        for key, value in zip(entry[0], entry[1:], strict=True)
+    }
+
+
+def packed_id(entry: PackedFields) -> Any:
+    """Return the ``Id`` of a packed operation without unpacking it."""
+    return entry[entry[0].index("Id") + 1]

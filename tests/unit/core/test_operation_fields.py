@@ -9,6 +9,8 @@ answers.
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 import typing
 from datetime import UTC, datetime
 from typing import Any
@@ -30,12 +32,28 @@ from durable_lambda.core.model import (
     OperationType,
     StepDetails,
 )
-from durable_lambda.core.operation_fields import operation_fields_validator
+from durable_lambda.core.operation_fields import (
+    PackedFields,
+    operation_fields_validator,
+    packed,
+    unpacked,
+)
 from durable_lambda.core.state import NOT_SUCCEEDED, DurableState, OperationIdentity
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:f:1/durable-execution/run/abc"
 T0 = 1_767_225_600_000
 MODELS: pydantic.TypeAdapter[list[Operation]] = pydantic.TypeAdapter(list[Operation])
+
+
+@pytest.fixture(autouse=True)
+def _dict_validator_built() -> None:
+    """Build the dict validator, as a warm process has: the dict form is what is tested here.
+
+    Until it exists, the first operations of a process are validated as models
+    (``worth_building``), and this file alone would not reach the dict form.
+    """
+    operation_fields_validator()
+
 
 # Each TypedDict and the model it mirrors.
 MIRRORS: list[tuple[Any, type[pydantic.BaseModel]]] = [
@@ -265,6 +283,8 @@ def test_any_operations_validate_as_the_models_validate_them(operations: list[An
     except pydantic.ValidationError:
         return
     assert [Operation.model_validate(entry) for entry in fields] == expected
+    # Packed as the state keeps a checkpoint's answer, each unpacks to the dict it was.
+    assert [unpacked(packed(entry)) for entry in fields] == fields
 
 
 def test_the_list_compares_serialises_and_copies_as_a_tuple_of_models() -> None:
@@ -447,3 +467,67 @@ def test_a_context_that_replays_its_children_has_no_payload_to_replay() -> None:
         assert checked.Status is OperationStatus.SUCCEEDED
     for state in _states([EXECUTION, _context(ReplayChildren=False, Result="5")]):
         assert _payload(state, CHILD) == "5"
+
+
+# Operations a checkpoint answers: kept packed, read back as they were answered.
+
+
+def _answered(operations: list[dict[str, Any]]) -> OperationList:
+    answer = ExecutionState.model_validate({"Operations": operations}).Operations
+    assert isinstance(answer, OperationList)
+    return answer
+
+
+def test_answered_operations_read_back_as_the_answer_gave_them() -> None:
+    child = _step(Id="s2", ParentId="c", Name=None, Status="STARTED")
+    answered = [_step("FAILED", StepDetails={"Error": {"ErrorType": "E", "StackTrace": ["a"]}})]
+    answered += [child, _context(ReplayChildren=True, Result="summary")]
+    state = _states([EXECUTION])[0]
+    state.apply(_answered(answered))
+    assert state.operations() == MODELS.validate_python([EXECUTION, *answered])
+    assert state.children_of("c") == [Operation.model_validate(child)]
+    assert _payload(state, _identity()) is NOT_SUCCEEDED
+    assert _payload(state, CHILD) is NOT_SUCCEEDED
+    with pytest.raises(NonDeterministicExecutionError):
+        _payload(state, _identity(name="refund"))
+    state.apply(_answered([_step()]))
+    assert _payload(state, _identity()) == '{"ok": true}'
+    assert state.get("s1") == Operation.model_validate(_step())
+
+
+def test_an_operation_answered_again_keeps_the_id_the_state_holds() -> None:
+    first_id, second_id = "".join(["s", "1"]), "".join(["s", "1"])
+    assert first_id is not second_id
+    state = _states([EXECUTION])[0]
+    state.apply(_answered([_step("STARTED", Id=first_id)]))
+    state.apply(_answered([_step(Id=second_id)]))
+    # One string for the key and the record: the one the state had.
+    assert [op.Id for op in state.operations()][1] is first_id
+    assert state.get("s1") == Operation.model_validate(_step())
+
+
+def test_answered_operations_take_less_memory_than_their_dicts() -> None:
+    answer = _answered([_step(Id=f"{n:064}", Name=f"s{n}") for n in range(500)])
+    dicts: list[Any] = list(answer.entries())
+    state = _states([EXECUTION])[0]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        state.apply(answer)
+        packed_bytes = tracemalloc.get_traced_memory()[0] - before
+        before = tracemalloc.get_traced_memory()[0]
+        copies = [{**entry, "StepDetails": dict(entry["StepDetails"])} for entry in dicts]
+        dict_bytes = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(copies) == 500
+    assert packed_bytes < 0.6 * dict_bytes, (packed_bytes, dict_bytes)
+
+
+def test_a_packed_operation_is_a_tuple_sharing_its_keys_with_its_shape() -> None:
+    entries: list[Any] = _answered([_step(), _step(Id="s2")]).entries()
+    first, second = (packed(entry) for entry in entries)
+    assert type(first) is PackedFields
+    assert first[0] is second[0]  # one keys' tuple per shape
+    assert type(first[first[0].index("StepDetails") + 1]) is PackedFields
