@@ -34,6 +34,7 @@ from durable_lambda.core._internals import scan_json
 __all__ = [
     "ENVELOPE_JSON",
     "JSON_SCALARS",
+    "DataclassValueError",
     "JsonWriter",
     "MalformedPayloadError",
     "UnsupportedValueError",
@@ -44,6 +45,7 @@ __all__ = [
     "looks_like_envelope",
     "model_data",
     "parse_json",
+    "pydantic_data",
     "read_payload",
     "type_name",
     "utf8_encodable",
@@ -112,6 +114,17 @@ class UnsupportedValueError(Exception):
         self.path: list[str] = []
 
 
+class DataclassValueError(UnsupportedValueError):
+    """Raised for a dataclass the caller did not allow: nothing would rebuild it on read.
+
+    Written as its fields, it would be read back as a dict, its type silently changed; the
+    official SDK refuses it too. Carries the path to it, as ``UnsupportedValueError`` does.
+    """
+
+    def __init__(self, value: object) -> None:
+        super().__init__(value, "a dataclass")
+
+
 class MalformedPayloadError(ValueError):
     """Raised by the decoder for a payload that parses as JSON but is not a valid envelope."""
 
@@ -147,6 +160,20 @@ def model_data(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return to_jsonable_python(value, by_alias=True)
     raise TypeError(f"{type_name(value)} is not JSON serializable")
+
+
+def pydantic_data(value: Any) -> Any:
+    """Dump a pydantic model to JSON data, as ``model_data`` does; refuse anything else.
+
+    The ``json.JSONEncoder`` default of a writer that must not dump a dataclass: its
+    ``TypeError`` for one sends the caller to ``encode_envelope``, which names where it sits.
+
+    Raises:
+        TypeError: ``value`` is not a pydantic model (a dataclass included).
+    """
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    raise TypeError(f"{type_name(value)} is not JSON serializable here")
 
 
 def is_plain(value: Any) -> bool:
@@ -188,19 +215,31 @@ def looks_like_envelope(value: Any) -> bool:
 # region encoding
 
 
-def encode_envelope(value: Any, extended: bool) -> dict[str, Any]:
+def encode_envelope(
+    value: Any, extended: bool, *, dump_dataclasses: bool = False
+) -> dict[str, Any]:
     """Wrap ``value`` and everything in it as the envelope.
+
+    Pydantic models are written as their JSON dump (a dict). So are dataclasses, but only with
+    ``dump_dataclasses``: the caller says that something (a ``result_type``) rebuilds them on
+    read; otherwise one would be read back as a dict, so it is refused wherever it sits.
 
     Args:
         value: The value to wrap.
         extended: Allow our own tags (sets, frozensets, dicts with non-str keys).
+        dump_dataclasses: Write a dataclass as its fields rather than refuse it.
 
     Returns:
         The envelope, as JSON data.
 
     Raises:
+        DataclassValueError: ``value`` holds a dataclass and ``dump_dataclasses`` is false.
         UnsupportedValueError: ``value`` holds something the envelope cannot carry.
     """
+    return _encode(value, extended, dump_dataclasses)
+
+
+def _encode(value: Any, extended: bool, dump: bool) -> dict[str, Any]:
     if value is None:
         return {"t": "n", "v": None}
     if isinstance(value, str):
@@ -221,21 +260,23 @@ def encode_envelope(value: Any, extended: bool) -> dict[str, Any]:
         return {"t": "dt", "v": value.isoformat()}
     if isinstance(value, date):
         return {"t": "D", "v": value.isoformat()}
-    return _encode_container(value, extended)
+    return _encode_container(value, extended, dump)
 
 
-def _encode_container(value: Any, extended: bool) -> dict[str, Any]:
+def _encode_container(value: Any, extended: bool, dump: bool) -> dict[str, Any]:
     if isinstance(value, list):
-        return {"t": "l", "v": _encode_items(value, extended)}
+        return {"t": "l", "v": _encode_items(value, extended, dump)}
     if isinstance(value, tuple):
-        return {"t": "t", "v": _encode_items(value, extended)}
+        return {"t": "t", "v": _encode_items(value, extended, dump)}
     if isinstance(value, dict):
-        return _encode_dict(value, extended)
+        return _encode_dict(value, extended, dump)
     if extended and isinstance(value, (set, frozenset)):
         tag = _FROZENSET if isinstance(value, frozenset) else _SET
-        return {"t": tag, "v": _encode_items(_stable_order(value), extended)}
+        return {"t": tag, "v": _encode_items(_stable_order(value), extended, dump)}
     if is_model(value):
-        return encode_envelope(model_data(value), extended)
+        if not (dump or isinstance(value, BaseModel)):
+            raise DataclassValueError(value)
+        return _encode(model_data(value), extended, dump)  # JSON data: no model left in it
     raise UnsupportedValueError(value)
 
 
@@ -247,21 +288,21 @@ def _stable_order(items: Iterable[Any]) -> list[Any]:
         return list(items)
 
 
-def _encode_items(items: Iterable[Any], extended: bool) -> list[Any]:
+def _encode_items(items: Iterable[Any], extended: bool, dump: bool) -> list[Any]:
     encoded = []
     for index, item in enumerate(items):
         try:
-            encoded.append(encode_envelope(item, extended))
+            encoded.append(_encode(item, extended, dump))
         except UnsupportedValueError as error:
             error.path.append(f"[{index}]")
             raise
     return encoded
 
 
-def _encode_dict(value: dict[Any, Any], extended: bool) -> dict[str, Any]:
+def _encode_dict(value: dict[Any, Any], extended: bool, dump: bool) -> dict[str, Any]:
     if extended and not all(isinstance(key, str) for key in value):
         # JSON object keys are strings; other keys travel as [key, value] pairs, both wrapped.
-        pairs = _encode_items(([key, item] for key, item in value.items()), extended)
+        pairs = _encode_items(([key, item] for key, item in value.items()), extended, dump)
         return {"t": _KEYED_MAP, "v": [pair["v"] for pair in pairs]}
     encoded = {}
     for key, item in value.items():
@@ -270,7 +311,7 @@ def _encode_dict(value: dict[Any, Any], extended: bool) -> dict[str, Any]:
             # lets it; any other key cannot be written at all.
             raise UnsupportedValueError(key, "a dict key")
         try:
-            encoded[key] = encode_envelope(item, extended)
+            encoded[key] = _encode(item, extended, dump)
         except UnsupportedValueError as error:
             error.path.append(f"[{key!r}]")
             raise

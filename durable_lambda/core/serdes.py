@@ -51,6 +51,7 @@ from durable_lambda.core.serializers import (
     reads_plainly,
     serdes_for_type,
     write_plain_json,
+    writes_no_payload,
 )
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "serialize",
     "write_plain_json",
     "write_value",
+    "writes_no_payload",
 ]
 
 T = TypeVar("T", default=Any)

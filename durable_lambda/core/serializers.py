@@ -24,6 +24,7 @@ from typing_extensions import TypeVar
 
 from durable_lambda.core.envelope import (
     ENVELOPE_JSON,
+    DataclassValueError,
     JsonWriter,
     UnsupportedValueError,
     encode_envelope,
@@ -32,6 +33,7 @@ from durable_lambda.core.envelope import (
     is_plain,
     looks_like_envelope,
     model_data,
+    pydantic_data,
     read_payload,
     type_name,
     utf8_encodable,
@@ -49,6 +51,7 @@ __all__ = [
     "reads_plainly",
     "serdes_for_type",
     "write_plain_json",
+    "writes_no_payload",
 ]
 
 # Defaults to Any so that a bare JsonSerDes() is a JsonSerDes[Any] (PEP 696).
@@ -60,6 +63,8 @@ _SUPPORTED = (
 )
 
 _PLAIN_JSON = JsonWriter(separators=(",", ":"), allow_nan=False, default=model_data)
+# An untyped serializer's: a dataclass inside makes it raise, for the envelope's walk to refuse.
+_PLAIN_JSON_NO_DATACLASS = JsonWriter(separators=(",", ":"), allow_nan=False, default=pydantic_data)
 
 
 def _str_json(value: str) -> str:
@@ -164,21 +169,24 @@ class _StandardSerDes(Generic[T]):
         """Dump a pydantic model or dataclass, refusing a dataclass nothing would rebuild.
 
         Untyped, a dataclass would come back a dict, its type silently changed (the official
-        SDK refuses it too); with ``result_type`` it is rebuilt on read.
+        SDK refuses it too); with ``result_type`` it is rebuilt on read. So is one inside it.
 
         Raises:
-            SerDesError: ``value`` is a dataclass and no ``result_type`` is set.
+            DataclassValueError: ``value`` is a dataclass and no ``result_type`` is set.
         """
         if self._adapter is None and not isinstance(value, BaseModel):
-            name = type_name(value)
-            raise SerDesError(
-                f"{type(self).__name__} will not write a dataclass ({name!r}) without a "
-                "result_type: it would be read back as a dict. Return a dict "
-                f"(dataclasses.asdict(...)), or set the serializer to "
-                f"{type(self).__name__}(result_type={type(value).__name__}) to get the "
-                "dataclass back"
-            )
+            raise DataclassValueError(value)
         return model_data(value)
+
+    def _refusal(self, error: DataclassValueError, at: str) -> str:
+        """Return the message that refuses the dataclass ``error`` found at ``at``."""
+        name, short = type(self).__name__, error.type_name.rsplit(".", 1)[-1]
+        typed = short if at == "value" else f"a type that holds {short} (list[{short}]...)"
+        return (
+            f"{name} will not write a dataclass ({error.type_name!r}) at {at} without a "
+            "result_type: it would be read back as a dict. Write dicts (dataclasses.asdict"
+            f"(...)), or set {name}(result_type=...) to {typed} to get the dataclass back"
+        )
 
     def serialize(self, value: T, context: SerDesContext, /) -> str:
         """Return ``value`` as a payload string.
@@ -193,7 +201,9 @@ class _StandardSerDes(Generic[T]):
         except UnsupportedValueError as error:
             at = "value" + "".join(reversed(error.path))
             message = (
-                f"{type(self).__name__} cannot serialize {error.what} of type "
+                self._refusal(error, at)
+                if isinstance(error, DataclassValueError)
+                else f"{type(self).__name__} cannot serialize {error.what} of type "
                 f"{error.type_name!r} at {at}; it supports {self._supports}"
             )
             raise SerDesError(message, **payload_location(context)) from None
@@ -254,10 +264,10 @@ class JsonSerDes(_StandardSerDes[T]):
     docstring); sets, frozensets and dicts with non-str keys use tags of ours (``S``, ``fs``,
     ``M``) that the official SDK cannot read.
 
-    Without ``result_type``, a pydantic model reads back as a dict and a dataclass value is
-    refused with ``SerDesError`` (the official SDK refuses it too) rather than silently read back
-    as a dict; with ``result_type``, the decoded value is validated by
-    ``pydantic.TypeAdapter(result_type)``, which rebuilds either.
+    Without ``result_type``, a pydantic model reads back as a dict, and a dataclass (the value
+    or inside it) is refused with ``SerDesError`` naming its type and place (the official SDK
+    refuses it too) rather than silently read back as a dict; with ``result_type``, the decoded
+    value is validated by ``pydantic.TypeAdapter(result_type)``, which rebuilds either.
 
     Args:
         result_type: The type to rebuild on read, e.g. ``JsonSerDes(result_type=Order)``.
@@ -284,15 +294,16 @@ class JsonSerDes(_StandardSerDes[T]):
             return scalar(value)
         if kind is float and math.isfinite(value):
             return float.__repr__(value)
+        typed = self._adapter is not None
         if is_model(value):
             value = self._model_data(value)
         # A top-level {"t", "v"} dict would read back as an envelope, so it is written as one.
         if is_plain(value) and not looks_like_envelope(value):
             try:
-                return _PLAIN_JSON.encode(value)
+                return (_PLAIN_JSON if typed else _PLAIN_JSON_NO_DATACLASS).encode(value)
             except (ValueError, TypeError):
-                pass  # a model dumped a NaN: the envelope carries it
-        return ENVELOPE_JSON.encode(encode_envelope(value, extended=True))
+                pass  # a model dumped a NaN (the envelope carries it), or a refused dataclass
+        return ENVELOPE_JSON.encode(encode_envelope(value, extended=True, dump_dataclasses=typed))
 
 
 class EnvelopeSerDes(_StandardSerDes[T]):
@@ -303,8 +314,8 @@ class EnvelopeSerDes(_StandardSerDes[T]):
     rather than escaped (the official SDK reads both). Its limits come too: sets are refused,
     and dict keys that are None, bool, int or float are written as strings (they read back as
     strings).
-    Pydantic models are written as their JSON dump, which it reads as a dict; a dataclass value
-    needs ``result_type`` (as for ``JsonSerDes``).
+    Pydantic models are written as their JSON dump, which it reads as a dict; a dataclass, the
+    value or inside it, needs ``result_type`` (as for ``JsonSerDes``).
 
     Args:
         result_type: The type to rebuild on read, as for ``JsonSerDes``.
@@ -321,11 +332,12 @@ class EnvelopeSerDes(_StandardSerDes[T]):
             value = self._model_data(value)
         if is_official_primitive(value):
             return ENVELOPE_JSON.encode(value)
-        return ENVELOPE_JSON.encode(encode_envelope(value, extended=False))
+        typed = self._adapter is not None  # only then is a dataclass inside written
+        return ENVELOPE_JSON.encode(encode_envelope(value, extended=False, dump_dataclasses=typed))
 
 
 class PassThroughSerDes:
-    """Payload strings unchanged, for values that are already text, like the official SDK's."""
+    """Text as it is, as the official SDK's; a step's None gets no payload (writes_no_payload)."""
 
     __slots__ = ()
 
@@ -349,6 +361,14 @@ class PassThroughSerDes:
 
 DEFAULT_SERDES: JsonSerDes[Any] = JsonSerDes()
 """The serializer used when none is configured."""
+
+
+def writes_no_payload(serdes: object, value: object) -> bool:
+    """Tell whether ``value`` is recorded with no payload: a None under ``PassThroughSerDes``.
+
+    As the official SDK records it: no payload reads back as None, where any text reads as a str.
+    """
+    return value is None and isinstance(serdes, PassThroughSerDes)
 
 
 def reads_plainly(serdes: object) -> bool:

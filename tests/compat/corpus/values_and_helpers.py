@@ -104,6 +104,23 @@ def handler(event: dict[str, Any], context: DurableContext) -> object:
         except (SerDesError, StepError) as error:
             return {"refused": type(error).__name__}
         return {"type": type(order).__name__}
+    if case == "nested_dataclass":
+        kept = context.step(lambda _: {"kept": 1}, name="before")
+        try:
+            context.step(lambda _: {"orders": [Order("o-1", 3)]}, name="orders")
+        except (SerDesError, StepError) as error:
+            return {"kept": kept, "refused": type(error).__name__}
+        return {"kept": kept, "refused": None}
+    if case == "nested_dataclass_uncaught":
+        context.step(lambda _: "kept", name="before")
+        return context.step(lambda _: [("o-1", Order("o-1", 3))], name="orders")
+    if case == "pass_through_none":
+        nothing = context.step(
+            lambda _: None, name="nothing", config=StepConfig(serdes=PassThroughSerDes())
+        )
+        # The value read back names the next step, so a replay that reads it otherwise diverges.
+        after = context.step(lambda _: "after", name=f"after {nothing!r}")
+        return {"value": nothing, "after": after}
     if case == "with_retry":
         config: WithRetryConfig[str] = WithRetryConfig(retry_strategy=retry_twice)
         return with_retry(context, flaky_block, config, name="block")
@@ -122,6 +139,9 @@ SCENARIOS = {
     "extended": {"event": {"case": "extended"}},
     "serializers": {"event": {"case": "serializers"}},
     "dataclass": {"event": {"case": "dataclass"}},
+    "nested_dataclass": {"event": {"case": "nested_dataclass"}},
+    "nested_dataclass_uncaught": {"event": {"case": "nested_dataclass_uncaught"}},
+    "pass_through_none": {"event": {"case": "pass_through_none"}},
     "with_retry": {"event": {"case": "with_retry"}},
     "with_retry_unwrapped": {"event": {"case": "with_retry_unwrapped"}},
 }

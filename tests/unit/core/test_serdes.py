@@ -17,7 +17,9 @@ from aws_durable_execution_sdk_python.concurrency.models import (
 )
 from aws_durable_execution_sdk_python.config import BatchItemStatus
 from aws_durable_execution_sdk_python.serdes import ExtendedTypeSerDes
+from aws_durable_execution_sdk_python.serdes import PassThroughSerDes as OfficialPassThrough
 from aws_durable_execution_sdk_python.serdes import SerDes as OfficialSerDes
+from aws_durable_execution_sdk_python.serdes import SerDesContext as OfficialContext
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
@@ -33,6 +35,7 @@ from durable_lambda.core.serdes import (
     serdes_for_type,
     serialize,
     write_plain_json,
+    writes_no_payload,
 )
 
 CTX = SerDesContext(operation_id="op-1", durable_execution_arn="arn:aws:lambda:exec/1")
@@ -399,6 +402,56 @@ def test_a_dataclass_is_rebuilt_by_type_and_refused_without_one() -> None:
             untyped.serialize(parcel, CTX)
 
 
+PARCEL = Parcel(weight=Decimal("1.25"), sent_on=date(2025, 5, 6))
+
+
+@pytest.mark.parametrize(
+    ("value", "at"),
+    [
+        ({"parcels": [PARCEL]}, "value['parcels'][0]"),
+        ([1, (2, PARCEL)], "value[1][1]"),
+        ({"when": MOMENT, "inner": {"p": PARCEL}}, "value['inner']['p']"),  # in the envelope
+        ({"order": ORDER, "p": PARCEL}, "value['p']"),  # next to a model, which is written
+    ],
+    ids=["in-a-list-in-a-dict", "in-a-tuple", "next-to-a-datetime", "next-to-a-model"],
+)
+@pytest.mark.parametrize("serdes", [JsonSerDes(), EnvelopeSerDes()], ids=repr)
+def test_a_dataclass_inside_an_untyped_value_is_refused_naming_its_type_and_place(
+    serdes: JsonSerDes[Any], value: Any, at: str
+) -> None:
+    # Written as its fields it would come back a dict; the official SDK refuses it too.
+    with pytest.raises(SerDesError) as caught:
+        serdes.serialize(value, CTX)
+    message = str(caught.value)
+    assert "will not write a dataclass" in message
+    assert f"{__name__}.Parcel" in message
+    assert f" at {at} " in message
+    assert "without a result_type" in message
+    assert caught.value.operation_id == "op-1"
+    with pytest.raises(Exception, match="Unsupported type"):
+        OFFICIAL.serialize(value)
+
+
+def test_a_dataclass_inside_a_value_is_rebuilt_by_a_result_type_that_holds_it() -> None:
+    value = {"parcels": [PARCEL], "when": MOMENT}
+    for serdes in (
+        JsonSerDes(result_type=dict[str, list[Parcel] | datetime]),
+        EnvelopeSerDes(result_type=dict[str, list[Parcel] | datetime]),
+    ):
+        assert_identical(round_trip(serdes, value), value)
+    typed = JsonSerDes(result_type=list[Parcel])
+    assert typed.serialize([PARCEL], CTX) == '[{"weight":"1.25","sent_on":"2025-05-06"}]'
+
+
+def test_a_model_inside_an_untyped_value_is_still_written_as_its_dump() -> None:
+    # Unchanged: a pydantic model reads back as a dict whether it is the value or inside it.
+    dumped = ORDER.model_dump(mode="json", by_alias=True)
+    for serdes in (JsonSerDes(), EnvelopeSerDes()):
+        assert round_trip(serdes, {"orders": [ORDER]}) == {"orders": [dumped]}
+        assert round_trip(serdes, (ORDER, 1)) == (dumped, 1)
+    assert JsonSerDes().serialize([ORDER], CTX) == json.dumps([dumped], separators=(",", ":"))
+
+
 def test_result_type_coerces_what_plain_json_flattens() -> None:
     assert_identical(round_trip(JsonSerDes(result_type=tuple[int, str]), (1, "a")), (1, "a"))
     assert_identical(round_trip(JsonSerDes(result_type=Color), Color.RED), Color.RED)
@@ -561,6 +614,17 @@ def test_pass_through_serdes_keeps_strings_unchanged() -> None:
     assert deserialize(serdes, "not json", CTX) == "not json"
     with pytest.raises(SerDesError, match="str values only, not 'int'"):
         serdes.serialize(3, CTX)  # type: ignore[arg-type]
+
+
+def test_only_a_none_under_pass_through_is_written_without_a_payload() -> None:
+    # The official SDK's pass-through hands None back as the payload: no payload is recorded.
+    official: Any = OfficialPassThrough()
+    assert official.serialize(None, OfficialContext("op-1", "arn")) is None
+    assert writes_no_payload(PassThroughSerDes(), None)
+    assert not writes_no_payload(PassThroughSerDes(), "")
+    assert not writes_no_payload(PassThroughSerDes(), "None")
+    for other in (None, DEFAULT_SERDES, JsonSerDes(), EnvelopeSerDes()):
+        assert not writes_no_payload(other, None)
 
 
 def test_context_is_frozen() -> None:
