@@ -27,6 +27,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
+from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.errors import (
     CheckpointError,
     ExecutionError,
@@ -162,7 +163,15 @@ class BatchBranches:
         if rebuilding:
             return BranchOutcome(index, BranchState.SUCCEEDED, raw)
         result = self._succeed(index, raw)
-        if not self.virtual and self.runtime.note_first_completion():
+        if (
+            not self.virtual
+            and self.runtime.note_first_completion()
+            and self.runtime.checkpointer.mode is CheckpointMode.EAGER
+        ):
+            # EAGER: the SUCCEED is acknowledged before the branch is done. Otherwise settling
+            # would only yield once for a full call's sender, and the branch hands the event
+            # loop back as it ends anyway: its task finishes, or (an eager start) the scheduler
+            # gives way for a full call before it starts the next branch.
             await self.runtime.checkpointer.settle()
         return BranchOutcome(index, BranchState.SUCCEEDED, result)
 

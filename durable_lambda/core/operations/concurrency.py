@@ -174,12 +174,22 @@ class _Scheduler:
         self.succeeded = 0
         self.failed = 0
         self.decision: CompletionDecision | None = None  # the custom rule's last decision
+        # The successes that complete the batch early (more than any batch has, without one).
+        self.enough = policy.total + 1 if policy.min_successful is None else policy.min_successful
 
     def stopped(self) -> bool:
         policy = self.policy
         if policy.should_complete is not None:
             self.decision = policy.decide(self.succeeded, self.failed, self.snapshot())
-        return policy.should_stop(self.succeeded, self.failed, self.decision)
+            return policy.should_stop(self.succeeded, self.failed, self.decision)
+        # Without a rule (most batches) ``should_stop`` is this, asked once per branch that
+        # finishes: no failure tolerance is exceeded by none, and the target read once.
+        succeeded, failed = self.succeeded, self.failed
+        return (
+            succeeded + failed >= policy.total
+            or succeeded >= self.enough
+            or (failed > 0 and policy.tolerance_exceeded(failed))
+        )
 
     def snapshot(self) -> list[CompletionItemStatus]:
         """Describe every branch for a custom completion rule (``completion.CompletionStatus``)."""
@@ -216,7 +226,8 @@ class _Scheduler:
         branch anyway (``start_next``) and goes on. Not a coroutine, as it runs once per branch
         that finishes under ``max_concurrency`` and seldom needs to await.
         """
-        while self.can_start():
+        tasks = self.tasks
+        while len(tasks) < self.total and self.in_flight < self.limit:  # can_start(), inlined
             if give_way(self.waiting):
                 return True
             self.start_next(start)

@@ -802,3 +802,33 @@ async def test_a_failing_summary_generator_fails_the_map_on_every_replay() -> No
 
     assert outcome.result == ["RuntimeError: no summary today"] * 2
     assert run.operation("m").status is OperationStatus.FAILED
+
+
+@pytest.mark.parametrize("mode", ["EAGER", "BATCHED"])
+async def test_an_item_s_outcome_is_stored_before_the_next_item_acts(mode: str) -> None:
+    # One item at a time: in either mode an item's SUCCEED is acknowledged before the next
+    # item's step body (a side effect) runs; in EAGER the item itself waits for it.
+    runner = DurableTestRunner(lambda e, c: handler(e, c), checkpoint_mode=mode)
+    seen: dict[int, dict[str, OperationStatus]] = {}
+
+    async def item(child: DurableContext, value: int, index: int, _: Sequence[int]) -> int:
+        async def body(step: Any) -> int:
+            [summary] = await runner.store.list_executions()
+            record = await runner.store.load(summary.DurableExecutionArn)
+            seen[index] = {
+                op.Name: op.Status
+                for op in record.operations.values()
+                if op.Name is not None and op.Name.startswith("map-item-")
+            }
+            return value
+
+        result: int = await child.step(body, name="work")
+        return result
+
+    async def handler(event: Any, ctx: DurableContext) -> int:
+        outcome = await ctx.map([1, 2, 3], item, name="one-by-one", config=MapConfig(1))
+        return sum(outcome.get_results())
+
+    assert (await runner.run()).result == 6
+    assert seen[2]["map-item-0"] is seen[2]["map-item-1"] is OperationStatus.SUCCEEDED
+    assert seen[1]["map-item-0"] is OperationStatus.SUCCEEDED
