@@ -160,17 +160,16 @@ def worth_building(count: int) -> bool:
 # -- the packed form: what the state keeps of an operation a checkpoint answered -------------
 
 
-class PackedFields(tuple[Any, ...]):
-    """A validated fields dict packed into one tuple: its keys' tuple, then its values in order.
+PackedFields = tuple[Any, ...]
+"""A validated fields dict packed into one tuple: its keys' tuple, then its values in order.
 
-    An invocation keeps every operation a checkpoint answers until it ends: one for every step
-    it runs. As a dict (and a second dict for its details) an operation takes about 460 bytes;
-    packed, about 180 (``docs/performance.md``, round 6, memory). The keys' tuple is one per
-    shape, shared by every operation with the same keys; a nested dict (details, an error) is
-    packed too. ``unpacked`` gives back the dict, equal to the one packed.
-    """
-
-    __slots__ = ()
+An invocation keeps every operation a checkpoint answers until it ends: one for every step it
+runs. As a dict (and a second dict for its details) an operation takes about 460 bytes; packed,
+about 180 (``docs/performance.md``, round 6, memory). The keys' tuple is one per shape, shared by
+every operation with the same keys; a nested dict (details, an error) is packed too. A plain
+tuple, which no other form of an operation is: ``type(entry) is tuple`` tells it, and building
+one costs less than building a subclass. ``unpacked`` gives back the dict, equal to the one
+packed."""
 
 
 # Keys whose values may be dicts (details and errors): the positions to look at when packing.
@@ -192,7 +191,7 @@ _shapes: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[int, ...]]] = {}
 
 
 def packed(fields: Mapping[str, Any], operation_id: str | None = None) -> PackedFields:
-    """Return ``fields`` (a validated dict, nested dicts included) as a ``PackedFields``.
+    """Return ``fields`` (a validated dict, nested dicts included) as ``PackedFields``.
 
     Args:
         fields: The dict, as validated (``OperationFields`` or a details or error dict).
@@ -207,6 +206,8 @@ def packed(fields: Mapping[str, Any], operation_id: str | None = None) -> Packed
         if len(_shapes) < _MAX_SHAPES:
             _shapes[keys] = shape
     keys, nested = shape
+    if not nested and operation_id is None:
+        return (keys, *fields.values())
     values = [keys, *fields.values()]
     for index in nested:
         value = values[index]
@@ -214,13 +215,13 @@ def packed(fields: Mapping[str, Any], operation_id: str | None = None) -> Packed
             values[index] = packed(value)
     if operation_id is not None:
         values[keys.index("Id") + 1] = operation_id  # the validator puts Id first
-    return PackedFields(values)
+    return tuple(values)
 
 
 def unpacked(entry: PackedFields) -> dict[str, Any]:
     """Return the dict ``entry`` was packed from (a new one, equal to it)."""
     return {
-        key: unpacked(value) if type(value) is PackedFields else value
+        key: unpacked(value) if type(value) is tuple and key in _NESTED_KEYS else value
         for key, value in zip(entry[0], entry[1:], strict=True)
     }
 

@@ -8,9 +8,9 @@ returns.
 Operations read from a wire page stay the validated dicts ``OperationList`` keeps them as
 (``OperationFields``) until something asks for the ``Operation``: replaying a completed operation
 compares and reads a few fields straight from the dict (``succeeded_payload``), which is most of
-what a long replay does. Operations a checkpoint answers (one for every step the invocation runs,
-kept until it ends) are kept packed (``PackedFields``, about 40 % of the dicts' memory) and
-unpacked when read, which the invocation seldom does: it already knows what it checkpointed.
+what a long replay does. Operations a checkpoint answers as ended (one for every step the
+invocation runs, kept until it ends) are kept packed (``PackedFields``, about 40 % of the dicts'
+memory) and unpacked when read, which the invocation seldom does: it knows what it checkpointed.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ _RESULT_DETAILS: Final = {
 _SUCCEEDED: Final = OperationStatus.SUCCEEDED
 _EXECUTION: Final = OperationType.EXECUTION
 _CONTEXT: Final = OperationType.CONTEXT
+_ENDED: Final = frozenset(status for status in OperationStatus if status.is_terminal)
 _kind = type  # the builtin, under a name the methods' ``type`` parameters do not hide
 
 _STATE_PAGE_SIZE = 1000
@@ -164,7 +165,7 @@ class DurableState:
         """Return the operation at ``operation_id`` as a model, building it once if still a dict."""
         entry = self._operations[operation_id]
         built = self._operations[operation_id] = as_operation(
-            unpacked(entry) if isinstance(entry, PackedFields) else entry
+            unpacked(entry) if isinstance(entry, tuple) else entry
         )
         return built
 
@@ -177,19 +178,23 @@ class DurableState:
     def apply(self, operations: Sequence[Operation]) -> None:
         """Record operations the service returned (new ones and new versions of old ones).
 
-        Those still kept as dicts (an ``OperationList`` read from the wire) are kept packed, with
-        the id the state already had for them (one string for the key and the record).
+        Those still kept as dicts (an ``OperationList`` read from the wire) that have ended are
+        kept packed, with the id the state already had for them (one string for the key and the
+        record); one still going stays a dict, since a newer version usually replaces it soon.
         """
         kept = self._operations
         for entry in OperationList.entries_of(operations):
-            if _kind(entry) is dict:
-                operation_id = entry["Id"]
-                known = kept.get(operation_id)
-                if known is not None:
-                    operation_id = _entry_id(known)
-                kept[operation_id] = packed(entry, operation_id)
-            else:
+            if _kind(entry) is not dict:
                 kept[_fields(entry)["Id"]] = entry
+                continue
+            operation_id = entry["Id"]
+            if entry["Status"] not in _ENDED:
+                kept[operation_id] = entry
+                continue
+            known = kept.get(operation_id)
+            if known is not None:
+                operation_id = _entry_id(known)
+            kept[operation_id] = packed(entry, operation_id)
 
     def operations(self) -> list[Operation]:
         """Return every known operation, in the order they were first seen."""
@@ -336,16 +341,14 @@ def _fields(entry: StateEntry) -> Mapping[str, Any]:
     """Return the recorded fields of an operation kept in any form (a model's: its __dict__)."""
     if isinstance(entry, Operation):
         return entry.__dict__
-    if isinstance(entry, PackedFields):
+    if isinstance(entry, tuple):
         return unpacked(entry)
     return entry
 
 
 def _entry_id(entry: StateEntry) -> str:
     """Return the id an operation kept in any form records."""
-    operation_id: str = (
-        packed_id(entry) if isinstance(entry, PackedFields) else _fields(entry)["Id"]
-    )
+    operation_id: str = packed_id(entry) if isinstance(entry, tuple) else _fields(entry)["Id"]
     return operation_id
 
 
