@@ -28,17 +28,15 @@ key is set, which a boto3 client, holding locks, does not survive): ``aws_client
 locally, and with what error). Tests override single providers
 (``container.service.override(fake)``) rather than patching.
 
-Only this module builds adapters, with one exception: a Lambda function with no container of its
-own takes the same four adapters ``lambda_container`` wires from
-``durable_lambda.app.lambda_adapters``, which builds them without dependency-injector (its import
-is a cold-start cost that wiring which never varies there does not need). An import-linter
-contract keeps every other module of ``durable_lambda.app`` from importing
-``durable_lambda.adapters``, except the entry points named in ``ADAPTER_ENTRY_POINTS``.
+Only this module builds adapters: an import-linter contract keeps every other module of
+``durable_lambda.app`` from importing ``durable_lambda.adapters``, except the entry points named
+in ``ADAPTER_ENTRY_POINTS`` for the capabilities of one adapter they expose.
 """
 
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -50,9 +48,8 @@ from durable_lambda.adapters.aws.lambda_service import LambdaDurableService
 from durable_lambda.adapters.clock.clocks import FakeClock, SkipClock, SystemClock
 from durable_lambda.adapters.logging.structlog_logger import StructlogLogger
 from durable_lambda.app.definition import Environment
-from durable_lambda.app.lambda_adapters import lambda_format_logger
 from durable_lambda.core.model import ErrorObject
-from durable_lambda.core.ports import Clock
+from durable_lambda.core.ports import Clock, Logger
 
 if TYPE_CHECKING:
     from botocore.config import Config as BotocoreConfig
@@ -77,7 +74,6 @@ DEFAULT_FILE_ROOT = ".durable"
 """Where the file backend keeps executions unless ``file.root`` says otherwise."""
 
 ADAPTER_ENTRY_POINTS: Mapping[str, str] = {
-    "durable_lambda.app.lambda_adapters": "builds the Lambda backend's adapters at cold start",
     "durable_lambda.app.cli.store_lookup": "finds damaged executions by the file store's layout",
     "durable_lambda.app.cli.repair_commands": "repairs a damaged file of the file store",
     "durable_lambda.app.cli.inspect_commands": "lists the file store's damaged executions",
@@ -85,10 +81,9 @@ ADAPTER_ENTRY_POINTS: Mapping[str, str] = {
 }
 """The modules besides this one that may import ``durable_lambda.adapters``, and why.
 
-The command line's use a capability of one adapter that no port declares yet (the file
-store's damage listing and repair) and build none; ``lambda_adapters`` builds the adapters
-``lambda_container`` wires, without the container, for the Lambda cold start. The
-import-linter contract in ``pyproject.toml`` names exactly these imports.
+Each uses a capability of one adapter that no port declares yet (the file store's damage
+listing and repair); none of them builds an adapter. The import-linter contract in
+``pyproject.toml`` names exactly these imports.
 """
 
 
@@ -121,6 +116,16 @@ def _local_service(
     from durable_lambda.adapters.local.functions import LocalServiceWithFunctions
 
     return LocalServiceWithFunctions(store, clock, invoke_refusal=invoke_refusal)
+
+
+def _lambda_format_logger(structured: Callable[[], Logger]) -> Logger:
+    """Return a logger in Lambda's log format, unless the application configured structlog."""
+    structlog = sys.modules.get("structlog")  # never imported just to ask
+    if structlog is not None and structlog.is_configured():
+        return structured()
+    from durable_lambda.adapters.logging.lambda_logger import LambdaLogger
+
+    return LambdaLogger()
 
 
 class Container(containers.DeclarativeContainer):
@@ -172,7 +177,9 @@ class Container(containers.DeclarativeContainer):
         config.logger,
         structlog=structlog_logger,
         # Made for each invocation: the level and format are read from the environment then.
-        **{"lambda": providers.Factory(lambda_format_logger, structured=structlog_logger.provider)},
+        **{
+            "lambda": providers.Factory(_lambda_format_logger, structured=structlog_logger.provider)
+        },
     )
 
     environment = providers.Factory(

@@ -1,10 +1,8 @@
 """``@durable_execution``: turns ``async def handler(event, ctx)`` into a Lambda durable function.
 
 The decorated object is a definition (the handler and its settings) that Lambda can call:
-called synchronously with the invocation input, it takes its environment from the adapters of
-the ``aws`` backend (``durable_lambda.app.lambda_adapters``, as
-``durable_lambda.app.container.lambda_container`` wires them, or that container itself when the
-function was given one or its ``lambda_container`` was asked for), runs the handler on one
+called synchronously with the invocation input, it takes its environment from a container on
+the ``aws`` backend (``durable_lambda.app.container.lambda_container``), runs the handler on one
 event loop per container, reused across warm invocations (so libraries that cache loop-bound
 clients keep working), and returns the invocation output as a dict. Other hosts (the local
 orchestrator, ``DurableTestRunner``) run the same definition in environments of their own.
@@ -17,10 +15,9 @@ its Lambda ``requestId``.
 
 Cold start on Lambda (where ``AWS_LAMBDA_FUNCTION_NAME`` is set):
 
-* a function decorated there builds its environment's adapters (the service, the Lambda
-  logger) when it is decorated, in Lambda's initialisation phase, not in its first invocation
-  before the first checkpoint; without a container of its own it does so without importing
-  dependency-injector (``durable_lambda.app.lambda_adapters``);
+* a function decorated there builds its environment's adapters (the container, the service,
+  the Lambda logger) when it is decorated, in Lambda's initialisation phase, not in its first
+  invocation before the first checkpoint;
 * the collector is off while the SDK is imported through ``durable_lambda`` (see
   ``durable_lambda.__init__``);
 * importing this module and the function's own (boto3 among them) creates some hundred thousand
@@ -45,9 +42,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
+from durable_lambda.app.container import Container, lambda_container
 from durable_lambda.app.definition import Environment, FunctionSettings, check_handler
 from durable_lambda.app.definition import checkpoint_mode as parse_checkpoint_mode
-from durable_lambda.app.lambda_adapters import LambdaAdapters
 from durable_lambda.app.local_lambda_context import timeout_seconds
 from durable_lambda.core.config import CheckpointMode, Duration
 from durable_lambda.core.context import DurableContext
@@ -61,8 +58,6 @@ from durable_lambda.core.serdes import DEFAULT_SERDES, SerDes
 
 if TYPE_CHECKING:
     from botocore.config import Config as BotocoreConfig
-
-    from durable_lambda.app.container import Container
 
 __all__ = ["DurableFunction", "durable_execution"]
 
@@ -95,8 +90,7 @@ class DurableFunction(Generic[R]):
     """A durable function's definition, ready for Lambda: call it with ``(event, lambda_context)``.
 
     It holds no wiring: every host runs it in an ``Environment`` of its own (``invoke``), and
-    Lambda's (``__call__``) comes from the Lambda backend's adapters, or from
-    ``lambda_container`` once there is one (given, or asked for).
+    Lambda's (``__call__``) comes from ``lambda_container``.
 
     Args:
         handler: The user's ``async def handler(event, ctx)``.
@@ -135,28 +129,21 @@ class DurableFunction(Generic[R]):
         self._aws_client = client
         self._aws_boto_config = boto_config
         self._lambda_container = container
-        self._lambda_adapters: LambdaAdapters | None = None
         functools.update_wrapper(self, handler)
         if _on_lambda():
             # Decorated while Lambda initialises the function: build the environment's
-            # adapters now (the service, the Lambda logger and what they import) rather than
-            # in the first invocation, before its first checkpoint.
+            # adapters now (the container, the service, the Lambda logger and what they import)
+            # rather than in the first invocation, before its first checkpoint.
             self.lambda_environment(None)
 
     @property
     def lambda_container(self) -> Container:
         """The container ``__call__`` (the Lambda entry point) takes its environment from.
 
-        The one given to the decorator, or else built on first use on the ``aws`` backend,
-        with the client or config given to the decorator; once there is one, every later
-        invocation takes its environment from it (override its providers to rewire the entry
-        point). Until then the entry point builds the same adapters without a container
-        (``durable_lambda.app.lambda_adapters``: no dependency-injector at cold start). Other
-        hosts never use it.
+        Built on first use on the ``aws`` backend, with the client or config given to the
+        decorator; other hosts never use it.
         """
         if self._lambda_container is None:
-            from durable_lambda.app.container import lambda_container
-
             self._lambda_container = lambda_container(
                 client=self._aws_client, boto_config=self._aws_boto_config
             )
@@ -193,31 +180,16 @@ class DurableFunction(Generic[R]):
         Raises:
             ValidationError: ``AWS_LAMBDA_LOG_LEVEL`` or ``LOG_LEVEL`` names no level.
         """
-        request_id = getattr(lambda_context, "aws_request_id", None) or None
-        container = self._lambda_container
-        if container is None:
-            adapters = self._lambda_adapters
-            if adapters is None:
-                adapters = self._lambda_adapters = LambdaAdapters(
-                    client=self._aws_client, boto_config=self._aws_boto_config
-                )
-            return Environment(
-                service=adapters.service,
-                clock=adapters.clock,
-                logger=adapters.logger(),
-                random=adapters.random,
-                request_id=request_id,
-                lambda_context=lambda_context,
-            )
         # Built from the providers themselves rather than the container's ``environment``
         # factory and a copy: this runs on every invocation, and that machinery cost more
         # than the rest of it.
+        container = self.lambda_container
         return Environment(
             service=container.service(),
             clock=container.clock(),
             logger=container.logger(),
             random=container.random(),
-            request_id=request_id,
+            request_id=getattr(lambda_context, "aws_request_id", None) or None,
             lambda_context=lambda_context,
         )
 

@@ -26,15 +26,12 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # Modules a Lambda function must not load for an invocation that does not use them: the SDK's
 # local runtime and tooling, boto3 (built on the first call to AWS), structlog (on the first
-# event logged), the container and dependency-injector (a function with no container of its own
-# takes the Lambda backend's adapters without them), and the operations a handler loads by
-# calling them, map and parallel's configuration among them.
+# event logged), and the operations a handler loads by calling them, map and parallel's
+# configuration among them.
 NOT_ON_THE_LAMBDA_PATH = (
     "boto3",
     "botocore",
     "structlog",
-    "dependency_injector",
-    "durable_lambda.app.container",
     "durable_lambda.core.batch_config",
     "durable_lambda.core.operations.child",
     "durable_lambda.core.operations.wait",
@@ -82,7 +79,7 @@ async def handler(event, ctx):
     return event
 
 decorated = sorted(sys.modules)
-built_when_decorated = handler._lambda_adapters is not None
+built_when_decorated = handler._lambda_container is not None
 collector_on_after_import = gc.isenabled()
 output = handler({
     "DurableExecutionArn": "arn:aws:lambda:us-east-1:123456789012:function:f:1/durable-execution/e",
