@@ -192,9 +192,11 @@ class DurableState:
                 kept[operation_id] = entry
                 continue
             known = kept.get(operation_id)
-            if known is not None:
-                operation_id = _entry_id(known)
-            kept[operation_id] = packed(entry, operation_id)
+            if known is None:
+                kept[operation_id] = packed(entry)
+            else:
+                operation_id = known["Id"] if _kind(known) is dict else _entry_id(known)
+                kept[operation_id] = packed(entry, operation_id)
 
     def operations(self) -> list[Operation]:
         """Return every known operation, in the order they were first seen."""
