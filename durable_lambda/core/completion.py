@@ -25,8 +25,7 @@ progress completes the batch, more progress must too).
 
 A map or parallel without a rule never loads the rule's vocabulary: ``completion_rule`` (its
 dataclasses cost about 1.5 ms to define) is imported when a rule is asked, or when one of its
-names is read from here. ``BatchItemStatus`` lives here for that reason (``completion_rule``
-re-exports it).
+names is read from here. ``BatchItemStatus`` lives in ``batch_status``, which both import.
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
+from durable_lambda.core.batch_status import BatchItemStatus
 from durable_lambda.core.config import CompletionConfig
 from durable_lambda.core.errors import ValidationError
 
@@ -61,15 +61,6 @@ __all__ = [
     "complete_batch",
     "continue_batch",
 ]
-
-
-class BatchItemStatus(StrEnum):
-    """How one branch of a map or parallel ended (what a completion rule and a result report)."""
-
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    STARTED = "STARTED"
-    """Started but not finished when the batch completed (it was abandoned)."""
 
 
 # The rule's vocabulary, re-exported from ``completion_rule`` on first access (module docstring).

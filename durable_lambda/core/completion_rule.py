@@ -4,8 +4,8 @@
 ``durable_lambda.core.completion`` (which re-exports these names) tells when it is asked and how
 its decision is recorded. These
 are values only: ``config.py`` names the rule's type without importing them (only the type
-checker reads it there). ``BatchItemStatus`` is defined in ``completion`` and re-exported here:
-a map without a rule loads that module but not this one.
+checker reads it there). ``BatchItemStatus`` is defined in ``batch_status`` and re-exported here
+and by ``completion``: a map without a rule loads that module but not this one.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from durable_lambda.core.completion import BatchItemStatus
+from durable_lambda.core.batch_status import BatchItemStatus
 from durable_lambda.core.errors import ValidationError
 from durable_lambda.core.model import ErrorObject
 
