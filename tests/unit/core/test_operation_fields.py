@@ -286,6 +286,35 @@ def test_any_operations_validate_as_the_models_validate_them(operations: list[An
     assert [unpacked(packed(entry)) for entry in fields] == fields
 
 
+GENERATED: pydantic.TypeAdapter[list[operation_fields.OperationFields]] = pydantic.TypeAdapter(
+    list[operation_fields.OperationFields]
+)
+"""What pydantic generates from the TypedDicts: the schema ``operation_fields_validator`` spells
+out by hand (to build in a fraction of the time) must accept, refuse and return the same."""
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_operation, max_size=3))
+def test_the_written_out_schema_validates_as_the_typed_dicts_generated_one(
+    operations: list[Any],
+) -> None:
+    try:
+        expected = GENERATED.validate_python(operations)
+    except pydantic.ValidationError as error:
+        expected_errors = _errors(error)
+    else:
+        expected_errors = []
+    if expected_errors:
+        with pytest.raises(pydantic.ValidationError) as caught:
+            operation_fields_validator().validate_python(operations)
+        assert _errors(caught.value) == expected_errors
+        return
+    validated = operation_fields_validator().validate_python(operations)
+    assert validated == expected
+    # Same values, of the same types, down to the nested dicts' keys and tuples.
+    assert repr(validated) == repr(expected)
+
+
 def test_the_list_compares_serialises_and_copies_as_a_tuple_of_models() -> None:
     invocation = InvocationInput.model_validate(
         {
