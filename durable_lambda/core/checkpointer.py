@@ -62,6 +62,8 @@ CALL_LINGER_SECONDS = 0.005
 # How many tasks beyond the waiting ones ``_everyone_waits`` counts exactly before giving up.
 _EXACT_COUNT_UP_TO = 16
 
+_START = OperationAction.START
+
 # Set in the sender's task while a call is made on which every other task waits.
 _ALL_THAT_RUNS: ContextVar[bool] = ContextVar("durable_lambda_call_is_all_that_runs", default=False)
 
@@ -143,16 +145,18 @@ class Checkpointer:
             raise self._failure
         if self.refuse is not None:
             self.refuse(update)
-        self._queue.append(update)
+        queue = self._queue
+        queue.append(update)
         size = estimated_size(update)
         self._sizes.append(size)
         self._enqueued += 1
         self._queued_bytes += size
-        if update.Action is not OperationAction.START:
+        if update.Action is not _START:
             self._outcomes_through = self._enqueued
         # BATCHED sends in the background at once; EAGER sends when the operation settles (so a
         # step's START and outcome share one call); OPTIMISTIC only when forced or full.
-        if self.has_full_call():
+        # (``has_full_call()``, inline: every update of every step and map item comes here.)
+        if len(queue) >= self._max_updates or self._queued_bytes >= self._max_bytes:
             # A sender lingering for more updates has enough: wake it rather than let the
             # call (and every operation settling behind it) wait out the linger.
             self._flush_requested.set()
