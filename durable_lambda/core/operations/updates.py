@@ -178,7 +178,8 @@ _validate_update: Callable[[dict[str, Any]], OperationUpdate] = (
 
 _kind = type  # the builtin, under a name ``_update``'s parameters do not hide
 _MAX_ID = 64  # OperationUpdate.Id's and ParentId's max_length
-# The fields ``_update`` gives: what validating its dict leaves as the update's set fields.
+# The fields ``_update`` gives: what validating its dict leaves as the update's set fields (a
+# set of its own per update: pydantic's serializer refuses a frozenset there).
 _GIVEN = frozenset(
     {"Id", "ParentId", "Name", "Type", "SubType", "Action", "Payload", "Error"}
     | {"StepOptions", "ContextOptions"}
