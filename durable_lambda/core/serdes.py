@@ -71,6 +71,7 @@ __all__ = [
     "reads_plainly",
     "serdes_for_type",
     "serialize",
+    "write_optional",
     "write_plain_json",
     "write_value",
     "writes_no_payload",
@@ -208,3 +209,24 @@ def write_value(
         if text is not None:
             return text, True
     return serialize(active, value, SerDesContext(operation_id, execution_arn)), False
+
+
+def write_optional(
+    serdes: SerDes[Any] | None,
+    value: Any,
+    operation_id: str,
+    execution_arn: str,
+    *,
+    known_plain: bool = False,
+) -> tuple[str | None, bool]:
+    """``write_value``, or no payload where the official SDK writes none; for every operation.
+
+    A None under ``PassThroughSerDes`` (``writes_no_payload``) is recorded without a payload,
+    which every read gives back as None: ``(None, True)``. Anything else is ``write_value``'s.
+
+    Raises:
+        SerDesError: the serializer cannot write ``value`` (located at the operation).
+    """
+    if writes_no_payload(serdes, value):
+        return None, True
+    return write_value(serdes, value, operation_id, execution_arn, known_plain=known_plain)

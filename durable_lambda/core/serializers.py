@@ -337,7 +337,7 @@ class EnvelopeSerDes(_StandardSerDes[T]):
 
 
 class PassThroughSerDes:
-    """Text as it is, as the official SDK's; a step's None gets no payload (writes_no_payload)."""
+    """Text as it is, as the official SDK's; a None is written as no payload (writes_no_payload)."""
 
     __slots__ = ()
 
@@ -366,7 +366,8 @@ DEFAULT_SERDES: JsonSerDes[Any] = JsonSerDes()
 def writes_no_payload(serdes: object, value: object) -> bool:
     """Tell whether ``value`` is recorded with no payload: a None under ``PassThroughSerDes``.
 
-    As the official SDK records it: no payload reads back as None, where any text reads as a str.
+    As the official SDK records it, whichever operation writes it (``serdes.write_optional``): no
+    payload reads back as None, where any text reads as a str.
     """
     return value is None and isinstance(serdes, PassThroughSerDes)
 

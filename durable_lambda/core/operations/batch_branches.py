@@ -49,7 +49,7 @@ from durable_lambda.core.operations.concurrency import BranchOutcome, BranchStat
 from durable_lambda.core.operations.updates import context_update, replays_children
 from durable_lambda.core.ports import SerDes
 from durable_lambda.core.runtime import user_code_error
-from durable_lambda.core.serdes import payload_size, read_value, write_value
+from durable_lambda.core.serdes import payload_size, read_value, write_optional
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
@@ -191,10 +191,14 @@ class BatchBranches:
         """
         identity = self.identities[index]
         where = identity.operation_id, self.runtime.execution_arn
-        payload, same = write_value(self.serdes, raw, *where)
+        # No payload (None) for a None under PassThroughSerDes, as the official SDK: read as None.
+        payload, same = write_optional(self.serdes, raw, *where)
         if self.virtual:
-            return raw if same else read_value(self.serdes, payload, *where)
-        if payload_size(payload) > self.runtime.options.max_operation_payload_bytes:
+            return raw if same or payload is None else read_value(self.serdes, payload, *where)
+        if (
+            payload is not None
+            and payload_size(payload) > self.runtime.options.max_operation_payload_bytes
+        ):
             # As the official SDK stores a too-large branch result: no summary, children replayed.
             options = ContextOptions(ReplayChildren=True)
             update = context_update(identity, OperationAction.SUCCEED, "", context_options=options)
@@ -202,6 +206,6 @@ class BatchBranches:
         else:
             update = context_update(identity, OperationAction.SUCCEED, payload)
             # Hand back what replay will read, so the first run and every replay agree.
-            result = raw if same else read_value(self.serdes, payload, *where)
+            result = raw if same or payload is None else read_value(self.serdes, payload, *where)
         self.runtime.checkpointer.enqueue(update)
         return result

@@ -40,11 +40,7 @@ from durable_lambda.core.model import (
     OperationType,
     OperationUpdate,
 )
-from durable_lambda.core.operations.callback_answers import (
-    RAW_ANSWER,
-    PlainJsonSerDes,
-    submitter_serdes,
-)
+from durable_lambda.core.operations.callback_answers import RAW_ANSWER, PlainJsonSerDes
 from durable_lambda.core.operations.callback_failures import (
     CallbackSubmitterError,
     callback_failure,
@@ -301,11 +297,10 @@ def _waiter(
 ) -> Callable[[OperationScope], Awaitable[Any]]:
     """Return the body of a WaitForCallback context: create, submit, await the answer."""
     prefix = f"{name} " if name else ""
-    # As in the official SDK, the callback's serializer also stores the submitter's result.
+    # As in the official SDK, the callback's serializer also stores the submitter's result (a
+    # None under PassThroughSerDes with no payload, as the step writes it).
     step_config = (
-        StepConfig(retry_strategy=config.retry_strategy, serdes=submitter_serdes(config.serdes))
-        if config
-        else None
+        StepConfig(retry_strategy=config.retry_strategy, serdes=config.serdes) if config else None
     )
 
     async def wait_in_child(child: OperationScope) -> Any:

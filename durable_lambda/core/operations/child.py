@@ -38,7 +38,7 @@ from durable_lambda.core.operations.updates import (
     stored_error,
 )
 from durable_lambda.core.ports import SerDes
-from durable_lambda.core.serdes import payload_size, read_value, write_value
+from durable_lambda.core.serdes import payload_size, read_value, write_optional
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
@@ -157,12 +157,12 @@ async def _succeed(
         # runs the function again and rebuilds it from the children's checkpoints.
         return await _succeed_with_summary(ctx, identity, config, result)
     where = identity.operation_id, runtime.execution_arn
-    payload, same = write_value(serdes, result, *where)
-    if payload_size(payload) > runtime.options.max_operation_payload_bytes:
+    payload, same = write_optional(serdes, result, *where)  # None: no payload, read as None
+    if payload is not None and payload_size(payload) > runtime.options.max_operation_payload_bytes:
         return await _succeed_with_summary(ctx, identity, config, result)
     runtime.checkpointer.enqueue(context_update(identity, OperationAction.SUCCEED, payload))
     await runtime.after_first_completion()
-    return result if same else read_value(serdes, payload, *where)
+    return result if same or payload is None else read_value(serdes, payload, *where)
 
 
 async def _succeed_with_summary(
@@ -210,8 +210,8 @@ async def _run_virtual(
         _DEPTH.set(depth - 1)
     # Round-trip as a checkpointed result would be, so the first run and replays agree.
     where = identity.operation_id, ctx.runtime.execution_arn
-    payload, same = write_value(serdes, result, *where)
-    return result if same else read_value(serdes, payload, *where)
+    payload, same = write_optional(serdes, result, *where)
+    return result if same or payload is None else read_value(serdes, payload, *where)
 
 
 def virtual_context_mismatch(

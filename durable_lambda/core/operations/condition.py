@@ -58,7 +58,7 @@ from durable_lambda.core.retry import (
     delay_seconds_for_service,
 )
 from durable_lambda.core.runtime import call_user_function
-from durable_lambda.core.serdes import read_value, write_value
+from durable_lambda.core.serdes import read_value, write_optional
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ def run_wait_for_condition(
 def _poll_again(
     ctx: OperationScope,
     identity: OperationIdentity,
-    payload: str,
+    payload: str | None,
     decision: WaitForConditionDecision,
     attempt: int,
 ) -> NoReturn:
@@ -185,17 +185,18 @@ async def _poll(
     serdes: SerDes[Any],
     op: Operation | None,
     attempt: int,
-) -> tuple[str, WaitForConditionDecision]:
+) -> tuple[str | None, WaitForConditionDecision]:
     """Run one check and ask the strategy about it; return the new state's payload and decision."""
     where = identity.operation_id, ctx.runtime.execution_arn
     stored = op.result_payload if op is not None else None
     if not stored:
-        stored = write_value(serdes, config.initial_state, *where)[0]
-    state = read_value(serdes, stored, *where)
+        stored = write_optional(serdes, config.initial_state, *where)[0]
+    # No payload (a None under PassThroughSerDes, as the official SDK writes it) is a None state.
+    state = None if stored is None else read_value(serdes, stored, *where)
     new_state = await call_user_function(check, state, ctx.check_context(identity, attempt))
-    payload, same = write_value(serdes, new_state, *where)
+    payload, same = write_optional(serdes, new_state, *where)
     # The strategy judges the state as the next poll and every replay will see it.
-    seen = new_state if same else read_value(serdes, payload, *where)
+    seen = new_state if same or payload is None else read_value(serdes, payload, *where)
     decision = config.wait_strategy(seen, attempt)
     if not isinstance(decision, WaitForConditionDecision):
         raise ValidationError(

@@ -37,7 +37,7 @@ from durable_lambda.core.model import (
     OperationUpdate,
 )
 from durable_lambda.core.operations.skeleton import PROCEED, OperationExecutor
-from durable_lambda.core.serdes import DEFAULT_SERDES, write_value
+from durable_lambda.core.serdes import DEFAULT_SERDES, write_optional
 from durable_lambda.core.state import OperationIdentity
 
 if TYPE_CHECKING:
@@ -145,7 +145,8 @@ def _start(
 ) -> OperationUpdate:
     runtime = ctx.runtime
     serdes = config.serdes_payload or DEFAULT_SERDES
-    text = write_value(serdes, payload, identity.operation_id, runtime.execution_arn)[0]
+    # None under PassThroughSerDes: a START without a payload, as the official SDK sends it.
+    text = write_optional(serdes, payload, identity.operation_id, runtime.execution_arn)[0]
     return OperationUpdate(
         Id=identity.operation_id,
         ParentId=identity.parent_id,

@@ -21,6 +21,7 @@ from durable_lambda.core.serdes import (
     JsonSerDes,
     PassThroughSerDes,
     read_value,
+    write_optional,
     write_value,
 )
 
@@ -88,6 +89,17 @@ def test_the_fast_lanes_give_what_the_serializer_gives(serdes: Any, value: Any) 
 def test_pass_through_offers_no_fast_lane_and_is_called() -> None:
     assert write_value(PassThroughSerDes(), "text", "op-1", ARN) == ("text", False)
     assert read_value(PassThroughSerDes(), "text", "op-1", ARN) == "text"
+
+
+def test_write_optional_writes_no_payload_only_for_a_none_under_pass_through() -> None:
+    # The official SDK's pass-through hands a None back as the payload: none is recorded.
+    assert write_optional(PassThroughSerDes(), None, "op-1", ARN) == (None, True)
+    assert write_optional(PassThroughSerDes(), "", "op-1", ARN) == ("", False)
+    assert write_optional(JsonSerDes(), None, "op-1", ARN) == ("null", True)
+    assert write_optional(None, None, "op-1", ARN) == ("null", True)  # the default serializer
+    serdes = Recording()  # a user's own serializer is asked, even for None
+    assert write_optional(serdes, None, "op-1", ARN) == ("<None>", False)
+    assert serdes.calls == ["serialize op-1"]
 
 
 def test_no_operation_reads_or_writes_a_payload_another_way() -> None:
