@@ -18,7 +18,7 @@ from durable_lambda.core.model import (
     OperationSubType,
     OperationType,
 )
-from durable_lambda.core.operations.batch_result import CompletionRecord
+from durable_lambda.core.operations.batch_summary import CompletionRecord
 from durable_lambda.core.state import OperationIdentity
 
 __all__ = ["RecordView", "operation_label"]

@@ -51,17 +51,15 @@ from durable_lambda.core.model import (
 from durable_lambda.core.operations.batch_branches import BatchBranches
 from durable_lambda.core.operations.batch_result import (
     BatchItem,
-    BatchItemStatus,
     BatchResult,
-    CompletionRecord,
-    new_item,
+    item_of,
     new_result,
-    summary_envelope,
+    result_of_run,
+    started_item,
 )
+from durable_lambda.core.operations.batch_summary import CompletionRecord, summary_envelope
 from durable_lambda.core.operations.concurrency import (
-    BatchRun,
     BranchOutcome,
-    BranchState,
     run_branches,
 )
 from durable_lambda.core.operations.skeleton import begin
@@ -272,27 +270,7 @@ async def _run_batch(ctx: OperationScope, spec: _BatchSpec, name: str | None) ->
     except SuspendExecution as suspension:  # no branch can progress in this invocation
         runtime.note_suspension(suspension, identity)
         raise
-    return await batch.complete(_result_of(run))
-
-
-def _result_of(run: BatchRun) -> BatchResult[Any]:
-    items: list[BatchItem[Any]] = []
-    for index in range(run.started):
-        outcome = run.outcomes.get(index)
-        items.append(_item(outcome) if outcome else _started(index))
-    return new_result(items, run.reason)
-
-
-def _item(outcome: BranchOutcome) -> BatchItem[Any]:
-    if outcome.state is BranchState.SUCCEEDED:
-        return new_item(outcome.index, BatchItemStatus.SUCCEEDED, outcome.result)
-    if outcome.state is BranchState.FAILED:
-        return new_item(outcome.index, BatchItemStatus.FAILED, error=outcome.error)
-    return _started(outcome.index)
-
-
-def _started(index: int) -> BatchItem[Any]:
-    return new_item(index, BatchItemStatus.STARTED)
+    return await batch.complete(result_of_run(run))
 
 
 class _Batch:
@@ -412,7 +390,7 @@ class _Batch:
         for index in range(record.started_total):
             if index in record.started_indexes:
                 self.branches.checkpoint(index)
-                items.append(_started(index))
+                items.append(started_item(index))
             else:
                 items.append(await self._rebuild_item(index, terminal=True))
         return new_result(items, record.completion_reason)
@@ -422,8 +400,8 @@ class _Batch:
         if op is None or op.Status not in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
             if terminal:
                 raise self._mismatch(f"branch {index} finished, but its checkpoint has not")
-            return _started(index)
-        return _item(await self.branches.run(index, op))
+            return started_item(index)
+        return item_of(await self.branches.run(index, op))
 
     def error(self, error: ErrorObject | None) -> ChildContextError:
         """Return the error a failed parent CONTEXT raises."""

@@ -6,8 +6,7 @@ SDK's (``{"all": [{"index", "status", "result", "error"}], "completionReason"}``
 stored by either SDK reads back in the other.
 
 When the stored form would be too large for one checkpoint, the parent is stored with
-``ReplayChildren`` and a small JSON summary instead (``summary_envelope``); the summary records
-the completion decision (``CompletionRecord``) so that the rebuilt result equals the original.
+``ReplayChildren`` and a small JSON summary instead (``batch_summary``).
 
 The models are built on first use (``defer_build``), not at import: a map makes its items and
 its result with ``new_item`` and ``new_result``, which set what validation would set without
@@ -17,9 +16,7 @@ result (replay) validates it, and builds them then.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -27,6 +24,10 @@ from durable_lambda.core.completion import BatchItemStatus, CompletionPolicy, Co
 from durable_lambda.core.config import CompletionConfig
 from durable_lambda.core.errors import ChildContextError, DurableOperationError, SerDesError
 from durable_lambda.core.model import ErrorObject
+from durable_lambda.core.operations.concurrency import BranchState
+
+if TYPE_CHECKING:
+    from durable_lambda.core.operations.concurrency import BatchRun, BranchOutcome
 
 __all__ = [
     "AnyBatchItem",
@@ -37,10 +38,11 @@ __all__ = [
     "BatchItemStatus",
     "BatchResult",
     "CompletionReason",
-    "CompletionRecord",
+    "item_of",
     "new_item",
     "new_result",
-    "summary_envelope",
+    "result_of_run",
+    "started_item",
 ]
 
 R = TypeVar("R")
@@ -385,83 +387,6 @@ def new_result(items: list[BatchItem[Any]], reason: CompletionReason) -> BatchRe
     return result
 
 
-class CompletionRecord(BaseModel):
-    """The completion decision stored in a too-large result's summary, read back on replay.
-
-    Branches start in index order, so the started ones are ``range(started_total)``; of those,
-    ``started_indexes`` had not finished when the batch completed.
-
-    Attributes:
-        completion_reason: The reason the batch stopped.
-        started_total: How many branches were started.
-        started_indexes: Which of them were still running.
-    """
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    completion_reason: CompletionReason
-    started_total: int
-    started_indexes: frozenset[int]
-
-    @classmethod
-    def from_summary(cls, payload: str | None) -> CompletionRecord | None:
-        """Parse a summary written by ``summary_envelope``; None when it carries no record."""
-        try:
-            data = json.loads(payload or "")
-            total = data["totalCount"]
-            reason = CompletionReason(data["completionReason"])
-        except (ValueError, TypeError, KeyError):
-            return None
-        if not _is_count(total):
-            return None
-        started = _indexes(data.get("startedIndexes"), total)
-        if started is None:
-            completed = _indexes(data.get("completedIndexes"), total)
-            if completed is None:
-                return None
-            started = frozenset(range(total)) - completed
-        return cls(completion_reason=reason, started_total=total, started_indexes=started)
-
-
-def summary_envelope(
-    result: BatchResult[Any],
-    result_type: str,
-    summary_generator: Callable[[Any], str] | None,
-) -> str:
-    """Return the summary stored instead of a result too large to checkpoint.
-
-    It is plain JSON, whatever the serializer: the completion record replay needs, counts for a
-    reader of the history, and what ``summary_generator`` (if any) returns under ``summary``.
-    The official SDK writes and reads the same fields.
-
-    Args:
-        result: The full result.
-        result_type: ``MapResult`` or ``ParallelResult``.
-        summary_generator: The user's summary of the result, or None.
-    """
-    started = [item.index for item in result.all if item.status is BatchItemStatus.STARTED]
-    completed = [item.index for item in result.all if item.status is not BatchItemStatus.STARTED]
-    # Whichever index list is shorter, so the summary stays small whatever the outcome.
-    indexes = (
-        {"startedIndexes": started}
-        if len(started) <= len(completed)
-        else {"completedIndexes": completed}
-    )
-    fields: dict[str, Any] = {
-        "type": result_type,
-        "totalCount": result.total_count,
-        "completionReason": result.completion_reason.value,
-        **indexes,
-        "startedCount": result.started_count,
-        "successCount": result.success_count,
-        "failureCount": result.failure_count,
-        "status": result.status.value,
-    }
-    if summary_generator is not None:
-        fields["summary"] = str(summary_generator(result))
-    return json.dumps(fields)
-
-
 def _stored_item(row: dict[str, Any]) -> dict[str, Any]:
     """Return an item's dict form as ``BatchItem.from_dict`` reads it: a falsy error is none."""
     error = row.get("error")
@@ -470,13 +395,27 @@ def _stored_item(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "error": None}
 
 
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def result_of_run(run: BatchRun) -> BatchResult[Any]:
+    """Return the result of a batch run: one item per started branch, in index order.
+
+    A started branch with no outcome (abandoned when the batch completed) is ``STARTED``.
+    """
+    items: list[BatchItem[Any]] = []
+    for index in range(run.started):
+        outcome = run.outcomes.get(index)
+        items.append(item_of(outcome) if outcome else started_item(index))
+    return new_result(items, run.reason)
 
 
-def _indexes(raw: object, total: int) -> frozenset[int] | None:
-    if not isinstance(raw, list):
-        return None
-    if not all(_is_count(index) and index < total for index in raw):
-        return None
-    return frozenset(raw)
+def item_of(outcome: BranchOutcome) -> BatchItem[Any]:
+    """Return the result's item for one branch's outcome (``STARTED`` if it was suspended)."""
+    if outcome.state is BranchState.SUCCEEDED:
+        return new_item(outcome.index, BatchItemStatus.SUCCEEDED, outcome.result)
+    if outcome.state is BranchState.FAILED:
+        return new_item(outcome.index, BatchItemStatus.FAILED, error=outcome.error)
+    return started_item(outcome.index)
+
+
+def started_item(index: int) -> BatchItem[Any]:
+    """Return the item of a branch started but not finished when its batch completed."""
+    return new_item(index, BatchItemStatus.STARTED)

@@ -24,9 +24,8 @@ from durable_lambda.core.operations.batch_result import (
     BatchItem,
     BatchItemStatus,
     BatchResult,
-    CompletionRecord,
-    summary_envelope,
 )
+from durable_lambda.core.operations.batch_summary import CompletionRecord, summary_envelope
 from durable_lambda.core.ports import SerDesContext
 from durable_lambda.core.serdes import JsonSerDes
 
