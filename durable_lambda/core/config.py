@@ -93,6 +93,8 @@ def __getattr__(name: str) -> object:
 
 
 T = TypeVar("T")
+PayloadT = TypeVar("PayloadT")
+InvokeResultT = TypeVar("InvokeResultT")
 
 
 class StepSemantics(StrEnum):
@@ -285,11 +287,13 @@ class WaitForCallbackConfig(CallbackConfig):
         ) -> None: ...
 
 
-class InvokeConfig(ConfigModel):
+class InvokeConfig(ConfigModel, Generic[PayloadT, InvokeResultT]):
     """How a chained invoke sends its payload and reads the result.
 
     The official SDK 3.0.0 has no invoke timeout, and the service's ``ChainedInvokeOptions``
-    carry none, so neither does this model.
+    carry none, so neither does this model. Like the official SDK's, it is generic in the
+    payload's type and the result's (``InvokeConfig[Order, Receipt](...)``); the parameters only
+    type the two serializers, and a bare ``InvokeConfig(...)`` is the same configuration.
 
     Args:
         serdes_payload: Writes the payload sent; None means the default serializer.
@@ -306,8 +310,8 @@ class InvokeConfig(ConfigModel):
 
         def __init__(
             self,
-            serdes_payload: SerDes[Any] | None = None,
-            serdes_result: SerDes[Any] | None = None,
+            serdes_payload: SerDes[PayloadT] | None = None,
+            serdes_result: SerDes[InvokeResultT] | None = None,
             tenant_id: str | None = None,
         ) -> None: ...
 

@@ -29,6 +29,7 @@ from durable_lambda import (
     NestingType,
     ParallelBranch,
     ParallelConfig,
+    PassThroughSerDes,
     RetryPresets,
     RetryStrategyConfig,
     StepConfig,
@@ -119,6 +120,30 @@ def test_a_step_config_built_positionally_is_the_keyword_one() -> None:
         completion_config=CompletionConfig(min_successful=1),
         nesting_type=NestingType.FLAT,
     )
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (InvokeConfig, official_config.InvokeConfig),
+        (WaitForConditionConfig, official_waits.WaitForConditionConfig),
+    ],
+    ids=["InvokeConfig", "WaitForConditionConfig"],
+)
+def test_generic_configs_take_the_official_type_parameters(ours: Any, theirs: Any) -> None:
+    # The official SDK's generic configs are spelled with their type parameters
+    # (InvokeConfig[P, R](...)); as many parameters must be accepted here, and the
+    # parametrized class must still be the configuration it names.
+    parameters = (dict,) * len(theirs.__parameters__)
+    theirs[parameters]  # the official SDK takes this spelling
+    parametrized = ours[parameters]
+    assert issubclass(parametrized, ours)
+    if ours is InvokeConfig:
+        built = parametrized(serdes_result=PassThroughSerDes(), tenant_id="t-1")
+        assert built.tenant_id == "t-1"
+        assert isinstance(built.serdes_result, PassThroughSerDes)
+        with pytest.raises(ValidationError, match="tenant_id"):
+            parametrized(tenant_id=3)
 
 
 # The constructors without their signatures, to make the calls a type checker would refuse.

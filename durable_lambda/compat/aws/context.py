@@ -253,7 +253,7 @@ class DurableContext:
         function_name: str,
         payload: Any,
         name: str | None = None,
-        config: InvokeConfig | None = None,
+        config: InvokeConfig[Any, Any] | None = None,
     ) -> Any:
         """Invoke another Lambda function and return its result.
 

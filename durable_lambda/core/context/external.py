@@ -105,7 +105,7 @@ class ExternalCalls:
         function_name: str,
         payload: Any,
         name: str | None = None,
-        config: InvokeConfig | None = None,
+        config: InvokeConfig[Any, Any] | None = None,
     ) -> Any:
         """Invoke another Lambda function (durable or not) and wait for its result.
 

@@ -48,7 +48,7 @@ __all__ = ["INVOKE", "MAX_FUNCTION_NAME_LENGTH", "InvokeExecutor", "InvokeReques
 MAX_FUNCTION_NAME_LENGTH = 256
 """The longest function name (or ARN) ``ChainedInvokeOptions.FunctionName`` accepts."""
 
-_DEFAULT_CONFIG = InvokeConfig()
+_DEFAULT_CONFIG: InvokeConfig[Any, Any] = InvokeConfig()
 
 # How each unsuccessful end reads in an InvokeError's message. A FAILED target's own message is
 # kept as it is (the official SDK surfaces it unchanged); the other two say what happened first,
@@ -60,7 +60,7 @@ _ENDINGS = {
 }
 
 
-InvokeRequest: TypeAlias = tuple[str, Any, InvokeConfig]
+InvokeRequest: TypeAlias = tuple[str, Any, InvokeConfig[Any, Any]]
 """What a chained invoke is given: the target function, the payload and the configuration."""
 
 
@@ -114,7 +114,7 @@ def run_invoke(
     function_name: str,
     payload: Any,
     name: str | None,
-    config: InvokeConfig | None,
+    config: InvokeConfig[Any, Any] | None,
 ) -> Coroutine[Any, Any, Any]:
     """Return the invoke of ``function_name`` as the next operation of ``ctx``, to await.
 
@@ -141,7 +141,7 @@ def _start(
     identity: OperationIdentity,
     function_name: str,
     payload: Any,
-    config: InvokeConfig,
+    config: InvokeConfig[Any, Any],
 ) -> OperationUpdate:
     runtime = ctx.runtime
     serdes = config.serdes_payload or DEFAULT_SERDES
@@ -166,7 +166,7 @@ def _outcome(
     identity: OperationIdentity,
     op: Operation,
     function_name: str,
-    config: InvokeConfig,
+    config: InvokeConfig[Any, Any],
 ) -> Any:
     """Return the result of a finished invoke, raise its error, or suspend until it finishes."""
     status = op.Status
