@@ -5,7 +5,8 @@ Three families, told apart by what happens to the execution:
 * ``ExecutionError`` ends the execution FAILED; Lambda does not retry (a non-deterministic replay,
   a payload that cannot be read back, a non-retriable checkpoint failure).
 * ``InvocationError`` is raised out of the Lambda handler so Lambda retries the invocation
-  (a throttled or failed checkpoint call, an invalid checkpoint token).
+  (a throttled or failed checkpoint call, an invalid checkpoint token, a serializer that could
+  not reach where it keeps payloads: ``SerDesUnavailableError``).
 * ``DurableOperationError`` and its subclasses (``StepError``, ``CallbackError``...) are what user
   code sees when a durable operation failed; they are values, replayed identically, and end the
   execution only if user code lets them escape the handler.
@@ -45,6 +46,7 @@ __all__ = [
     "OrphanedOperationError",
     "ReplayHorizonReached",
     "SerDesError",
+    "SerDesUnavailableError",
     "StepError",
     "StepInterruptedError",
     "SuspendExecution",
@@ -127,6 +129,20 @@ class ValidationError(DurableExecutionError, ValueError):
 
 class SerDesError(ExecutionError):
     """A value could not be serialized, or a stored payload could not be read back."""
+
+
+class SerDesUnavailableError(InvocationError):
+    """A serializer could not reach where it keeps payloads, for now: retry the invocation.
+
+    Raise it from a ``SerDes``'s ``serialize`` or ``deserialize`` for a failure that a later
+    try can get past (the store throttled, answered with a server error, or could not be
+    reached); raise anything else for one that no retry fixes (that ends the execution FAILED,
+    as a ``SerDesError``). The core passes it on unchanged and it ends the invocation for Lambda
+    to retry, even if user code catches it: updates queued before it are still checkpointed,
+    nothing after it is, no operation is recorded FAILED for it, and the retried invocation
+    replays up to the operation whose payload could not be written or read and runs it again
+    (a step's body runs again: steps are at least once).
+    """
 
 
 class NestingTooDeepError(ExecutionError):

@@ -21,7 +21,10 @@ nothing but the invocation itself checkpoints any more (``core/orphans.py``).
 Every queued checkpoint is acknowledged before the output is returned, and flushed before
 anything propagates (an ``InvocationError`` for Lambda to retry, the invocation's own
 cancellation, ``KeyboardInterrupt``, ``SystemExit`` the handler raised), unless a checkpoint call
-itself failed: a retriable checkpoint failure propagates as it is, for Lambda to retry.
+itself failed: a retriable checkpoint failure propagates as it is, for Lambda to retry. A
+serializer's temporary failure (``SerDesUnavailableError``) is held (``core/serdes.py``,
+``RetryHold``): once it is, nothing more is checkpointed and the invocation raises it for Lambda
+to retry however the handler ended, even if user code caught it.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ from durable_lambda.core.orphans import running_durable_calls
 from durable_lambda.core.plugins import ObservedCheckpointer, PluginDispatcher
 from durable_lambda.core.ports import Clock, DurableService, Logger, RandomSource, SerDes
 from durable_lambda.core.runtime import ExecutionRuntime, RuntimeOptions
-from durable_lambda.core.serdes import int_limit_exceeded
+from durable_lambda.core.serdes import holding_retries, int_limit_exceeded
 from durable_lambda.core.state import DurableState, load_state
 from durable_lambda.core.suspensions import settle_group
 
@@ -175,8 +178,11 @@ async def _run_handler(handler: DurableHandler, runtime: ExecutionRuntime) -> In
     state = runtime.state
     owner = asyncio.current_task()
     try:
-        event = _user_event(state)
-        result = await handler(event, DurableContext(runtime))
+        with holding_retries(runtime.retry_hold):
+            event = _user_event(state)
+            result = await handler(event, DurableContext(runtime))
+        if runtime.retry_hold.error is not None:
+            raise runtime.retry_hold.error  # user code caught it: it ends the invocation anyway
         if state.fatal_error is not None:
             raise state.fatal_error
         if runtime.replay_requested:
@@ -223,25 +229,26 @@ async def _ended_by(
 
     Queued checkpoints are flushed whatever it was, before it propagates when it must.
     """
-    state = runtime.state
+    state, held = runtime.state, runtime.retry_hold
     error = settle_group(raised) if isinstance(raised, BaseExceptionGroup) else raised
-    if isinstance(error, SuspendExecution):
+    if isinstance(error, SuspendExecution) and held.error is None:
         # Durable calls still running beside the one that suspended (asyncio.gather's other
         # awaitables) finish first, so that what they complete is kept.
         running = running_durable_calls(runtime, owner)
         if running:
             await asyncio.wait([task for task, _ in running])
         runtime.close(owner)
-        if state.fatal_error is not None:
-            return await _finish(runtime, _failed(state.fatal_error))
-        return await _finish(runtime, InvocationOutput(Status=InvocationStatus.PENDING))
+        if runtime.retry_hold.error is None:  # else one failed to (de)serialize, for now
+            if state.fatal_error is not None:
+                return await _finish(runtime, _failed(state.fatal_error))
+            return await _finish(runtime, InvocationOutput(Status=InvocationStatus.PENDING))
     _cancel(runtime, running_durable_calls(runtime, owner))
     runtime.close(owner)
     if isinstance(error, CheckpointError):
         return _checkpoint_failure(error)
-    if _ends_the_process_or_invocation(error, owner):
-        await _flush_quietly(runtime)
-        raise raised
+    if held.error is not None or _ends_the_process_or_invocation(error, owner):
+        await _flush_quietly(runtime)  # a serializer's temporary failure: retried, however caught
+        raise raised if isinstance(error, _PROPAGATED) else (held.error or raised)
     if state.fatal_error is not None or isinstance(error, ExecutionError):
         return await _finish(runtime, _failed(state.fatal_error or error))
     unread = runtime.suspensions.unread(owner)

@@ -161,6 +161,13 @@ class SerDes(Protocol[T]):
 
     Parameters are positional-only so that any implementation matches, whatever it names them
     (the official SDK's serializers call the context ``serdes_context``).
+
+    What a serializer raises decides what becomes of the execution. ``SerDesUnavailableError``
+    (or another ``InvocationError``) says the failure is temporary, such as a store of payloads
+    that throttled or could not be reached: it ends the invocation for Lambda to retry, even if
+    user code catches it, and the retry replays and goes on. Anything else is permanent (a value
+    that cannot be written, a payload that cannot be read): it becomes a ``SerDesError`` and the
+    execution ends FAILED.
     """
 
     def serialize(self, value: T, context: SerDesContext, /) -> str:

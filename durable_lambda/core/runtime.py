@@ -15,17 +15,18 @@ from durable_lambda.core.config import CheckpointMode
 from durable_lambda.core.deadline import DEFAULT_DEADLINE_MARGIN_SECONDS, InvocationDeadline
 from durable_lambda.core.errors import (
     BaseExceptionRaisedError,
+    InvocationError,
     ReplayHorizonReached,
     SerDesError,
     SuspendExecution,
 )
-from durable_lambda.core.model import Operation
+from durable_lambda.core.model import Operation, OperationUpdate
 from durable_lambda.core.non_blocking import is_non_blocking
 from durable_lambda.core.orphans import OrphanGuard
 from durable_lambda.core.plugins import InstrumentationPlugin, PluginDispatcher
 from durable_lambda.core.ports import Clock, Logger, RandomSource, SerDes, SerDesContext
 from durable_lambda.core.replay_logging import ReplayAwareLogger
-from durable_lambda.core.serdes import plain_reader_of, read_value
+from durable_lambda.core.serdes import RetryHold, plain_reader_of, read_value
 from durable_lambda.core.state import DurableState, OperationIdentity
 from durable_lambda.core.suspensions import SuspensionLedger, settle_group
 
@@ -140,6 +141,8 @@ class ExecutionRuntime:
         """Suspensions raised in this invocation that nothing has handled yet."""
         self.orphans = OrphanGuard(state.execution_arn, self.logger)
         """Work whose context has completed, whose checkpoints are refused."""
+        self.retry_hold = RetryHold(self._hold_retry)
+        """A serializer's temporary failure, which ends the invocation for Lambda to retry."""
 
     def is_replaying(self) -> bool:
         """Whether the code is still going over operations that were checkpointed before."""
@@ -214,12 +217,29 @@ class ExecutionRuntime:
         """
         if tasks or context_ids:
             self.orphans.abandon(tasks, context_ids)
-            self.checkpointer.refuse = self.orphans.check
+            self.checkpointer.refuse = self._refuse
 
     def close(self, owner: asyncio.Task[Any] | None) -> None:
         """Refuse every checkpoint but those ``owner`` makes: the handler has ended."""
         self.orphans.close(owner)
-        self.checkpointer.refuse = self.orphans.check
+        self.checkpointer.refuse = self._refuse
+
+    def _hold_retry(self, error: InvocationError) -> None:
+        # From now on nothing is checkpointed: what runs after a serializer's temporary failure
+        # may be code that caught it and went another way, which the retry would contradict.
+        # What was queued before is still sent (the checkpointer's queue is untouched).
+        self.logger.warning(
+            "a serializer could not reach where it keeps payloads; the invocation ends for "
+            "Lambda to retry it, and nothing more is checkpointed in this one",
+            error=error.describe(),
+        )
+        self.checkpointer.refuse = self._refuse
+
+    def _refuse(self, update: OperationUpdate) -> None:
+        held = self.retry_hold.error
+        if held is not None:
+            raise held
+        self.orphans.check(update)
 
     def serdes_context(self, operation_id: str) -> SerDesContext:
         """Return the context a serializer is given for ``operation_id``."""

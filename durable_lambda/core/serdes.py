@@ -20,20 +20,25 @@ This module is the door. ``read_value`` and ``write_value`` are the one read and
 every operation uses for what it checkpoints: they take a built-in serializer's fast lane where it
 offers one (its ``plain_reader`` and ``plain_text`` methods), and otherwise ``deserialize`` and
 ``serialize``, which run any serializer, a user's own included, and turn whatever it raises into
-a located ``SerDesError``. It re-exports the serializer port (``SerDes``, ``SerDesContext``,
+a located ``SerDesError``, but for an ``InvocationError`` (``SerDesUnavailableError``: the
+serializer could not reach its store, for now), which passes unchanged and is held for the
+invocation (``RetryHold``) so that it ends the invocation for Lambda to retry even if user code
+catches it. It re-exports the serializer port (``SerDes``, ``SerDesContext``,
 defined with the core's other ports in ``durable_lambda.core.ports``), the built-in serializers
 (``durable_lambda.core.serializers``) and the payload helpers (``durable_lambda.core.payloads``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any, overload
 
 from typing_extensions import TypeVar
 
 from durable_lambda.core.envelope import type_name
-from durable_lambda.core.errors import SerDesError
+from durable_lambda.core.errors import DurableExecutionError, InvocationError, SerDesError
 from durable_lambda.core.payloads import (
     describe_payload,
     int_limit_exceeded,
@@ -59,10 +64,12 @@ __all__ = [
     "EnvelopeSerDes",
     "JsonSerDes",
     "PassThroughSerDes",
+    "RetryHold",
     "SerDes",
     "SerDesContext",
     "Written",
     "deserialize",
+    "holding_retries",
     "int_limit_exceeded",
     "payload_size",
     "plain_reader_of",
@@ -80,10 +87,65 @@ __all__ = [
 T = TypeVar("T", default=Any)
 
 
-def _locate(error: SerDesError, context: SerDesContext) -> None:
+class RetryHold:
+    """The first ``InvocationError`` a serializer raised in an invocation, kept to end it.
+
+    A serializer's temporary failure (``SerDesUnavailableError``) must end the invocation for
+    Lambda to retry even when user code catches it (``try``/``except Exception`` around a step,
+    ``asyncio.gather(..., return_exceptions=True)``): the code that caught it would otherwise
+    go on as if the operation had failed for good, and what it checkpoints then (a fallback
+    step, a child context's other result) would contradict the replay of the retry. So the
+    error is held here when it passes ``serialize`` or ``deserialize``, as a failed checkpoint
+    call is held by the checkpointer, and ``on_hold`` is told once, when the first one comes.
+
+    Args:
+        on_hold: Called with the first error held (the runtime refuses every later checkpoint).
+    """
+
+    __slots__ = ("_on_hold", "error")
+
+    def __init__(self, on_hold: Callable[[InvocationError], None] | None = None) -> None:
+        self.error: InvocationError | None = None
+        """The first error held, or None."""
+        self._on_hold = on_hold
+
+    def hold(self, error: InvocationError) -> None:
+        """Keep ``error`` unless an earlier one is kept; tell ``on_hold`` about the first."""
+        if self.error is None:
+            self.error = error
+            if self._on_hold is not None:
+                self._on_hold(error)
+
+
+# The hold of the running invocation. A context variable, because serializers are called with
+# a payload and a SerDesContext only, far below anything that knows the invocation; it is set
+# in the invocation's task before the handler starts, so that every task and body thread the
+# handler starts (each gets a copy of the context) sees the same hold.
+_RETRY_HOLD: ContextVar[RetryHold | None] = ContextVar("durable_lambda_retry_hold", default=None)
+
+
+@contextlib.contextmanager
+def holding_retries(hold: RetryHold) -> Iterator[RetryHold]:
+    """Hold, in ``hold``, every ``InvocationError`` a serializer raises within the block."""
+    token = _RETRY_HOLD.set(hold)
+    try:
+        yield hold
+    finally:
+        _RETRY_HOLD.reset(token)
+
+
+def _locate(error: DurableExecutionError, context: SerDesContext) -> None:
     where = payload_location(context)
     error.operation_id = error.operation_id or where["operation_id"]
     error.execution_arn = error.execution_arn or where["execution_arn"]
+
+
+def _passed_on(error: InvocationError, context: SerDesContext) -> None:
+    """Locate a serializer's ``InvocationError`` and hold it for the running invocation."""
+    _locate(error, context)
+    hold = _RETRY_HOLD.get()
+    if hold is not None:
+        hold.hold(error)
 
 
 def serialize(serdes: SerDes[T] | None, value: T, context: SerDesContext) -> str:
@@ -100,6 +162,8 @@ def serialize(serdes: SerDes[T] | None, value: T, context: SerDesContext) -> str
     Raises:
         SerDesError: the serializer failed (the original error is chained) or returned a
             non-str; it carries the operation id and execution ARN.
+        InvocationError: the serializer raised one (``SerDesUnavailableError``): unchanged,
+            located, and held for the invocation (see ``RetryHold``).
 
     """
     active: SerDes[Any] = DEFAULT_SERDES if serdes is None else serdes
@@ -107,6 +171,9 @@ def serialize(serdes: SerDes[T] | None, value: T, context: SerDesContext) -> str
         payload: object = active.serialize(value, context)
     except SerDesError as error:
         _locate(error, context)
+        raise
+    except InvocationError as error:
+        _passed_on(error, context)
         raise
     except Exception as error:
         message = f"{active!r} failed to serialize a value of type {type_name(value)!r}: {error!r}"
@@ -137,6 +204,8 @@ def deserialize(serdes: SerDes[Any] | None, payload: str, context: SerDesContext
     Raises:
         SerDesError: the serializer failed (the original error is chained); it carries the
             operation id and execution ARN and shows the start of the payload.
+        InvocationError: the serializer raised one (``SerDesUnavailableError``): unchanged,
+            located, and held for the invocation (see ``RetryHold``).
 
     """
     active: SerDes[Any] = DEFAULT_SERDES if serdes is None else serdes
@@ -144,6 +213,9 @@ def deserialize(serdes: SerDes[Any] | None, payload: str, context: SerDesContext
         return active.deserialize(payload, context)
     except SerDesError as error:
         _locate(error, context)
+        raise
+    except InvocationError as error:
+        _passed_on(error, context)
         raise
     except Exception as error:
         message = f"{active!r} failed to deserialize payload {describe_payload(payload)}: {error!r}"
@@ -169,6 +241,7 @@ def read_value(
 
     Raises:
         SerDesError: the payload cannot be read (located at the operation).
+        InvocationError: the serializer could not read it for now (see ``deserialize``).
     """
     active: SerDes[Any] = DEFAULT_SERDES if serdes is None else serdes
     reader = plain_reader_of(active)
@@ -202,6 +275,7 @@ def write_value(
 
     Raises:
         SerDesError: the serializer cannot write ``value`` (located at the operation).
+        InvocationError: the serializer could not write it for now (see ``serialize``).
     """
     active: SerDes[Any] = DEFAULT_SERDES if serdes is None else serdes
     if isinstance(active, _StandardSerDes):
