@@ -39,12 +39,14 @@ from durable_lambda.app.replayer.sources import (
     ReplaySource,
     read_source,
 )
+from durable_lambda.app.replayer.stored_batch import DeepReplayError
 from durable_lambda.core.context import DurableContext
 from durable_lambda.core.serdes import DEFAULT_SERDES
 
 __all__ = [
     "AwsExecution",
     "AwsExecutionReader",
+    "DeepReplayError",
     "Divergence",
     "DivergenceKind",
     "ListedExecution",
@@ -111,6 +113,8 @@ class Replayer:
 
         Raises:
             ReplaySourceError: the execution cannot be found or read.
+            DeepReplayError: (a ``ReplaySourceError``) not ``shallow``, and the children of a
+                completed context cannot be replayed from the record; the message says why.
             ValidationError: a file or document is not an execution record.
         """
         recorded = await read_source(source)

@@ -8,8 +8,11 @@ in a report.
 
 from __future__ import annotations
 
+from typing import Any
+
 from durable_lambda.app.replayer.recorded import RecordedExecution
 from durable_lambda.app.replayer.report import OperationRef
+from durable_lambda.app.replayer.stored_batch import summary_of, unreadable_flat_batch
 from durable_lambda.core.ids import operation_id
 from durable_lambda.core.model import (
     ContextDetails,
@@ -19,6 +22,7 @@ from durable_lambda.core.model import (
     OperationType,
 )
 from durable_lambda.core.operations.batch_summary import CompletionRecord
+from durable_lambda.core.serdes import SerDes
 from durable_lambda.core.state import OperationIdentity
 
 __all__ = ["RecordView", "operation_label"]
@@ -41,11 +45,25 @@ _COMBINATORS = frozenset({"All", "AllSettled", "Race", "Any"})
 
 
 class RecordView:
-    """The recorded operations, how the replay presents them, and what it must reach."""
+    """The recorded operations, how the replay presents them, and what it must reach.
 
-    def __init__(self, recorded: RecordedExecution, shallow: bool) -> None:
+    Args:
+        recorded: The execution.
+        shallow: Present completed contexts as they are, their stored results read back.
+        serdes: The handler's serializer, which wrote the batches' stored results.
+
+    Raises:
+        DeepReplayError: a completed context's children cannot be replayed (not ``shallow``).
+    """
+
+    def __init__(
+        self, recorded: RecordedExecution, shallow: bool, serdes: SerDes[Any] | None = None
+    ) -> None:
         self.recorded = recorded
         self.shallow = shallow
+        self.serdes = serdes
+        self._presented: dict[str, Operation] = {}
+        self._abandoned: dict[str, frozenset[str]] = {}
         self.by_id: dict[str, Operation] = {op.Id: op for op in recorded.operations}
         self.children: dict[str | None, list[Operation]] = {}
         for op in recorded.operations:
@@ -61,6 +79,12 @@ class RecordView:
         return [self._present(op) for op in self.recorded.operations]
 
     def _present(self, op: Operation) -> Operation:
+        presented = self._presented.get(op.Id)
+        if presented is None:
+            presented = self._presented[op.Id] = self._presentation(op)
+        return presented
+
+    def _presentation(self, op: Operation) -> Operation:
         if (
             op.Type is not OperationType.CONTEXT
             or op.Status is not OperationStatus.SUCCEEDED
@@ -75,8 +99,19 @@ class RecordView:
             return op
         result = details.Result
         if op.SubType in _BATCHES and CompletionRecord.from_summary(result) is None:
-            # A full stored result, not a summary: rebuild every branch from its checkpoint.
-            result = None
+            # A full stored result, not a summary: the summary of it, whose completion record
+            # says which branches finished (a FLAT branch has no checkpoint of its own to say).
+            result = summary_of(op, self.serdes) if self.serdes is not None else None
+            if result is None:
+                branches = self.children.get(op.Id, [])
+                if not branches:
+                    return op  # nothing recorded beneath it: its stored result, read back
+                if not any(child.SubType in _BATCH_ITEMS for child in branches):
+                    where = " > ".join(
+                        (*self.path_of(op.ParentId), operation_label(op.Name, op.Type))
+                    )
+                    raise unreadable_flat_batch(op, where)
+                # NESTED: every branch rebuilt from its own checkpoint.
         replayed = ContextDetails(ReplayChildren=True, Result=result, Error=details.Error)
         return op.model_copy(update={"ContextDetails": replayed})
 
@@ -90,15 +125,42 @@ class RecordView:
         return not result and bool(self.children.get(op.Id))
 
     def _expected(self, op: Operation) -> bool:
-        parent_id = op.ParentId
+        child, parent_id = op, op.ParentId
         while parent_id is not None:
             parent = self.by_id.get(parent_id)
             if parent is None or parent.Type is OperationType.EXECUTION:
                 return True
-            if not self._replays_children(parent):
+            if not self._replays_children(parent) or child.Id in self._abandoned_flat(parent):
                 return False
-            parent_id = parent.ParentId
+            child, parent_id = parent, parent.ParentId
         return True
+
+    def _abandoned_flat(self, batch: Operation) -> frozenset[str]:
+        """Return the ids of the operations of ``batch``'s FLAT branches left unfinished.
+
+        The batch completed while they ran, so a replay reports them STARTED and runs nothing
+        of them, as it leaves a NESTED branch's context. A FLAT branch has no context of its own:
+        its operations, directly under the batch, are told by their ids (derived from the
+        branch's). Those of a virtual child context inside such a branch are not told apart.
+        """
+        known = self._abandoned.get(batch.Id)
+        if known is not None:
+            return known
+        found: frozenset[str] = frozenset()
+        children = self.children.get(batch.Id, [])
+        presented = self._present(batch) if batch.SubType in _BATCHES else batch
+        details = presented.ContextDetails if presented is not batch else None
+        record = CompletionRecord.from_summary(details.Result) if details else None
+        if record and not any(child.SubType in _BATCH_ITEMS for child in children):
+            branch_ids = [operation_id(batch.Id, index) for index in record.started_indexes]
+            owned = {
+                operation_id(branch_id, n)
+                for branch_id in branch_ids
+                for n in range(1, len(children) + 1)
+            }
+            found = frozenset(child.Id for child in children if child.Id in owned)
+        self._abandoned[batch.Id] = found
+        return found
 
     def _replays_children(self, context: Operation) -> bool:
         if context.Type is not OperationType.CONTEXT:

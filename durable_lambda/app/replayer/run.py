@@ -82,7 +82,7 @@ async def replay_recorded(
     Returns:
         The report.
     """
-    record = RecordView(recorded, shallow)
+    record = RecordView(recorded, shallow, serdes)
     watcher = _Watcher(record)
     state = _TrackingState(recorded.arn, record.presented(), watcher)
     checkpointer = Checkpointer(_Sink(), state, "replay", CheckpointMode.BATCHED)

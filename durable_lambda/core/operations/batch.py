@@ -396,6 +396,10 @@ class _Batch:
         return new_result(items, record.completion_reason)
 
     async def _rebuild_item(self, index: int, *, terminal: bool) -> BatchItem[Any]:
+        if terminal and self.branches.virtual:
+            # A FLAT branch checkpoints nothing itself: its body runs again over its operations'
+            # checkpoints, which tell its success from its failure (as the official SDK does).
+            return item_of(await self.branches.start(index))
         op = self.branches.checkpoint(index)
         if op is None or op.Status not in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
             if terminal:
