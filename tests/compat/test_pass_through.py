@@ -3,7 +3,8 @@
 The oracle's comparison reads an absent payload and ``null`` alike; here the record itself is
 compared: an operation has a payload on ours exactly where it has one on the official SDK. And
 ours resumes the official SDK's record of each scenario to the same end, reading its payload-less
-operations as None (each scenario names a later step after the value it read).
+operations as None (each scenario names a later step after the value it read); it replays that
+record deeply, the children of every completed context (FLAT map items too) included.
 """
 
 from __future__ import annotations
@@ -71,8 +72,10 @@ async def test_ours_replays_the_official_sdks_record_reading_none(
     handler = load_ours(PASS_THROUGH).handler
     document = from_document({"Operations": recorded}, arn="arn:official-record")
 
-    # Shallow: completed contexts give their stored result, as an execution resumed on ours.
-    report = await Replayer(handler, shallow=True).replay(document)
+    # Deep (the default): the children of every completed context are replayed too, FLAT map
+    # items included, and the results rebuilt from them read None where the record has none.
+    report = await Replayer(handler).replay(document)
 
     assert report.ok, report.render()
     assert report.ended == "returned"
+    assert report.matched == report.expected
