@@ -32,6 +32,7 @@ from durable_lambda.app.definition import ServiceLimits
 from durable_lambda.app.local_lambda_context import LocalLambdaContext
 from durable_lambda.app.replayer import (
     AwsExecution,
+    DeepReplayError,
     Divergence,
     DivergenceKind,
     LocalExecution,
@@ -68,6 +69,7 @@ __all__ = [
     "CloudRunnerError",
     "CloudTimeoutError",
     "CountingService",
+    "DeepReplayError",
     "Divergence",
     "DivergenceKind",
     "DurableServiceContract",
