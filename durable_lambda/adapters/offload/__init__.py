@@ -9,9 +9,11 @@ from durable_lambda.adapters.offload.blob_store import BlobStore
 from durable_lambda.adapters.offload.errors import (
     BlobNotFoundError,
     BlobStoreError,
+    BlobStoreUnavailableError,
     OffloadedPayloadCorruptError,
     OffloadedPayloadMissingError,
     OffloadError,
+    OffloadUnavailableError,
 )
 from durable_lambda.adapters.offload.filesystem import FileBlobStore
 from durable_lambda.adapters.offload.reference import FORMAT_VERSION, OffloadReference
@@ -30,10 +32,12 @@ __all__ = [
     "BlobNotFoundError",
     "BlobStore",
     "BlobStoreError",
+    "BlobStoreUnavailableError",
     "FileBlobStore",
     "OffloadError",
     "OffloadReference",
     "OffloadSerDes",
+    "OffloadUnavailableError",
     "OffloadedPayloadCorruptError",
     "OffloadedPayloadMissingError",
     "S3BlobStore",

@@ -41,6 +41,7 @@ class BlobStore(Protocol):
                 beside the object for people looking at it; ASCII only.
 
         Raises:
+            BlobStoreUnavailableError: the store could not be reached, for now.
             BlobStoreError: the key is unsafe for this store, or the object was not stored.
         """
         ...
@@ -55,6 +56,7 @@ class BlobStore(Protocol):
 
         Raises:
             BlobNotFoundError: no object is stored at ``key``.
-            BlobStoreError: the key is unsafe for this store.
+            BlobStoreUnavailableError: the store could not be reached, for now.
+            BlobStoreError: the key is unsafe for this store, or the object could not be read.
         """
         ...

@@ -1,18 +1,27 @@
 """What goes wrong when a payload is offloaded or read back, as typed errors.
 
-The serializer's errors are ``SerDesError``s (the core ends the execution FAILED on one: a
-payload that cannot be read now will not be readable on the next try either); the blob stores
-raise ``BlobStoreError``s, which the serializer turns into them, naming the object.
+The blob stores raise ``BlobStoreError``s, which the serializer turns into its own errors,
+naming the object. Those come in two kinds, told apart by whether a later try can succeed:
+
+* ``OffloadError`` (a ``SerDesError``) for a failure no retry fixes: access denied, no such
+  bucket, a missing or altered object, a malformed reference. The core ends the execution
+  FAILED on one.
+* ``OffloadUnavailableError`` (a ``SerDesUnavailableError``) for a store that could not be
+  reached, or was too busy, for now (``BlobStoreUnavailableError`` from the store: throttling,
+  server errors, time-outs and dropped connections that the client's own retries did not get
+  past). The core ends the invocation for Lambda to retry; the retry replays and goes on.
 """
 
 from __future__ import annotations
 
-from durable_lambda.core.errors import SerDesError
+from durable_lambda.core.errors import SerDesError, SerDesUnavailableError
 
 __all__ = [
     "BlobNotFoundError",
     "BlobStoreError",
+    "BlobStoreUnavailableError",
     "OffloadError",
+    "OffloadUnavailableError",
     "OffloadedPayloadCorruptError",
     "OffloadedPayloadMissingError",
 ]
@@ -20,6 +29,14 @@ __all__ = [
 
 class BlobStoreError(Exception):
     """A blob store could not store or read an object, or refused its key."""
+
+
+class BlobStoreUnavailableError(BlobStoreError):
+    """The store could not be reached, or was too busy, for now: a later try can succeed.
+
+    A ``BlobStore`` of your own raises it for such failures; anything else it raises is taken
+    as permanent.
+    """
 
 
 class BlobNotFoundError(BlobStoreError):
@@ -38,6 +55,14 @@ class BlobNotFoundError(BlobStoreError):
 
 class OffloadError(SerDesError):
     """A payload could not be offloaded, or a reference to one could not be resolved."""
+
+
+class OffloadUnavailableError(SerDesUnavailableError):
+    """A payload could not be offloaded or fetched because its store was unavailable, for now.
+
+    The invocation ends for Lambda to retry it (see ``SerDesUnavailableError``); the message
+    names the object.
+    """
 
 
 class OffloadedPayloadMissingError(OffloadError):

@@ -8,6 +8,14 @@ that): payloads hold step results. Links are never followed, and keys cannot lea
 The file store of executions (``durable_lambda.adapters.file``) does the same for its records;
 this module does not import it, so that a Lambda function writing to EFS loads no more than
 these few lines.
+
+A failure that may pass with time is ``BlobStoreUnavailableError`` (the invocation is retried):
+a network file system that timed out (``ETIMEDOUT``), a file handle gone stale under another
+client's rename (``ESTALE``, reopened by path on the next try), a resource busy or momentarily
+exhausted (``EAGAIN``, ``EBUSY``, ``ENOLCK``). Everything else stays ``BlobStoreError`` (the
+execution fails): permissions, a read-only or full file system (``ENOSPC``, ``EDQUOT``: a retry
+within the minutes Lambda retries in would meet it again) and ``EIO``, which a file system
+reports for a failed device as much as for a lost server.
 """
 
 from __future__ import annotations
@@ -19,7 +27,11 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from durable_lambda.adapters.offload.errors import BlobNotFoundError, BlobStoreError
+from durable_lambda.adapters.offload.errors import (
+    BlobNotFoundError,
+    BlobStoreError,
+    BlobStoreUnavailableError,
+)
 from durable_lambda.core.errors import ValidationError
 
 __all__ = ["FileBlobStore"]
@@ -28,6 +40,9 @@ FILE_MODE = 0o600
 DIRECTORY_MODE = 0o700
 _NO_LINKS = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _READ_CHUNK = 1 << 20
+_TEMPORARY_ERRNOS = frozenset(
+    {errno.ETIMEDOUT, errno.ESTALE, errno.EAGAIN, errno.EWOULDBLOCK, errno.EBUSY, errno.ENOLCK}
+)
 
 
 class FileBlobStore:
@@ -83,7 +98,7 @@ class FileBlobStore:
             _make_directories(path.parent)
             _replace_atomically(path, data)
         except OSError as error:
-            raise BlobStoreError(f"cannot write {path}: {error.strerror or error}") from error
+            raise _store_error(f"cannot write {path}", error) from error
 
     def get(self, location: str, key: str) -> bytes:
         """Return the bytes of the file of ``key`` under this store's root.
@@ -99,7 +114,13 @@ class FileBlobStore:
         except FileNotFoundError:
             raise BlobNotFoundError(str(self.root), key) from None
         except OSError as error:
-            raise BlobStoreError(f"cannot read {path}: {error.strerror or error}") from error
+            raise _store_error(f"cannot read {path}", error) from error
+
+
+def _store_error(what: str, error: OSError) -> BlobStoreError:
+    """Describe an ``OSError``: ``BlobStoreUnavailableError`` if it may pass with time."""
+    kind = BlobStoreUnavailableError if error.errno in _TEMPORARY_ERRNOS else BlobStoreError
+    return kind(f"{what}: {error.strerror or error}")
 
 
 def _make_directories(path: Path) -> None:

@@ -2,8 +2,12 @@
 
 boto3 is imported on the first upload or download, not with this module: a function that
 offloads nothing on a given invocation does not pay for it at cold start. The client retries
-throttling and server errors (botocore's standard mode, 8 attempts), since a store call that
-fails fails the serializer, and the core ends the execution on a serializer's failure.
+throttling and server errors itself (botocore's standard mode, 8 attempts). A failure that
+survives those retries is sorted by whether a later try can succeed (``_unavailable``):
+throttling, a server error (5xx), a request time-out, a connection that could not be made or
+was dropped, a download cut short, is ``BlobStoreUnavailableError`` (the invocation is retried);
+anything else (access denied, no such bucket, bad credentials or parameters) is
+``BlobStoreError`` (the execution fails).
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from durable_lambda.adapters.offload.errors import BlobNotFoundError, BlobStoreError
+from durable_lambda.adapters.offload.errors import (
+    BlobNotFoundError,
+    BlobStoreError,
+    BlobStoreUnavailableError,
+)
 from durable_lambda.core.errors import ValidationError
 
 __all__ = ["S3BlobStore"]
@@ -23,6 +31,29 @@ __all__ = ["S3BlobStore"]
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](--[a-z0-9-]+--x-s3)?|arn:[^\s]+")
 _MISSING = frozenset({"NoSuchKey", "NoSuchBucket", "404", "NotFound"})
 _MAX_ATTEMPTS = 8
+# Error codes a later try can get past: those botocore's standard retry mode treats as
+# throttling or transient, plus S3's own (SlowDown, 503; InternalError, 500; ServiceUnavailable).
+_TEMPORARY_CODES = frozenset(
+    {
+        "BandwidthLimitExceeded",
+        "EC2ThrottledException",
+        "InternalError",
+        "PriorRequestNotComplete",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "ServiceUnavailable",
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "TransactionInProgressException",
+    }
+)
 
 
 class S3BlobStore:
@@ -109,7 +140,8 @@ class S3BlobStore:
         try:
             self.client.put_object(**request)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-            raise BlobStoreError(f"PutObject s3://{self.bucket}/{key} failed: {error}") from error
+            kind = BlobStoreUnavailableError if _unavailable(error) else BlobStoreError
+            raise kind(f"PutObject s3://{self.bucket}/{key} failed: {error}") from error
 
     def get(self, location: str, key: str) -> bytes:
         """Return object ``key`` of bucket ``location`` (the bucket the reference names).
@@ -127,7 +159,32 @@ class S3BlobStore:
         except botocore.exceptions.ClientError as error:
             if error.response.get("Error", {}).get("Code") in _MISSING:
                 raise BlobNotFoundError(f"s3://{bucket}", key) from None
-            raise BlobStoreError(f"GetObject s3://{bucket}/{key} failed: {error}") from error
+            kind = BlobStoreUnavailableError if _unavailable(error) else BlobStoreError
+            raise kind(f"GetObject s3://{bucket}/{key} failed: {error}") from error
         except botocore.exceptions.BotoCoreError as error:
-            raise BlobStoreError(f"GetObject s3://{bucket}/{key} failed: {error}") from error
+            kind = BlobStoreUnavailableError if _unavailable(error) else BlobStoreError
+            raise kind(f"GetObject s3://{bucket}/{key} failed: {error}") from error
         return body
+
+
+def _unavailable(error: Exception) -> bool:
+    """Whether a botocore failure may pass with time (see the module docstring).
+
+    A ``ClientError`` is S3's answer: temporary when its code is a throttling or transient one,
+    or its HTTP status is 429 or 5xx. Of botocore's own errors, those of the connection are
+    temporary: it could not be made, timed out, was closed, or the body stopped coming
+    (``HTTPClientError`` covers the last three, ``ConnectionError`` the first). Credentials,
+    parameters, endpoints and configuration are not.
+    """
+    import botocore.exceptions
+
+    if isinstance(error, botocore.exceptions.ClientError):
+        response: Any = error.response or {}
+        code = (response.get("Error") or {}).get("Code")
+        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+        return (
+            code in _TEMPORARY_CODES or status == 429 or (isinstance(status, int) and status >= 500)
+        )
+    return isinstance(
+        error, botocore.exceptions.ConnectionError | botocore.exceptions.HTTPClientError
+    )

@@ -27,9 +27,11 @@ from typing_extensions import TypeVar
 from durable_lambda.adapters.offload.blob_store import BlobStore
 from durable_lambda.adapters.offload.errors import (
     BlobNotFoundError,
+    BlobStoreUnavailableError,
     OffloadedPayloadCorruptError,
     OffloadedPayloadMissingError,
     OffloadError,
+    OffloadUnavailableError,
 )
 from durable_lambda.adapters.offload.reference import MARKER, OffloadReference
 from durable_lambda.core.errors import ValidationError
@@ -185,7 +187,9 @@ class OffloadSerDes(Generic[T]):
 
         Raises:
             SerDesError: the inner serializer failed.
-            OffloadError: the payload could not be stored.
+            OffloadError: the payload could not be stored, and no retry would store it.
+            OffloadUnavailableError: the store was unavailable, for now (Lambda retries the
+                invocation).
         """
         payload = serialize(self.inner, value, context)
         # A small payload that starts like a reference would be read as one: offload it too.
@@ -202,7 +206,9 @@ class OffloadSerDes(Generic[T]):
         try:
             self.store.put(reference.key, data, _metadata(context, reference))
         except Exception as error:
-            raise OffloadError(
+            # A store that is away for now retries the invocation; anything else is for good.
+            kind = OffloadUnavailableError if _temporary(error) else OffloadError
+            raise kind(
                 f"could not offload a payload of {reference.size} bytes to {reference.where}: "
                 f"{error}",
                 operation_id=context.operation_id,
@@ -220,7 +226,9 @@ class OffloadSerDes(Generic[T]):
             OffloadedPayloadCorruptError: the object's size or SHA-256 differs from the
                 reference's.
             OffloadError: the reference is malformed, names another kind of store, or the
-                object could not be read.
+                object could not be read, and no retry would read it.
+            OffloadUnavailableError: the store was unavailable, for now (Lambda retries the
+                invocation).
             SerDesError: the inner serializer cannot read the payload.
         """
         if not payload.startswith(MARKER):
@@ -246,7 +254,8 @@ class OffloadSerDes(Generic[T]):
                 "it was deleted (by hand, or by a lifecycle rule that expired it too early)"
             ) from None
         except Exception as error:
-            raise OffloadError(f"could not read {reference.where}: {error}") from error
+            kind = OffloadUnavailableError if _temporary(error) else OffloadError
+            raise kind(f"could not read {reference.where}: {error}") from error
         _check(reference, data)
         return data.decode("utf-8", "surrogatepass")
 
@@ -260,6 +269,11 @@ class OffloadSerDes(Generic[T]):
         # One read per write: later reads (replays) fetch and check the stored object.
         with self._lock:
             return self._just_written.pop(reference, None)
+
+
+def _temporary(error: Exception) -> bool:
+    """Whether a store's failure may pass with time: the store says so."""
+    return isinstance(error, BlobStoreUnavailableError)
 
 
 def _check(reference: OffloadReference, data: bytes) -> None:
