@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from pydantic import model_validator
+from typing_extensions import TypeVar as TypingExtensionsTypeVar
 
 from durable_lambda.core.config_base import ConfigModel
 from durable_lambda.core.config_fields import (
@@ -93,8 +94,9 @@ def __getattr__(name: str) -> object:
 
 
 T = TypeVar("T")
-PayloadT = TypeVar("PayloadT")
-InvokeResultT = TypeVar("InvokeResultT")
+# Defaults (PEP 696) so that a bare ``InvokeConfig(...)`` needs no annotation: Any, Any.
+PayloadT = TypingExtensionsTypeVar("PayloadT", default=Any)
+InvokeResultT = TypingExtensionsTypeVar("InvokeResultT", default=Any)
 
 
 class StepSemantics(StrEnum):
