@@ -264,7 +264,7 @@ async def _run_batch(ctx: OperationScope, spec: _BatchSpec, name: str | None) ->
             policy=CompletionPolicy.from_config(
                 len(spec.names), spec.config.completion_config, spec.names
             ),
-            give_way=runtime.checkpointer.has_full_call,
+            give_way=runtime.checkpointer.sender_needs_the_loop,
             abandon=batch.abandon,
         )
     except SuspendExecution as suspension:  # no branch can progress in this invocation

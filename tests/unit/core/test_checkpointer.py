@@ -178,6 +178,35 @@ async def test_a_batch_filling_up_cuts_the_linger_short() -> None:
     assert not checkpointer.has_full_call()
 
 
+async def test_the_sender_needs_the_loop_only_when_it_is_free_to_take_a_full_call() -> None:
+    # A map's scheduler yields to the loop before a branch when this says so; while a call is
+    # out the sender cannot take the next one, so a yield per branch would gain nothing.
+    service = RecordingService()
+    service.gate = asyncio.Event()
+    checkpointer = Checkpointer(
+        service, _state(), "t0", CheckpointMode.BATCHED, linger_seconds=60, max_call_updates=2
+    )
+    checkpointer.enqueue(_update(0))
+    assert not checkpointer.sender_needs_the_loop()
+    assert checkpointer.sender_needs_the_loop(coming=1)
+    checkpointer.enqueue(_update(1))
+    assert checkpointer.sender_needs_the_loop()  # full, and the sender is free to take it
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert len(service.calls) == 1  # the call is out, held at the gate
+    checkpointer.enqueue(_update(2))
+    checkpointer.enqueue(_update(3))
+    assert checkpointer.has_full_call()
+    assert not checkpointer.sender_needs_the_loop()  # the sender waits for the answer first
+    service.gate.set()
+    await checkpointer.flush()
+    assert [[u.Id for u in updates] for _, updates in service.calls] == [
+        ["op-0", "op-1"],
+        ["op-2", "op-3"],
+    ]
+    assert not checkpointer.sender_needs_the_loop()
+
+
 async def test_a_failed_call_fails_every_waiter_and_later_enqueues() -> None:
     failure = CheckpointError("boom", retriable=False)
     service = RecordingService(fail_with=failure)
