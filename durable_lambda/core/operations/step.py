@@ -54,7 +54,7 @@ from durable_lambda.core.operations.updates import (
     stored_error,
 )
 from durable_lambda.core.retry import RetryPresets, apply_jitter, delay_seconds_for_service
-from durable_lambda.core.serdes import read_value, write_value, writes_no_payload
+from durable_lambda.core.serdes import read_value, write_optional
 from durable_lambda.core.state import NOT_SUCCEEDED, OperationIdentity
 
 if TYPE_CHECKING:
@@ -186,17 +186,14 @@ class StepExecutor(OperationExecutor[StepRequest, Any]):
             await _retry_or_fail(scope, identity, config, error, attempt)
 
         serdes = config.serdes or runtime.serdes
-        operation_id, execution_arn = identity.operation_id, runtime.execution_arn
-        payload: str | None = None  # None under PassThroughSerDes: no payload, as the official SDK
-        result = raw
-        if not writes_no_payload(serdes, raw):
-            try:
-                payload, same = write_value(serdes, raw, operation_id, execution_arn)
-            except SerDesError as error:
-                await _unwritable(scope, identity, error)
-            # Hand back what replay would hand back, so the first run and every replay see equal
-            # values.
-            result = raw if same else read_value(serdes, payload, operation_id, execution_arn)
+        where = identity.operation_id, runtime.execution_arn
+        try:  # no payload for None under PassThroughSerDes, as the official SDK
+            payload, same = write_optional(serdes, raw, *where)
+        except SerDesError as error:
+            await _unwritable(scope, identity, error)
+        # Hand back what replay would hand back, so the first run and every replay see equal
+        # values.
+        result = raw if same or payload is None else read_value(serdes, payload, *where)
         checkpointer.enqueue(step_update(identity, OperationAction.SUCCEED, payload=payload))
         if runtime.note_first_completion():
             await checkpointer.settle()
