@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["run_in_thread"]
+__all__ = ["hand_back", "run_in_thread"]
 
 MAX_THREADS = 32
 """How many body threads may exist at once (the default executor's largest bound)."""
@@ -70,21 +70,29 @@ class _Threads:
             error: BaseException | None
             try:
                 result, error = context.run(fn, *args), None
-            except StopIteration as raised:
-                # An asyncio future refuses StopIteration (the awaiting task would wait forever);
-                # it becomes the RuntimeError a coroutine's StopIteration becomes (PEP 479).
-                result, error = None, RuntimeError("the function raised StopIteration")
-                error.__cause__ = raised
             except BaseException as raised:  # handed to the awaiting task, whatever it is
                 result, error = None, raised
             # Idle before the awaiting task can resume: the call it makes next (the next step's
             # body) then finds this thread, however late the thread is scheduled again.
             with self._lock:
                 self._idle += 1
-            # A loop closed meanwhile (RuntimeError) has nobody waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, future, result, error)
+            hand_back(loop, future, result, error)
             del context, fn, args, future, loop, result, error  # nothing of a call stays here
+
+
+def hand_back(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[Any],
+    result: Any,
+    error: BaseException | None,
+) -> None:
+    """From another thread, settle ``future`` of ``loop`` with what a call there came to.
+
+    Used by every thread that runs calls for a task (these body threads, the boto3 adapter's
+    sender). A loop closed meanwhile has nobody waiting any more.
+    """
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(_settle, future, result, error)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -92,6 +100,12 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
         return
     if error is None:
         future.set_result(result)
+    elif isinstance(error, StopIteration):
+        # An asyncio future refuses StopIteration (the awaiting task would wait forever); it
+        # becomes the RuntimeError a coroutine's StopIteration becomes (PEP 479).
+        refused = RuntimeError("the function raised StopIteration")
+        refused.__cause__ = error
+        future.set_exception(refused)
     else:
         future.set_exception(error)
 

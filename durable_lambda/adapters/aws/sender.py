@@ -10,11 +10,12 @@ were handed over, which is all a checkpointer needs (it makes one call at a time
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from durable_lambda.core.body_threads import hand_back
 
 __all__ = ["SenderThread"]
 
@@ -61,16 +62,5 @@ class SenderThread:
                 result, error = fn(arg), None
             except BaseException as raised:  # handed to the caller, whatever it is
                 result, error = None, raised
-            # A loop closed meanwhile (RuntimeError) has nobody waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, future, result, error)
+            hand_back(loop, future, result, error)
             del fn, arg, future, loop, result, error  # nothing of a call outlives it here
-
-
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.cancelled():
-        return
-    if error is None:
-        future.set_result(result)
-    else:
-        future.set_exception(error)
