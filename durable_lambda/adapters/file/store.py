@@ -26,7 +26,6 @@ costs what changed since, not the whole record.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -383,12 +382,3 @@ def _store_change(
         files.compact(stored)
     else:
         files.append(stored, body)
-
-
-def _keep(path: Path, kept: Path) -> Path | None:
-    """Keep ``path`` as ``kept`` too (a hard link; a link is linked itself, never followed)."""
-    try:
-        os.link(path, kept, follow_symlinks=False)
-    except FileNotFoundError:
-        return None
-    return kept
