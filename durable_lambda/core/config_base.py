@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, ClassVar, NoReturn, Self
+from typing import Any, ClassVar, NoReturn, Self, TypeVar
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
 from durable_lambda.core.errors import ValidationError
 
-__all__ = ["ConfigModel"]
+__all__ = ["ConfigModel", "default_config"]
 
 _MAX_REPR = 80
 
@@ -183,3 +183,19 @@ class ConfigModel(BaseModel):
         values: dict[str, object] = {name: getattr(self, name) for name in type(self).model_fields}
         values.update(changes)
         return type(self)(**values)
+
+
+ConfigT = TypeVar("ConfigT", bound=ConfigModel)
+
+# The configurations used when none is given, by class, made on first use: building a
+# configuration model's validator costs 0.3 to 1 ms, which a process that never uses a kind of
+# operation (or always passes its own configuration) need not pay.
+_defaults: dict[type[ConfigModel], ConfigModel] = {}
+
+
+def default_config(kind: type[ConfigT]) -> ConfigT:
+    """Return ``kind()``, the configuration used when none is given, made once on first use."""
+    config = _defaults.get(kind)
+    if config is None:
+        config = _defaults[kind] = kind()
+    return config  # type: ignore[return-value]  # stored under its own class

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from durable_lambda.core.completion import CompletionPolicy
 from durable_lambda.core.config import MapConfig, NestingType, ParallelConfig
+from durable_lambda.core.config_base import default_config
 from durable_lambda.core.errors import (
     ChildContextError,
     ExecutionError,
@@ -85,19 +86,6 @@ ItemT = TypeVar("ItemT")
 ResultT = TypeVar("ResultT")
 """The type of what a map's function or a parallel's branches return."""
 E = TypeVar("E", bound=ExecutionError)
-C = TypeVar("C", MapConfig, ParallelConfig)
-
-
-# The configurations used when none is given, made on first use: building a configuration
-# model's validator costs about 1 ms, which a process whose maps all pass their own never pays.
-_defaults: dict[type[MapConfig | ParallelConfig], MapConfig | ParallelConfig] = {}
-
-
-def _default_config(kind: type[C]) -> C:
-    config = _defaults.get(kind)
-    if config is None:
-        config = _defaults[kind] = kind()
-    return config  # type: ignore[return-value]  # the value stored under its own type
 
 
 class _BatchSpec:
@@ -142,7 +130,7 @@ async def run_map(
         ValidationError: ``fn`` is not callable, or the completion config asks for more
             successes than there are items (or batches).
     """
-    config = config or _default_config(MapConfig)
+    config = config or default_config(MapConfig)
     _check_callable(fn, "fn")
     units = _map_units(ctx, items, config)
     config.completion_config.check_total(len(units))
@@ -212,7 +200,7 @@ async def run_parallel(
         ValidationError: a branch is not callable, or the completion config asks for more
             successes than there are branches.
     """
-    config = config or _default_config(ParallelConfig)
+    config = config or default_config(ParallelConfig)
     config.completion_config.check_total(len(functions))
     for index, function in enumerate(functions):
         _check_callable(function, f"branches[{index}]")

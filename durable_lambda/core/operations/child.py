@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from durable_lambda.core.config import ChildConfig
+from durable_lambda.core.config_base import default_config
 from durable_lambda.core.errors import (
     CheckpointError,
     ChildContextError,
@@ -48,18 +49,6 @@ __all__ = ["MAX_CONTEXT_DEPTH", "run_child_context"]
 
 C = TypeVar("C", bound="OperationScope")
 """The caller's context type: the child context handed to ``fn`` is of the same type."""
-
-# The configuration used when none is given, made on first use: building ChildConfig's validator
-# costs the first invocation about 0.3 ms, which no handler that never calls
-# run_in_child_context (a map's items are child contexts without it) needs to pay.
-_default_config: ChildConfig | None = None
-
-
-def _default() -> ChildConfig:
-    global _default_config
-    if _default_config is None:
-        _default_config = ChildConfig()
-    return _default_config
 
 
 MAX_CONTEXT_DEPTH = 100
@@ -97,7 +86,7 @@ async def run_child_context(
             execution_arn=ctx.runtime.execution_arn,
             operation_name=name,
         )
-    config = config or _default()
+    config = config or default_config(ChildConfig)
     runtime = ctx.runtime
     state = runtime.state
     identity = ctx.next_identity(OperationType.CONTEXT, config.sub_type or sub_type, name)
