@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fork_server import fork_server, read_line
 
 from durable_lambda.adapters.file import ExecutionLockedError, FileExecutionStore
 from durable_lambda.contract import sample_record
@@ -37,71 +38,31 @@ def crash_record(seq: int) -> ExecutionRecord:
     return record
 
 
-# A fork server: it imports once, then forks one worker per "run <seq>" command, so that each
-# of many kills costs a fork, not a Python start-up. Workers save crash_record(seq), seq + 1,
-# ... and print "saved <seq>" after each save returns.
+# The fork server's workers (tests/integration/fork_server.py) save crash_record(seq), seq + 1,
+# ... and say "saved <seq>" after each save returns.
 ZYGOTE = """
 import asyncio, os, sys
 sys.path.insert(0, sys.argv[1])
 from test_file_store_crash import crash_record
 from durable_lambda.adapters.file import FileExecutionStore
 
-def say(text):
-    os.write(1, (text + "\\n").encode())
-
-async def save_for_ever(root, seq):
-    store = FileExecutionStore(root)
+async def work(seq):
+    store = FileExecutionStore(sys.argv[2])
     while True:
         await store.save(crash_record(seq))
         say(f"saved {seq}")
         seq += 1
-
-say("ready")
-for command in sys.stdin:
-    name, _, argument = command.partition(" ")
-    if name != "run":
-        break
-    pid = os.fork()
-    if pid == 0:
-        asyncio.run(save_for_ever(sys.argv[2], int(argument)))
-        os._exit(0)
-    say(f"worker {pid}")
-    _, status = os.waitpid(pid, 0)
-    say(f"reaped {pid} {status}")
 """
-
-
-async def _line(stream: asyncio.StreamReader) -> str:
-    line = await asyncio.wait_for(stream.readline(), 30)
-    assert line, "the child process ended unexpectedly"
-    return line.decode().strip()
 
 
 async def kill_saves_at_random(root: Path, kills: int, seed: int) -> None:
     store = FileExecutionStore(root)
     await store.create(crash_record(0))
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", ZYGOTE, str(HERE), str(root),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert child.stdin is not None
-    assert child.stdout is not None
     rng = random.Random(seed)
     stored, saves, landed_in_flight = 0, 0, 0
-    try:
-        assert await _line(child.stdout) == "ready"
+    async with fork_server(ZYGOTE, str(HERE), str(root)) as server:
         for _ in range(kills):
-            child.stdin.write(f"run {stored + 1}\n".encode())
-            await child.stdin.drain()
-            worker = int((await _line(child.stdout)).split()[1])
-            await asyncio.sleep(rng.uniform(0.005, 0.12))
-            os.kill(worker, signal.SIGKILL)
-            reported = [stored]
-            while not (line := await _line(child.stdout)).startswith("reaped"):
-                reported.append(int(line.split()[1]))
-            assert line.split()[2] == str(signal.SIGKILL), (
-                f"the worker did not die of SIGKILL: {line}"
-            )
+            reported = [stored, *await server.kill_a_worker(stored + 1, rng.uniform(0.005, 0.12))]
             record = await FileExecutionStore(root).load(ARN)  # a fresh store: nothing cached
             seq = record.invocation_count
             assert record == crash_record(seq), f"a torn record after a kill (seq {seq})"
@@ -111,10 +72,6 @@ async def kill_saves_at_random(root: Path, kills: int, seed: int) -> None:
             landed_in_flight += seq - reported[-1]
             stored = seq
         assert len(await store.list_executions()) == 1
-    finally:
-        if child.returncode is None:
-            child.stdin.close()
-            await child.wait()
     assert saves >= kills, f"only {saves} saves in {kills} rounds: the kills came too early"
     print(f"{kills} kills, {saves} saves reported, {landed_in_flight} in-flight saves landed")
 
@@ -204,7 +161,7 @@ async def test_a_second_process_waits_or_is_told_who_holds_the_lock(tmp_path: Pa
         assert holder.stdout is not None
         holder.stdin.write(b"go\n")
         await holder.stdin.drain()
-        assert await _line(holder.stdout) == "held"
+        assert await read_line(holder.stdout) == "held"
         store = FileExecutionStore(tmp_path)
 
         with pytest.raises(ExecutionLockedError) as caught:
@@ -240,7 +197,7 @@ async def test_a_killed_holder_leaves_no_lock_behind(tmp_path: Path) -> None:
         assert holder.stdout is not None
         holder.stdin.write(b"go\n")
         await holder.stdin.drain()
-        assert await _line(holder.stdout) == "held"
+        assert await read_line(holder.stdout) == "held"
         holder.send_signal(signal.SIGKILL)
         await holder.wait()
 

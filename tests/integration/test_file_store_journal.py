@@ -15,12 +15,12 @@ import errno
 import json
 import os
 import random
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fork_server import fork_server
 
 from durable_lambda import DurableContext, Duration
 from durable_lambda.adapters.clock.clocks import FakeClock
@@ -330,8 +330,9 @@ def become(seq: int) -> Any:
     return change
 
 
-# A fork server, as in test_file_store_crash: workers change the record to crash_record(seq),
-# seq + 1, ... through update (the journal, folded in often) and say "stored <seq>" after each.
+# The fork server's workers (tests/integration/fork_server.py) change the record to
+# crash_record(seq), seq + 1, ... through update (the journal, folded in often) and say
+# "stored <seq>" after each.
 ZYGOTE = """
 import asyncio, os, sys
 sys.path.insert(0, sys.argv[1])
@@ -339,61 +340,24 @@ from test_file_store_journal import become
 from durable_lambda.adapters.file import FileExecutionStore
 from durable_lambda.adapters.file.execution_files import JournalPolicy
 
-def say(text):
-    os.write(1, (text + "\\n").encode())
-
-async def change_for_ever(root, arn, seq):
-    store = FileExecutionStore(root, journal_policy=JournalPolicy(min_bytes=50_000))
+async def work(seq):
+    store = FileExecutionStore(sys.argv[2], journal_policy=JournalPolicy(min_bytes=50_000))
     while True:
-        await store.update(arn, become(seq))
+        await store.update(sys.argv[3], become(seq))
         say(f"stored {seq}")
         seq += 1
-
-say("ready")
-for command in sys.stdin:
-    name, _, argument = command.partition(" ")
-    if name != "run":
-        break
-    pid = os.fork()
-    if pid == 0:
-        asyncio.run(change_for_ever(sys.argv[2], sys.argv[3], int(argument)))
-        os._exit(0)
-    say(f"worker {pid}")
-    _, status = os.waitpid(pid, 0)
-    say(f"reaped {pid} {status}")
 """
-
-
-async def _line(stream: asyncio.StreamReader) -> str:
-    line = await asyncio.wait_for(stream.readline(), 30)
-    assert line, "the child process ended unexpectedly"
-    return line.decode().strip()
 
 
 async def kill_changes_at_random(root: Path, kills: int, seed: int) -> None:
     store = FileExecutionStore(root)
     arn = crash_record(0).arn
     await store.create(crash_record(0))
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", ZYGOTE, str(HERE), str(root), arn,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert child.stdin is not None
-    assert child.stdout is not None
     rng = random.Random(seed)
     stored, changes, generations = 0, 0, set()
-    try:
-        assert await _line(child.stdout) == "ready"
+    async with fork_server(ZYGOTE, str(HERE), str(root), arn) as server:
         for _ in range(kills):
-            child.stdin.write(f"run {stored + 1}\n".encode())
-            await child.stdin.drain()
-            worker = int((await _line(child.stdout)).split()[1])
-            await asyncio.sleep(rng.uniform(0.005, 0.1))
-            os.kill(worker, signal.SIGKILL)
-            reported = [stored]
-            while not (line := await _line(child.stdout)).startswith("reaped"):
-                reported.append(int(line.split()[1]))
-            assert line.split()[2] == str(signal.SIGKILL)
+            reported = [stored, *await server.kill_a_worker(stored + 1, rng.uniform(0.005, 0.1))]
             record = await fresh_load(root, arn)
             seq = record.invocation_count
             assert record == crash_record(seq), f"a torn record after a kill (seq {seq})"
@@ -403,10 +367,6 @@ async def kill_changes_at_random(root: Path, kills: int, seed: int) -> None:
             stored = seq
             header = store.record_path(arn).read_bytes().split(b"\n", 1)[0]
             generations.add(json.loads(header)["generation"])
-    finally:
-        if child.returncode is None:
-            child.stdin.close()
-            await child.wait()
     assert changes >= kills, f"only {changes} changes in {kills} rounds: the kills came too early"
     assert len(generations) > 1, "the record file was never written whole: no compaction killed"
 
