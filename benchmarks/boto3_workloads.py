@@ -63,9 +63,9 @@ def step_id(position: int) -> str:
     return hashlib.blake2b(str(position).encode()).hexdigest()[:64]
 
 
-def event_for(n: int, job: dict[str, Any], completed: int = 0) -> tuple[dict[str, Any], Any]:
-    """Return the Lambda event (``completed`` steps done) and the client's later pages."""
-    payload = {"n": n, "concurrency": job.get("concurrency")}
+def execution_operations(payload: dict[str, Any], completed: int) -> list[dict[str, Any]]:
+    """The execution's operations as the service lists them: its EXECUTION operation, started
+    with ``payload``, then ``completed`` SUCCEEDED steps ``s0``, ``s1``... of the root context."""
     operations: list[dict[str, Any]] = [
         {
             "Id": ARN.rsplit("/", 1)[-1],
@@ -88,6 +88,13 @@ def event_for(n: int, job: dict[str, Any], completed: int = 0) -> tuple[dict[str
         }
         for i in range(completed)
     )
+    return operations
+
+
+def event_for(n: int, job: dict[str, Any], completed: int = 0) -> tuple[dict[str, Any], Any]:
+    """Return the Lambda event (``completed`` steps done) and the client's later pages."""
+    payload = {"n": n, "concurrency": job.get("concurrency")}
+    operations = execution_operations(payload, completed)
     initial, pages = paged_state(operations)
     event = {"DurableExecutionArn": ARN, "CheckpointToken": "t0", "InitialExecutionState": initial}
     return event, pages

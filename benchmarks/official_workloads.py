@@ -11,7 +11,6 @@ map and parallel branches run on thread pools.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import statistics
 import sys
@@ -24,7 +23,9 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import MapConfig, ParallelConfig
 from aws_durable_execution_sdk_python_testing import DurableFunctionTestRunner
 
-ARN = "arn:aws:lambda:us-east-1:123456789012:function:bench:$LATEST/durable-execution/run/bench1"
+# The same execution, event and Lambda context as the boto3-path comparison's (this script runs
+# with its own folder on sys.path, and boto3_workloads imports no SDK at its top).
+from boto3_workloads import ARN, LambdaContext, execution_operations
 
 
 class FakeLambdaClient:
@@ -44,25 +45,9 @@ class FakeLambdaClient:
         return {"Operations": [], "NextMarker": ""}
 
 
-class LambdaContextStub:
-    """The attributes of a Lambda context object the SDK may read."""
-
-    aws_request_id = "request-1"
-    function_name = "bench"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    memory_limit_in_mb = 1024
-    log_group_name = "/aws/lambda/bench"
-    log_stream_name = "stream"
-    tenant_id = None
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
-
-
 def _lambda_context() -> Any:
-    """A ``LambdaContextStub`` typed as what the SDK expects (it reads attributes only)."""
-    return LambdaContextStub()
+    """A ``LambdaContext`` typed as what the SDK expects (it reads attributes only)."""
+    return LambdaContext()
 
 
 def _noop(step: Any) -> int:
@@ -103,30 +88,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any], DurableContext], int]] = {
 
 def replay_event(n: int, payload: dict[str, Any], completed: bool) -> dict[str, Any]:
     """The invocation input, with ``n`` SUCCEEDED steps when ``completed`` (same ids as ours)."""
-    started = 1_767_225_600_000
-    operations: list[dict[str, Any]] = [
-        {
-            "Id": ARN.rsplit("/", 1)[-1],
-            "Type": "EXECUTION",
-            "Status": "STARTED",
-            "StartTimestamp": started,
-            "ExecutionDetails": {"InputPayload": json.dumps(payload)},
-        }
-    ]
-    if completed:
-        operations.extend(
-            {
-                "Id": hashlib.blake2b(str(i + 1).encode()).hexdigest()[:64],
-                "Type": "STEP",
-                "SubType": "Step",
-                "Name": f"s{i}",
-                "Status": "SUCCEEDED",
-                "StartTimestamp": started,
-                "EndTimestamp": started,
-                "StepDetails": {"Attempt": 1, "Result": "1"},
-            }
-            for i in range(n)
-        )
+    operations = execution_operations(payload, n if completed else 0)
     return {
         "DurableExecutionArn": ARN,
         "CheckpointToken": "t0",
